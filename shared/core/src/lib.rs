@@ -1,0 +1,30 @@
+//! Kezek core: the pure heart of the preschool e-queue and voucher service.
+//!
+//! Where each rule of `service.md` lives:
+//! - [`iin`]: IIN check digit, birth date and century digit.
+//! - [`calendar`] and [`time`]: working days of Kazakhstan (data per year), Asia/Almaty deadlines.
+//! - [`reference`]: Akmola's districts, privilege categories and allocation policy (data).
+//! - [`queue`]: age group, birth cohort, queue order, voucher-run selection.
+//! - [`lifecycle`]: the six statuses, every transition, guard, deadline and reminder.
+//! - [`domain`]: the types; [`views`]: the API's shapes; [`texts`]: kk/ru/en messages.
+//! - [`ports`]: store, outbox, clock, registers, sender; [`store_embedded`]: the embedded store.
+//! - [`usecases`]: one method per route or scheduled step.
+//!
+//! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
+
+pub mod calendar;
+pub mod domain;
+pub mod error;
+pub mod iin;
+pub mod lifecycle;
+pub mod ports;
+pub mod queue;
+pub mod reference;
+pub mod store_embedded;
+pub mod texts;
+pub mod time;
+pub mod usecases;
+pub mod views;
+
+pub use error::Failure;
+pub use usecases::{Principal, Role, Service};

@@ -1,0 +1,246 @@
+//! Ports: what the use cases need from the outside world, as small traits. Adapters: the embedded
+//! store ([`crate::store_embedded`]) for local runs and fast tests, DynamoDB in `kezek-aws`.
+
+use crate::domain::*;
+use crate::iin::Iin;
+use crate::lifecycle::{Decision, Effect, Sweep};
+use crate::queue::{AgeGroup, Cohort, QueueKey};
+use crate::time::Time;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+/// A store failure that is not a conflict with the current state (I/O, throttling, corruption).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+/// Why a commit was refused by its conditions. Nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The application (or kindergarten) changed since it was read: re-read and decide again.
+    Stale,
+    /// The child already has a live application in the region.
+    DuplicateChild,
+    /// The kindergarten has no free place left for the age group.
+    NoFreePlace,
+    /// The district's free places for the age group are all covered by outstanding vouchers.
+    NoVoucherPlace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One atomic unit: the application's new state, its history entry, its notifications (the
+/// outbox) and the effects on places, vouchers and the child lock. All of it or nothing.
+#[derive(Debug, Clone)]
+pub struct ChangeSet {
+    pub application: Application,
+    /// `None`: the application must not exist yet (submit). `Some(v)`: it must be at version v.
+    pub expected_version: Option<u64>,
+    pub previous_status: Option<Status>,
+    pub history: HistoryEntry,
+    pub notifications: Vec<Notification>,
+    pub effects: Vec<Effect>,
+}
+
+impl From<Decision> for ChangeSet {
+    fn from(d: Decision) -> Self {
+        ChangeSet {
+            expected_version: d.previous_status.map(|_| d.application.version - 1),
+            application: d.application,
+            previous_status: d.previous_status,
+            history: d.history,
+            notifications: d.notifications,
+            effects: d.effects,
+        }
+    }
+}
+
+/// Delivery state of an outbox entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered { at: Time },
+    /// Retries exhausted: kept for an operator, counted in stats.
+    Failed { at: Time, error: String },
+}
+
+/// The applications store.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Answers when the store is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The next registration-number sequence of a district and year (1, 2, 3, …; never reused).
+    async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError>;
+
+    /// Commits a change set atomically, checking the version, the child lock and the counters.
+    async fn commit(&self, change: ChangeSet) -> Result<(), CommitError>;
+
+    async fn application(&self, id: &str) -> Result<Option<Application>, StoreError>;
+
+    /// Applications submitted by an applicant, all statuses.
+    async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError>;
+
+    /// Applications of a child, all statuses (for linked parents).
+    async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError>;
+
+    /// The change history of an application, oldest first.
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// 1-based position of `key` among the `queued` applications of a district and cohort.
+    async fn queue_position(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        key: &QueueKey,
+    ) -> Result<u64, StoreError>;
+
+    /// The head of a queue in order (`queued` only), at most `limit`.
+    async fn queue(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError>;
+
+    /// Applications a sweep has work on at `now` (due time ≤ now), earliest first, at most `limit`.
+    async fn due(&self, sweep: Sweep, now: Time, limit: usize)
+        -> Result<Vec<Application>, StoreError>;
+
+    /// Outstanding (offered or active) vouchers of a district and age group.
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError>;
+
+    async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError>;
+
+    /// The catalogue, of one district or all.
+    async fn kindergartens(&self, district: Option<&str>) -> Result<Vec<Kindergarten>, StoreError>;
+
+    /// Creates (`expected_version` `None`) or replaces a catalogue entry at a version.
+    async fn put_kindergarten(
+        &self,
+        kindergarten: Kindergarten,
+        expected_version: Option<u64>,
+    ) -> Result<(), CommitError>;
+
+    /// Applications by status in a district.
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError>;
+
+    async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError>;
+    async fn put_profile(&self, profile: Profile) -> Result<(), StoreError>;
+
+    /// Records that `parent`'s kinship with `child` was confirmed.
+    async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError>;
+    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError>;
+}
+
+/// The outbox: notifications committed with state changes, waiting for delivery.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Adds a notification that belongs to no application change (a one-time code).
+    async fn enqueue(&self, n: Notification) -> Result<(), StoreError>;
+    /// Pending notifications, oldest first.
+    async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError>;
+    /// Records the outcome of a delivery (idempotent per notification id).
+    async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError>;
+    /// (pending, failed) counts, of a district's applications or all.
+    async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError>;
+}
+
+/// The business clock. The local runner's can be moved; the production one is the system clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A state register failed to answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("register: {0}")]
+pub struct RegisterError(pub String);
+
+/// The state registers: individuals, mobile citizens (БМГ / МАБ), kinship.
+#[async_trait]
+pub trait Registers: Send + Sync {
+    /// The birth date of a person in the individuals register.
+    async fn birth_date(&self, iin: &Iin) -> Result<Option<NaiveDate>, RegisterError>;
+    /// Whether the phone and IIN are a registered pair in the mobile citizens database.
+    async fn mobile_registered(&self, iin: &Iin, phone: &str) -> Result<bool, RegisterError>;
+    /// Whether the kinship of parent and child is confirmed.
+    async fn kinship(&self, parent: &Iin, child: &Iin) -> Result<bool, RegisterError>;
+}
+
+/// The built-in registers for local runs and tests: they answer from the IIN alone. The birth date
+/// comes from its digits, every valid IIN is registered with any phone, and kinship is confirmed
+/// when the parent is at least 14 years older than the child (service.md, "Identity").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuiltinRegisters;
+
+/// Years a parent must be older than the child for the built-in kinship register.
+pub const BUILTIN_KINSHIP_MIN_YEARS: u32 = 14;
+
+#[async_trait]
+impl Registers for BuiltinRegisters {
+    async fn birth_date(&self, iin: &Iin) -> Result<Option<NaiveDate>, RegisterError> {
+        Ok(Some(iin.birth_date()))
+    }
+
+    async fn mobile_registered(&self, _iin: &Iin, _phone: &str) -> Result<bool, RegisterError> {
+        Ok(true)
+    }
+
+    async fn kinship(&self, parent: &Iin, child: &Iin) -> Result<bool, RegisterError> {
+        Ok(crate::queue::age_on(parent.birth_date(), child.birth_date()) >= BUILTIN_KINSHIP_MIN_YEARS)
+    }
+}
+
+/// A channel of delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+/// One e-mail or SMS as it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutgoingMessage {
+    pub notification_id: String,
+    pub channel: Channel,
+    pub to: String,
+    pub language: Language,
+    pub subject: String,
+    pub body: String,
+    pub at: Time,
+}
+
+/// A delivery failure; `retryable` ones are tried again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("delivery: {message}")]
+pub struct SendError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// Sends e-mail and SMS (SES and SNS in AWS, the dev outbox locally).
+#[async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, message: &OutgoingMessage) -> Result<(), SendError>;
+}

@@ -1,0 +1,464 @@
+//! The embedded store: the whole store and outbox in memory behind one lock, for the local runner
+//! and fast tests. It keeps the same indexes the DynamoDB design keeps (child lock, queue order,
+//! due deadlines, voucher and place counters), so it answers every port call without scanning,
+//! and it checks every commit's conditions before it writes anything.
+
+use crate::domain::*;
+use crate::iin::Iin;
+use crate::lifecycle::{next_due, Effect, Sweep};
+use crate::ports::*;
+use crate::queue::{cohort_of, AgeGroup, Cohort, QueueKey};
+use crate::reference::Reference;
+use crate::time::Time;
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+type DueKey = (Sweep, i64, String);
+
+#[derive(Default)]
+struct Inner {
+    apps: HashMap<String, Application>,
+    history: HashMap<String, Vec<HistoryEntry>>,
+    /// One live (not archived) application per child IIN.
+    child_lock: HashMap<Iin, String>,
+    by_applicant: HashMap<Iin, Vec<String>>,
+    by_child: HashMap<Iin, Vec<String>>,
+    /// `queued` applications per district and cohort, in queue order.
+    queues: HashMap<(String, Cohort), BTreeSet<QueueKey>>,
+    /// Next due instant per sweep (microseconds), the sparse deadline index.
+    due: BTreeSet<DueKey>,
+    sequences: HashMap<(String, i32), u64>,
+    kindergartens: BTreeMap<String, Kindergarten>,
+    vouchers_out: HashMap<(String, AgeGroup), u32>,
+    status_counts: HashMap<(String, Status), u64>,
+    profiles: HashMap<Iin, Profile>,
+    links: HashMap<Iin, BTreeSet<Iin>>,
+    outbox_seq: u64,
+    pending: BTreeMap<u64, Notification>,
+    /// Every notification id ever enqueued, with its district and delivery outcome.
+    notifications: HashMap<String, (Option<String>, Option<Delivery>)>,
+}
+
+/// The embedded store. `Send + Sync`; clone an `Arc` of it to share.
+pub struct EmbeddedStore {
+    inner: Mutex<Inner>,
+    reference: &'static Reference,
+}
+
+impl Default for EmbeddedStore {
+    fn default() -> Self {
+        EmbeddedStore::new()
+    }
+}
+
+impl EmbeddedStore {
+    pub fn new() -> EmbeddedStore {
+        EmbeddedStore {
+            inner: Mutex::new(Inner::default()),
+            reference: Reference::builtin(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied commit (checks run before
+        // writes), so a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every notification ever enqueued with its delivery outcome (for the dev outbox and tests).
+    pub fn deliveries(&self) -> Vec<(String, Option<Delivery>)> {
+        let g = self.lock();
+        let mut v: Vec<_> = g
+            .notifications
+            .iter()
+            .map(|(k, (_, d))| (k.clone(), d.clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+fn due_key(app: &Application) -> Option<DueKey> {
+    next_due(app).map(|(s, t)| (s, t.timestamp_micros(), app.id.clone()))
+}
+
+impl Inner {
+    fn free_places(&self, district: &str, age: AgeGroup) -> u32 {
+        self.kindergartens
+            .values()
+            .filter(|k| k.district == district)
+            .map(|k| k.free_places.get(&age).copied().unwrap_or(0))
+            .sum()
+    }
+
+    fn unindex(&mut self, app: &Application, reference: &Reference) {
+        if app.status == Status::Queued {
+            if let Some(q) = self
+                .queues
+                .get_mut(&(app.district.clone(), cohort_of(app.child_birth_date)))
+            {
+                q.remove(&app.queue_key(reference));
+            }
+        }
+        if let Some(k) = due_key(app) {
+            self.due.remove(&k);
+        }
+        if let Some(c) = self.status_counts.get_mut(&(app.district.clone(), app.status)) {
+            *c = c.saturating_sub(1);
+        }
+    }
+
+    fn index(&mut self, app: &Application, reference: &Reference) {
+        if app.status == Status::Queued {
+            self.queues
+                .entry((app.district.clone(), cohort_of(app.child_birth_date)))
+                .or_default()
+                .insert(app.queue_key(reference));
+        }
+        if let Some(k) = due_key(app) {
+            self.due.insert(k);
+        }
+        *self
+            .status_counts
+            .entry((app.district.clone(), app.status))
+            .or_default() += 1;
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
+        let mut g = self.lock();
+        let n = g.sequences.entry((district.to_owned(), year)).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+
+    async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
+        let mut g = self.lock();
+        let app = &change.application;
+        let conflict = |c| Err(CommitError::Conflict(c));
+        // 1. Conditions, all checked before anything is written.
+        let old = g.apps.get(&app.id).cloned();
+        match (change.expected_version, &old) {
+            (None, None) => {
+                if g.child_lock.contains_key(&app.child_iin) {
+                    return conflict(Conflict::DuplicateChild);
+                }
+            }
+            (Some(v), Some(o)) if o.version == v => {}
+            _ => return conflict(Conflict::Stale),
+        }
+        for e in &change.effects {
+            match e {
+                Effect::OfferVoucher {
+                    district,
+                    age_group,
+                } => {
+                    let out = g
+                        .vouchers_out
+                        .get(&(district.clone(), *age_group))
+                        .copied()
+                        .unwrap_or(0);
+                    if out >= g.free_places(district, *age_group) {
+                        return conflict(Conflict::NoVoucherPlace);
+                    }
+                }
+                Effect::TakePlace {
+                    kindergarten_id,
+                    age_group,
+                    ..
+                } => {
+                    let free = g
+                        .kindergartens
+                        .get(kindergarten_id)
+                        .and_then(|k| k.free_places.get(age_group))
+                        .copied()
+                        .unwrap_or(0);
+                    if free == 0 {
+                        return conflict(Conflict::NoFreePlace);
+                    }
+                }
+                Effect::ReleaseVoucher { .. } | Effect::ReleaseChild { .. } => {}
+            }
+        }
+        // 2. Writes.
+        let reference = self.reference;
+        match &old {
+            Some(o) => g.unindex(o, reference),
+            None => {
+                g.child_lock.insert(app.child_iin.clone(), app.id.clone());
+                g.by_applicant
+                    .entry(app.applicant_iin.clone())
+                    .or_default()
+                    .push(app.id.clone());
+                g.by_child
+                    .entry(app.child_iin.clone())
+                    .or_default()
+                    .push(app.id.clone());
+            }
+        }
+        g.index(app, reference);
+        for e in &change.effects {
+            match e {
+                Effect::OfferVoucher {
+                    district,
+                    age_group,
+                } => *g.vouchers_out.entry((district.clone(), *age_group)).or_default() += 1,
+                Effect::ReleaseVoucher {
+                    district,
+                    age_group,
+                } => {
+                    let c = g.vouchers_out.entry((district.clone(), *age_group)).or_default();
+                    *c = c.saturating_sub(1);
+                }
+                Effect::TakePlace {
+                    kindergarten_id,
+                    district,
+                    age_group,
+                } => {
+                    if let Some(k) = g.kindergartens.get_mut(kindergarten_id) {
+                        if let Some(n) = k.free_places.get_mut(age_group) {
+                            *n = n.saturating_sub(1);
+                        }
+                        k.version += 1;
+                    }
+                    let c = g.vouchers_out.entry((district.clone(), *age_group)).or_default();
+                    *c = c.saturating_sub(1);
+                }
+                Effect::ReleaseChild { child_iin } => {
+                    if g.child_lock.get(child_iin) == Some(&app.id) {
+                        g.child_lock.remove(child_iin);
+                    }
+                }
+            }
+        }
+        g.history
+            .entry(app.id.clone())
+            .or_default()
+            .push(change.history.clone());
+        for n in &change.notifications {
+            if g.notifications.contains_key(&n.id) {
+                continue;
+            }
+            g.outbox_seq += 1;
+            let seq = g.outbox_seq;
+            g.pending.insert(seq, n.clone());
+            g.notifications
+                .insert(n.id.clone(), (Some(app.district.clone()), None));
+        }
+        g.apps.insert(app.id.clone(), change.application);
+        Ok(())
+    }
+
+    async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
+        Ok(self.lock().apps.get(id).cloned())
+    }
+
+    async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
+        let g = self.lock();
+        Ok(g.by_applicant
+            .get(iin)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| g.apps.get(id).cloned())
+            .collect())
+    }
+
+    async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError> {
+        let g = self.lock();
+        Ok(g.by_child
+            .get(child)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| g.apps.get(id).cloned())
+            .collect())
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut h = self.lock().history.get(id).cloned().unwrap_or_default();
+        h.sort_by_key(|e| e.version);
+        Ok(h)
+    }
+
+    async fn queue_position(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        key: &QueueKey,
+    ) -> Result<u64, StoreError> {
+        let g = self.lock();
+        let ahead = g
+            .queues
+            .get(&(district.to_owned(), cohort))
+            .map_or(0, |q| q.range(..key).count());
+        Ok(ahead as u64 + 1)
+    }
+
+    async fn queue(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        let g = self.lock();
+        Ok(g.queues
+            .get(&(district.to_owned(), cohort))
+            .into_iter()
+            .flatten()
+            .take(limit)
+            .filter_map(|k| g.apps.get(&k.id).cloned())
+            .collect())
+    }
+
+    async fn due(
+        &self,
+        sweep: Sweep,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        let g = self.lock();
+        let from = (sweep, i64::MIN, String::new());
+        let to = (sweep, now.timestamp_micros(), String::from("\u{10FFFF}"));
+        Ok(g.due
+            .range(from..=to)
+            .take(limit)
+            .filter_map(|(_, _, id)| g.apps.get(id).cloned())
+            .collect())
+    }
+
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError> {
+        Ok(self
+            .lock()
+            .vouchers_out
+            .get(&(district.to_owned(), age_group))
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
+        Ok(self.lock().kindergartens.get(id).cloned())
+    }
+
+    async fn kindergartens(&self, district: Option<&str>) -> Result<Vec<Kindergarten>, StoreError> {
+        Ok(self
+            .lock()
+            .kindergartens
+            .values()
+            .filter(|k| district.is_none_or(|d| k.district == d))
+            .cloned()
+            .collect())
+    }
+
+    async fn put_kindergarten(
+        &self,
+        kindergarten: Kindergarten,
+        expected_version: Option<u64>,
+    ) -> Result<(), CommitError> {
+        let mut g = self.lock();
+        let current = g.kindergartens.get(&kindergarten.id).map(|k| k.version);
+        if current != expected_version {
+            return Err(CommitError::Conflict(Conflict::Stale));
+        }
+        g.kindergartens
+            .insert(kindergarten.id.clone(), kindergarten);
+        Ok(())
+    }
+
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
+        let g = self.lock();
+        Ok(Status::ALL
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    g.status_counts
+                        .get(&(district.to_owned(), *s))
+                        .copied()
+                        .unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+
+    async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
+        Ok(self.lock().profiles.get(iin).cloned())
+    }
+
+    async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
+        self.lock().profiles.insert(profile.iin.clone(), profile);
+        Ok(())
+    }
+
+    async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
+        self.lock()
+            .links
+            .entry(parent.clone())
+            .or_default()
+            .insert(child.clone());
+        Ok(())
+    }
+
+    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {
+        Ok(self
+            .lock()
+            .links
+            .get(parent)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Outbox for EmbeddedStore {
+    async fn enqueue(&self, n: Notification) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        if g.notifications.contains_key(&n.id) {
+            return Ok(());
+        }
+        g.outbox_seq += 1;
+        let seq = g.outbox_seq;
+        g.notifications.insert(n.id.clone(), (None, None));
+        g.pending.insert(seq, n);
+        Ok(())
+    }
+
+    async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        Ok(self.lock().pending.values().take(limit).cloned().collect())
+    }
+
+    async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        g.pending.retain(|_, n| n.id != id);
+        if let Some(entry) = g.notifications.get_mut(id) {
+            entry.1 = Some(delivery);
+        }
+        Ok(())
+    }
+
+    async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError> {
+        let g = self.lock();
+        let mut pending = 0;
+        let mut failed = 0;
+        for (d, outcome) in g.notifications.values() {
+            if district.is_some_and(|x| d.as_deref() != Some(x)) {
+                continue;
+            }
+            match outcome {
+                None => pending += 1,
+                Some(Delivery::Failed { .. }) => failed += 1,
+                Some(Delivery::Delivered { .. }) => {}
+            }
+        }
+        Ok((pending, failed))
+    }
+}

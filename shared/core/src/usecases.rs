@@ -1,0 +1,1111 @@
+//! Use cases: one method per route or scheduled step. Each reads through the ports, decides with
+//! the pure lifecycle and commits one change set. The HTTP layer and the Lambdas only parse, call
+//! and map.
+
+use crate::calendar::Calendar;
+use crate::domain::*;
+use crate::error::Failure;
+use crate::iin::{Iin, IinError};
+use crate::lifecycle::{self, Command, Context, NewApplication, Refusal, Sweep};
+use crate::ports::*;
+use crate::queue::{self, AgeGroup};
+use crate::reference::Reference;
+use crate::texts::{QueueFacts, Texts};
+use crate::time::{local, local_date, Time};
+use crate::views::*;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Attempts at a change that keeps losing optimistic-concurrency races before a 409 `conflict`.
+const MAX_ATTEMPTS: usize = 5;
+/// Longest free-text field (reasons, names, addresses).
+pub const MAX_TEXT: usize = 500;
+/// A sweep reads the due index in pages of this size.
+pub const SWEEP_PAGE: usize = 100;
+
+/// A signed-in user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Parent,
+    Operator,
+}
+
+/// Who calls: from the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub iin: Iin,
+    pub role: Role,
+    /// Operator's districts (empty for parents).
+    pub districts: Vec<String>,
+}
+
+impl Principal {
+    fn actor(&self) -> Actor {
+        match self.role {
+            Role::Parent => Actor::Parent {
+                iin: self.iin.clone(),
+            },
+            Role::Operator => Actor::Operator {
+                iin: self.iin.clone(),
+            },
+        }
+    }
+
+    fn require_parent(&self) -> Result<(), Failure> {
+        match self.role {
+            Role::Parent => Ok(()),
+            Role::Operator => Err(Failure::Forbidden { code: "forbidden" }),
+        }
+    }
+
+    fn require_operator_in(&self, district: &str) -> Result<(), Failure> {
+        match self.role {
+            Role::Operator if self.districts.iter().any(|d| d == district) => Ok(()),
+            Role::Operator => Err(Failure::Forbidden {
+                code: "forbidden_district",
+            }),
+            Role::Parent => Err(Failure::Forbidden { code: "forbidden" }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrivilegeInput {
+    pub category: String,
+    #[serde(default)]
+    pub document_ids: Vec<String>,
+}
+
+/// `POST /v1/applications`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubmitInput {
+    pub district: String,
+    pub child_iin: String,
+    pub email: String,
+    pub phone: String,
+    pub language: Option<String>,
+    pub privilege: Option<PrivilegeInput>,
+    /// EDS signature over the body (verified by the identity layer when present).
+    pub signature: Option<String>,
+}
+
+/// `POST /v1/applications/{id}/kindergarten`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChooseInput {
+    pub kindergarten_id: String,
+    pub signature: Option<String>,
+}
+
+/// A parent's action on an application.
+#[derive(Debug, Clone)]
+pub enum ParentAction {
+    Reconfirm,
+    ConfirmVoucher,
+    Extend,
+    Refuse,
+    Choose(ChooseInput),
+    Restore,
+    Withdraw,
+}
+
+/// `POST /v1/admin/kindergartens` and `PUT /v1/admin/kindergartens/{id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KindergartenInput {
+    pub name_kk: String,
+    pub name_ru: String,
+    pub district: String,
+    pub address: String,
+    pub phone: String,
+    pub ownership: Ownership,
+    #[serde(rename = "type")]
+    pub ddo_type: DdoType,
+    pub languages: InstructionLanguage,
+    pub admission: AdmissionMode,
+    #[serde(default)]
+    pub free_places: Option<BTreeMap<String, u32>>,
+}
+
+/// `POST /v1/admin/voucher-runs`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunInput {
+    pub district: String,
+    pub age_group: i64,
+}
+
+/// `POST /v1/admin/privileges/{id}/reject`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RejectInput {
+    pub reason: String,
+}
+
+/// `PUT /v1/me`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileInput {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `POST /v1/me/children`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinkInput {
+    pub child_iin: String,
+}
+
+/// Catalogue filter of `GET /v1/kindergartens`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CatalogueFilter {
+    pub district: Option<String>,
+    pub language: Option<String>,
+    pub ownership: Option<String>,
+    pub age_group: Option<String>,
+}
+
+/// The application service: every use case, over the ports.
+#[derive(Clone)]
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub outbox: Arc<dyn Outbox>,
+    pub clock: Arc<dyn Clock>,
+    pub registers: Arc<dyn Registers>,
+    pub calendar: Arc<Calendar>,
+    pub reference: &'static Reference,
+    pub texts: &'static Texts,
+}
+
+impl Service {
+    pub fn new(
+        store: Arc<dyn Store>,
+        outbox: Arc<dyn Outbox>,
+        clock: Arc<dyn Clock>,
+        registers: Arc<dyn Registers>,
+    ) -> Service {
+        Service {
+            store,
+            outbox,
+            clock,
+            registers,
+            calendar: Arc::new(Calendar::builtin().clone()),
+            reference: Reference::builtin(),
+            texts: Texts::builtin(),
+        }
+    }
+
+    /// Business time now, in Asia/Almaty.
+    pub fn now(&self) -> Time {
+        local(self.clock.now())
+    }
+
+    fn ctx(&self, now: Time) -> Context<'_> {
+        Context {
+            now,
+            calendar: &self.calendar,
+            reference: self.reference,
+        }
+    }
+
+    // ----- public -------------------------------------------------------------------------
+
+    pub async fn health(&self) -> Result<(), Failure> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub fn districts(&self) -> Vec<DistrictView> {
+        self.reference.districts.iter().map(Into::into).collect()
+    }
+
+    pub async fn catalogue(&self, f: CatalogueFilter) -> Result<Vec<KindergartenView>, Failure> {
+        let district = match f.district.as_deref().filter(|s| !s.is_empty()) {
+            Some(d) => Some(self.known_district(d, "district")?),
+            None => None,
+        };
+        let language = match f.language.as_deref().filter(|s| !s.is_empty()) {
+            Some("kk") => Some(InstructionLanguage::Kk),
+            Some("ru") => Some(InstructionLanguage::Ru),
+            Some("both") => Some(InstructionLanguage::Both),
+            Some(_) => return Err(Failure::bad("invalid_field", "language")),
+            None => None,
+        };
+        let ownership = match f.ownership.as_deref().filter(|s| !s.is_empty()) {
+            Some("state") => Some(Ownership::State),
+            Some("private") => Some(Ownership::Private),
+            Some(_) => return Err(Failure::bad("invalid_field", "ownership")),
+            None => None,
+        };
+        let age_group = match f.age_group.as_deref().filter(|s| !s.is_empty()) {
+            Some(a) => Some(parse_age_group(a).ok_or(Failure::bad("invalid_age_group", "age_group"))?),
+            None => None,
+        };
+        let list = self.store.kindergartens(district.as_deref()).await?;
+        Ok(list
+            .iter()
+            .filter(|k| language.is_none_or(|l| k.languages.teaches(l)))
+            .filter(|k| ownership.is_none_or(|o| k.ownership == o))
+            .filter(|k| age_group.is_none_or(|a| k.free_places.get(&a).copied().unwrap_or(0) > 0))
+            .map(Into::into)
+            .collect())
+    }
+
+    // ----- parents ------------------------------------------------------------------------
+
+    /// Submit: registers a child in a district's queue.
+    pub async fn submit(
+        &self,
+        who: &Principal,
+        input: SubmitInput,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        who.require_parent()?;
+        let now = self.now();
+        let today = local_date(now);
+        let district = self
+            .reference
+            .district(input.district.trim())
+            .ok_or(Failure::bad("unknown_district", "district"))?
+            .clone();
+        let child_iin = parse_iin(&input.child_iin, today, "child_iin")?;
+        let email = valid_email(&input.email)?;
+        let phone = valid_phone(&input.phone)?;
+        let language = match input.language.as_deref() {
+            None => lang,
+            Some(l) => Language::parse(l).ok_or(Failure::bad("invalid_language", "language"))?,
+        };
+        let privilege = match input.privilege {
+            None => None,
+            Some(p) => {
+                if self.reference.privilege(&p.category).is_none() {
+                    return Err(Failure::bad("unknown_privilege", "privilege.category"));
+                }
+                if p.document_ids.is_empty() {
+                    return Err(Failure::bad(
+                        "privilege_documents_required",
+                        "privilege.document_ids",
+                    ));
+                }
+                if p.document_ids.len() > 20
+                    || p.document_ids.iter().any(|d| d.is_empty() || d.len() > 100)
+                {
+                    return Err(Failure::bad("invalid_field", "privilege.document_ids"));
+                }
+                Some((p.category, p.document_ids))
+            }
+        };
+        let birth = self
+            .registers
+            .birth_date(&child_iin)
+            .await?
+            .ok_or(Failure::bad("invalid_iin", "child_iin"))?;
+        let new = NewApplication {
+            id: uuid::Uuid::new_v4().to_string(),
+            registration_seq: 0,
+            district: district.clone(),
+            applicant_iin: who.iin.clone(),
+            child_iin,
+            child_birth_date: birth,
+            email,
+            phone,
+            language,
+            privilege,
+            signed_with: SignedWith::Session,
+        };
+        // Decide before taking a sequence number, so refused input takes none.
+        lifecycle::submit(new.clone(), self.ctx(now))?;
+        use chrono::Datelike;
+        let seq = self.store.next_sequence(&district.code, today.year()).await?;
+        let decision = lifecycle::submit(
+            NewApplication {
+                registration_seq: seq,
+                ..new
+            },
+            self.ctx(now),
+        )?;
+        let app = decision.application.clone();
+        self.store.commit(decision.into()).await?;
+        self.view(&app, now, lang).await
+    }
+
+    /// The journal: the parent's own and linked applications, newest first.
+    pub async fn journal(
+        &self,
+        who: &Principal,
+        lang: Language,
+    ) -> Result<Vec<ApplicationView>, Failure> {
+        who.require_parent()?;
+        let now = self.now();
+        let mut apps = self.store.applications_by_applicant(&who.iin).await?;
+        for child in self.store.linked_children(&who.iin).await? {
+            for a in self.store.applications_by_child(&child).await? {
+                if !apps.iter().any(|x| x.id == a.id) {
+                    apps.push(a);
+                }
+            }
+        }
+        apps.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
+        let mut out = Vec::with_capacity(apps.len());
+        for a in &apps {
+            out.push(self.view(a, now, lang).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn application(
+        &self,
+        who: &Principal,
+        id: &str,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        let app = self.readable(who, id).await?;
+        self.view(&app, self.now(), lang).await
+    }
+
+    pub async fn history(
+        &self,
+        who: &Principal,
+        id: &str,
+        lang: Language,
+    ) -> Result<Vec<HistoryView>, Failure> {
+        self.readable(who, id).await?;
+        let h = self.store.history(id).await?;
+        Ok(h.iter().map(|e| HistoryView::new(e, self.texts, lang)).collect())
+    }
+
+    /// A parent's action: reconfirm, confirm, extend, refuse, choose, restore, withdraw.
+    pub async fn act(
+        &self,
+        who: &Principal,
+        id: &str,
+        action: ParentAction,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        who.require_parent()?;
+        let kindergarten = match &action {
+            ParentAction::Choose(c) => Some(
+                self.store
+                    .kindergarten(c.kindergarten_id.trim())
+                    .await?
+                    .ok_or(Failure::bad("unknown_kindergarten", "kindergarten_id"))?,
+            ),
+            _ => None,
+        };
+        let command = || match &action {
+            ParentAction::Reconfirm => Command::Reconfirm,
+            ParentAction::ConfirmVoucher => Command::ConfirmVoucher {
+                signed_with: SignedWith::Session,
+            },
+            ParentAction::Extend => Command::Extend,
+            ParentAction::Refuse => Command::Refuse,
+            ParentAction::Choose(_) => Command::ChooseKindergarten {
+                kindergarten: Box::new(kindergarten.clone().unwrap_or_else(placeholder_kg)),
+                signed_with: SignedWith::Session,
+            },
+            ParentAction::Restore => Command::Restore,
+            ParentAction::Withdraw => Command::Withdraw,
+        };
+        let mut app = self.owned(who, id).await?;
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.now();
+            match lifecycle::apply(&app, command(), &who.actor(), self.ctx(now)) {
+                Ok(decision) => {
+                    let next = decision.application.clone();
+                    match self.store.commit(decision.into()).await {
+                        Ok(()) => return self.view(&next, now, lang).await,
+                        Err(CommitError::Conflict(Conflict::Stale)) => {
+                            app = self.load(id).await?;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(Refusal::DeadlinePassed) => {
+                    // The lapsed outcome, at once: the sweep's transition, then the refusal.
+                    self.lapse(&app, now).await;
+                    return Err(Refusal::DeadlinePassed.into());
+                }
+                Err(r) => return Err(r.into()),
+            }
+        }
+        Err(Failure::Conflict {
+            code: "conflict",
+            status: None,
+        })
+    }
+
+    /// Applies what a passed deadline means now (best effort; the sweep does it otherwise).
+    async fn lapse(&self, app: &Application, now: Time) {
+        if let Ok(d) = lifecycle::apply(app, Command::Sweep, &Actor::System, self.ctx(now)) {
+            if let Err(e) = self.store.commit(d.into()).await {
+                tracing::info!(application = %app.id, error = %e, "lapse left to the sweep");
+            }
+        }
+    }
+
+    // ----- profile and linking --------------------------------------------------------------
+
+    pub async fn profile(&self, who: &Principal) -> Result<ProfileView, Failure> {
+        let p = self.store.profile(&who.iin).await?;
+        Ok(profile_view(&who.iin, p))
+    }
+
+    pub async fn update_profile(
+        &self,
+        who: &Principal,
+        input: ProfileInput,
+    ) -> Result<ProfileView, Failure> {
+        let mut p = self.store.profile(&who.iin).await?.unwrap_or(Profile {
+            iin: who.iin.clone(),
+            name: None,
+            email: None,
+            phone: None,
+            language: Language::Ru,
+        });
+        if let Some(e) = input.email {
+            p.email = Some(valid_email(&e)?);
+        }
+        if let Some(ph) = input.phone {
+            p.phone = Some(valid_phone(&ph)?);
+        }
+        if let Some(l) = input.language {
+            p.language = Language::parse(&l).ok_or(Failure::bad("invalid_language", "language"))?;
+        }
+        if let Some(n) = input.name {
+            p.name = Some(valid_text(&n, "name")?);
+        }
+        self.store.put_profile(p.clone()).await?;
+        Ok(profile_view(&who.iin, Some(p)))
+    }
+
+    /// Links a child's IIN to the parent after the kinship register confirms it.
+    pub async fn link_child(
+        &self,
+        who: &Principal,
+        input: LinkInput,
+        lang: Language,
+    ) -> Result<LinkedChildView, Failure> {
+        who.require_parent()?;
+        let now = self.now();
+        let child = parse_iin(&input.child_iin, local_date(now), "child_iin")?;
+        if child == who.iin {
+            return Err(Failure::bad("applicant_is_child", "child_iin"));
+        }
+        if !self.registers.kinship(&who.iin, &child).await? {
+            return Err(Failure::Forbidden {
+                code: "kinship_not_confirmed",
+            });
+        }
+        self.store.link_child(&who.iin, &child).await?;
+        let mut applications = Vec::new();
+        for a in self.store.applications_by_child(&child).await? {
+            applications.push(self.view(&a, now, lang).await?);
+        }
+        Ok(LinkedChildView {
+            child: ChildView {
+                iin_masked: child.masked(),
+                birth_date: child.birth_date(),
+            },
+            kinship_confirmed: true,
+            applications,
+        })
+    }
+
+    // ----- operators ------------------------------------------------------------------------
+
+    pub async fn create_kindergarten(
+        &self,
+        who: &Principal,
+        input: KindergartenInput,
+    ) -> Result<KindergartenView, Failure> {
+        let kg = self.kindergarten_from(input, uuid::Uuid::new_v4().to_string(), 1)?;
+        who.require_operator_in(&kg.district)?;
+        self.store.put_kindergarten(kg.clone(), None).await?;
+        Ok((&kg).into())
+    }
+
+    pub async fn update_kindergarten(
+        &self,
+        who: &Principal,
+        id: &str,
+        input: KindergartenInput,
+    ) -> Result<KindergartenView, Failure> {
+        let old = self.kindergarten_of(who, id).await?;
+        let mut kg = self.kindergarten_from(input, old.id.clone(), old.version + 1)?;
+        who.require_operator_in(&kg.district)?;
+        if kg.district != old.district {
+            return Err(Failure::bad("invalid_field", "district"));
+        }
+        if kg.free_places.is_empty() {
+            kg.free_places = old.free_places.clone();
+        }
+        self.store
+            .put_kindergarten(kg.clone(), Some(old.version))
+            .await?;
+        Ok((&kg).into())
+    }
+
+    /// Sets free places per age group (`{"3": 10, "4": 0}`); age groups not named keep theirs.
+    pub async fn set_places(
+        &self,
+        who: &Principal,
+        id: &str,
+        places: BTreeMap<String, i64>,
+    ) -> Result<KindergartenView, Failure> {
+        let parsed = parse_places(&places)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let old = self.kindergarten_of(who, id).await?;
+            let mut kg = old.clone();
+            kg.version += 1;
+            kg.free_places.extend(parsed.iter().map(|(a, n)| (*a, *n)));
+            match self.store.put_kindergarten(kg.clone(), Some(old.version)).await {
+                Ok(()) => return Ok((&kg).into()),
+                Err(CommitError::Conflict(Conflict::Stale)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Failure::Conflict {
+            code: "conflict",
+            status: None,
+        })
+    }
+
+    /// A voucher run for a district and age group: offers as many vouchers from the head of the
+    /// queue as there are free places not covered by outstanding vouchers. Safe to run twice or
+    /// to retry: every offer is checked against the places in its own commit.
+    pub async fn voucher_run(
+        &self,
+        who: Option<&Principal>,
+        input: RunInput,
+    ) -> Result<VoucherRunView, Failure> {
+        let district = self
+            .reference
+            .district(input.district.trim())
+            .ok_or(Failure::bad("unknown_district", "district"))?
+            .clone();
+        if let Some(p) = who {
+            p.require_operator_in(&district.code)?;
+        }
+        let age_group = u8::try_from(input.age_group)
+            .ok()
+            .filter(|a| *a <= 7)
+            .ok_or(Failure::bad("invalid_age_group", "age_group"))?;
+        let now = self.now();
+        let cohort = queue::cohort_of_age_group(age_group, local_date(now));
+        let free: u32 = self
+            .store
+            .kindergartens(Some(&district.code))
+            .await?
+            .iter()
+            .map(|k| k.free_places.get(&age_group).copied().unwrap_or(0))
+            .sum();
+        let outstanding = self
+            .store
+            .outstanding_vouchers(&district.code, age_group)
+            .await?;
+        let capacity = free.saturating_sub(outstanding) as usize;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let mut offered = Vec::new();
+        if capacity > 0 {
+            // Read enough of the head for the allocation policy to interleave.
+            let head = self
+                .store
+                .queue(&district.code, cohort, capacity.saturating_mul(4).max(capacity))
+                .await?;
+            let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference)).collect();
+            let actor = who.map_or(Actor::System, |p| p.actor());
+            for i in queue::select_for_run(district.allocation, &keys, capacity) {
+                let command = Command::OfferVoucher {
+                    run_id: run_id.clone(),
+                    age_group,
+                };
+                let Ok(d) = lifecycle::apply(&head[i], command, &actor, self.ctx(now)) else {
+                    continue; // e.g. its reconfirmation lapsed: the sweep archives it
+                };
+                let id = d.application.id.clone();
+                match self.store.commit(d.into()).await {
+                    Ok(()) => offered.push(id),
+                    Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => break,
+                    Err(CommitError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        tracing::info!(district = %district.code, age_group, offered = offered.len(), "voucher run");
+        Ok(VoucherRunView {
+            run_id,
+            offered: offered.len(),
+            application_ids: offered,
+            free_places: free,
+            outstanding_before: outstanding,
+        })
+    }
+
+    /// The queue of a district and age group in order, for operators.
+    pub async fn admin_queue(
+        &self,
+        who: &Principal,
+        district: &str,
+        age_group: &str,
+        limit: usize,
+    ) -> Result<Vec<QueueEntryView>, Failure> {
+        let district = self.known_district(district, "district")?;
+        who.require_operator_in(&district)?;
+        let age = parse_age_group(age_group).ok_or(Failure::bad("invalid_age_group", "age_group"))?;
+        let cohort = queue::cohort_of_age_group(age, local_date(self.now()));
+        let apps = self.store.queue(&district, cohort, limit).await?;
+        Ok(apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| QueueEntryView {
+                position: i as u64 + 1,
+                id: a.id.clone(),
+                registration_number: a.registration_number.clone(),
+                registered_at: a.registered_at,
+                privilege: a
+                    .privilege
+                    .as_ref()
+                    .filter(|p| p.rejected.is_none())
+                    .map(|p| p.category.clone()),
+                rank: a.rank(self.reference),
+                child: ChildView {
+                    iin_masked: a.child_iin.masked(),
+                    birth_date: a.child_birth_date,
+                },
+            })
+            .collect())
+    }
+
+    pub async fn stats(&self, who: &Principal, district: &str) -> Result<StatsView, Failure> {
+        let district = self.known_district(district, "district")?;
+        who.require_operator_in(&district)?;
+        let counts = self.store.status_counts(&district).await?;
+        let now = self.now();
+        let mut due = 0u64;
+        for sweep in [Sweep::Expiry, Sweep::Reconfirmation] {
+            due += self
+                .store
+                .due(sweep, now, 10_000)
+                .await?
+                .iter()
+                .filter(|a| a.district == district)
+                .count() as u64;
+        }
+        let (pending, failed) = self.outbox.counts(Some(&district)).await?;
+        let mut free_places = BTreeMap::new();
+        for k in self.store.kindergartens(Some(&district)).await? {
+            for (a, n) in k.free_places {
+                *free_places.entry(a.to_string()).or_insert(0) += n;
+            }
+        }
+        let get = |s: Status| counts.get(&s).copied().unwrap_or(0);
+        Ok(StatsView {
+            by_status: Status::ALL
+                .iter()
+                .map(|s| (s.as_str().to_owned(), get(*s)))
+                .collect(),
+            deadlines_due: due,
+            vouchers: VoucherStats {
+                offered: get(Status::VoucherOffered),
+                active: get(Status::VoucherActive),
+            },
+            notifications: NotificationStats { pending, failed },
+            free_places,
+            district,
+        })
+    }
+
+    /// An operator rejects a privilege claim: the child moves to the general order.
+    pub async fn reject_privilege(
+        &self,
+        who: &Principal,
+        id: &str,
+        input: RejectInput,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        let reason = valid_text(&input.reason, "reason")?;
+        let mut app = self.load(id).await?;
+        who.require_operator_in(&app.district)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.now();
+            let command = Command::RejectPrivilege {
+                reason: reason.clone(),
+            };
+            let d = lifecycle::apply(&app, command, &who.actor(), self.ctx(now))?;
+            let next = d.application.clone();
+            match self.store.commit(d.into()).await {
+                Ok(()) => return self.view(&next, now, lang).await,
+                Err(CommitError::Conflict(Conflict::Stale)) => app = self.load(id).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Failure::Conflict {
+            code: "conflict",
+            status: None,
+        })
+    }
+
+    /// A sweep: acts on every due deadline and reminder, page by page, until none is due. Safe to
+    /// run concurrently with itself and with parents: each item is one conditional commit, and a
+    /// lost race is re-read and decided again.
+    pub async fn sweep(&self, sweep: Sweep) -> Result<SweepReport, Failure> {
+        let mut report = SweepReport {
+            sweep: sweep.as_str().to_owned(),
+            ..Default::default()
+        };
+        let now = self.now();
+        loop {
+            let page = self.store.due(sweep, now, SWEEP_PAGE).await?;
+            let mut progressed = false;
+            for app in &page {
+                report.examined += 1;
+                let mut current = app.clone();
+                for _ in 0..MAX_ATTEMPTS {
+                    match lifecycle::apply(&current, Command::Sweep, &Actor::System, self.ctx(now)) {
+                        Ok(d) => {
+                            let lapsed = d.history.action != Action::Reminder;
+                            match self.store.commit(d.into()).await {
+                                Ok(()) => {
+                                    progressed = true;
+                                    if lapsed {
+                                        report.lapsed += 1;
+                                    } else {
+                                        report.reminders += 1;
+                                    }
+                                    break;
+                                }
+                                Err(CommitError::Conflict(Conflict::Stale)) => {
+                                    report.conflicts += 1;
+                                    match self.store.application(&app.id).await? {
+                                        Some(a) => current = a,
+                                        None => break,
+                                    }
+                                }
+                                Err(e) => return Err(e.into()),
+                            }
+                        }
+                        Err(_) => {
+                            report.skipped += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            if page.len() < SWEEP_PAGE || !progressed {
+                break;
+            }
+        }
+        tracing::info!(
+            sweep = sweep.as_str(),
+            examined = report.examined,
+            lapsed = report.lapsed,
+            reminders = report.reminders,
+            "sweep done"
+        );
+        Ok(report)
+    }
+
+    // ----- outbox delivery ----------------------------------------------------------------
+
+    /// Renders and sends pending notifications by e-mail and SMS; returns how many were sent.
+    pub async fn deliver_pending(&self, sender: &dyn Sender, limit: usize) -> Result<usize, Failure> {
+        let pending = self.outbox.pending(limit).await?;
+        let mut sent = 0;
+        for n in pending {
+            let messages = self.render(&n).await?;
+            let mut failed = None;
+            for m in &messages {
+                if let Err(e) = sender.send(m).await {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            let now = self.now();
+            match failed {
+                None => {
+                    self.outbox.mark(&n.id, Delivery::Delivered { at: now }).await?;
+                    sent += 1;
+                }
+                Some(e) if !e.retryable => {
+                    self.outbox
+                        .mark(&n.id, Delivery::Failed { at: now, error: e.message })
+                        .await?;
+                }
+                Some(e) => tracing::warn!(notification = %n.id, error = %e, "delivery retried later"),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// The e-mail and SMS of a notification in the parent's language.
+    pub async fn render(&self, n: &Notification) -> Result<Vec<OutgoingMessage>, Failure> {
+        let mut facts = QueueFacts::default();
+        if let Some(app) = match &n.application_id {
+            Some(id) => self.store.application(id).await?,
+            None => None,
+        } {
+            let now = self.now();
+            facts.age_group = Some(queue::age_group(app.child_birth_date, local_date(now)));
+            facts.position = self.position(&app, now).await?;
+        }
+        let Some(r) = self.texts.render(n, self.reference, facts) else {
+            return Ok(Vec::new());
+        };
+        let at = self.now();
+        let mut out = Vec::new();
+        if let Some(to) = &n.email {
+            out.push(OutgoingMessage {
+                notification_id: n.id.clone(),
+                channel: Channel::Email,
+                to: to.clone(),
+                language: n.language,
+                subject: r.subject.clone(),
+                body: r.body.clone(),
+                at,
+            });
+        }
+        if let Some(to) = &n.phone {
+            out.push(OutgoingMessage {
+                notification_id: n.id.clone(),
+                channel: Channel::Sms,
+                to: to.clone(),
+                language: n.language,
+                subject: String::new(),
+                body: r.sms.clone(),
+                at,
+            });
+        }
+        Ok(out)
+    }
+
+    // ----- helpers --------------------------------------------------------------------------
+
+    async fn load(&self, id: &str) -> Result<Application, Failure> {
+        if !valid_id(id) {
+            return Err(Failure::NotFound { code: "not_found" });
+        }
+        self.store
+            .application(id)
+            .await?
+            .ok_or(Failure::NotFound { code: "not_found" })
+    }
+
+    /// An application the caller may act on as a parent (own or linked).
+    async fn owned(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
+        let app = self.load(id).await?;
+        if app.applicant_iin == who.iin
+            || self
+                .store
+                .linked_children(&who.iin)
+                .await?
+                .contains(&app.child_iin)
+        {
+            Ok(app)
+        } else {
+            Err(Failure::Forbidden { code: "forbidden" })
+        }
+    }
+
+    /// An application the caller may read: a parent's own or linked, an operator's district's.
+    async fn readable(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
+        match who.role {
+            Role::Parent => self.owned(who, id).await,
+            Role::Operator => {
+                let app = self.load(id).await?;
+                who.require_operator_in(&app.district)?;
+                Ok(app)
+            }
+        }
+    }
+
+    async fn kindergarten_of(&self, who: &Principal, id: &str) -> Result<Kindergarten, Failure> {
+        if !valid_id(id) {
+            return Err(Failure::NotFound { code: "not_found" });
+        }
+        let kg = self
+            .store
+            .kindergarten(id)
+            .await?
+            .ok_or(Failure::NotFound { code: "not_found" })?;
+        who.require_operator_in(&kg.district)?;
+        Ok(kg)
+    }
+
+    fn known_district(&self, code: &str, field: &str) -> Result<String, Failure> {
+        self.reference
+            .district(code.trim())
+            .map(|d| d.code.clone())
+            .ok_or(Failure::bad("unknown_district", field))
+    }
+
+    fn kindergarten_from(
+        &self,
+        input: KindergartenInput,
+        id: String,
+        version: u64,
+    ) -> Result<Kindergarten, Failure> {
+        let district = self.known_district(&input.district, "district")?;
+        let required = |s: &str, f: &str| -> Result<String, Failure> {
+            let v = valid_text(s, f)?;
+            if v.is_empty() {
+                Err(Failure::bad("missing_field", f))
+            } else {
+                Ok(v)
+            }
+        };
+        let places = match &input.free_places {
+            Some(p) => parse_places(&p.iter().map(|(k, v)| (k.clone(), i64::from(*v))).collect())?,
+            None => BTreeMap::new(),
+        };
+        Ok(Kindergarten {
+            id,
+            version,
+            name_kk: required(&input.name_kk, "name_kk")?,
+            name_ru: required(&input.name_ru, "name_ru")?,
+            district,
+            address: required(&input.address, "address")?,
+            phone: required(&input.phone, "phone")?,
+            ownership: input.ownership,
+            ddo_type: input.ddo_type,
+            languages: input.languages,
+            admission: input.admission,
+            free_places: places,
+        })
+    }
+
+    /// The exact queue position of a queued application now; `None` in other statuses.
+    pub async fn position(&self, app: &Application, _now: Time) -> Result<Option<u64>, Failure> {
+        if app.status != Status::Queued {
+            return Ok(None);
+        }
+        let cohort = queue::cohort_of(app.child_birth_date);
+        let key = app.queue_key(self.reference);
+        Ok(Some(
+            self.store.queue_position(&app.district, cohort, &key).await?,
+        ))
+    }
+
+    async fn view(
+        &self,
+        app: &Application,
+        now: Time,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        let position = self.position(app, now).await?;
+        let age = queue::age_group(app.child_birth_date, local_date(now));
+        Ok(ApplicationView::new(app, age, position, self.texts, lang))
+    }
+}
+
+fn profile_view(iin: &Iin, p: Option<Profile>) -> ProfileView {
+    let p = p.unwrap_or(Profile {
+        iin: iin.clone(),
+        name: None,
+        email: None,
+        phone: None,
+        language: Language::Ru,
+    });
+    ProfileView {
+        iin: iin.masked(),
+        email_required: p.email.is_none(),
+        name: p.name,
+        email: p.email,
+        phone: p.phone,
+        language: p.language,
+    }
+}
+
+fn placeholder_kg() -> Kindergarten {
+    Kindergarten {
+        id: String::new(),
+        version: 0,
+        name_kk: String::new(),
+        name_ru: String::new(),
+        district: String::new(),
+        address: String::new(),
+        phone: String::new(),
+        ownership: Ownership::State,
+        ddo_type: DdoType::Kindergarten,
+        languages: InstructionLanguage::Both,
+        admission: AdmissionMode::General,
+        free_places: BTreeMap::new(),
+    }
+}
+
+/// Ids are UUIDs; anything else is unknown without a store read.
+pub fn valid_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+}
+
+/// Parses an IIN field, mapping every defect to 400 `invalid_iin` (or `child_not_born`).
+pub fn parse_iin(s: &str, today: chrono::NaiveDate, field: &str) -> Result<Iin, Failure> {
+    Iin::parse(s.trim(), today).map_err(|e| match e {
+        IinError::FutureBirthDate => Failure::bad("child_not_born", field),
+        _ => Failure::bad("invalid_iin", field),
+    })
+}
+
+/// Age groups 0..=7 as the API's strings or numbers.
+pub fn parse_age_group(s: &str) -> Option<AgeGroup> {
+    s.trim().parse::<u8>().ok().filter(|a| *a <= 7)
+}
+
+fn parse_places(p: &BTreeMap<String, i64>) -> Result<BTreeMap<AgeGroup, u32>, Failure> {
+    let mut out = BTreeMap::new();
+    for (k, v) in p {
+        let age = parse_age_group(k).ok_or_else(|| Failure::bad("invalid_age_group", k))?;
+        let n = u32::try_from(*v)
+            .ok()
+            .filter(|n| *n <= 10_000)
+            .ok_or_else(|| Failure::bad("invalid_field", k))?;
+        out.insert(age, n);
+    }
+    Ok(out)
+}
+
+/// A trimmed e-mail address of plausible shape (one `@`, a dotted domain, no spaces).
+pub fn valid_email(s: &str) -> Result<String, Failure> {
+    let e = s.trim();
+    let ok = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match e.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if ok {
+        Ok(e.to_owned())
+    } else {
+        Err(Failure::bad("invalid_email", "email"))
+    }
+}
+
+/// A Kazakh mobile number (+7 7XX XXX XX XX; spaces, dashes, brackets and a leading 8 accepted),
+/// normalised to `+77XXXXXXXXX`.
+pub fn valid_phone(s: &str) -> Result<String, Failure> {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    let national = match digits.len() {
+        11 if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
+        10 => &digits[..],
+        _ => "",
+    };
+    if allowed && national.len() == 10 && national.starts_with('7') {
+        Ok(format!("+7{national}"))
+    } else {
+        Err(Failure::bad("invalid_phone", "phone"))
+    }
+}
+
+fn valid_text(s: &str, field: &str) -> Result<String, Failure> {
+    let t = s.trim();
+    if t.chars().count() > MAX_TEXT || t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Failure::bad("invalid_field", field));
+    }
+    Ok(t.to_owned())
+}
