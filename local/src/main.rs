@@ -1,1 +1,68 @@
-fn main() {}
+//! `cargo run --release -p kezek-local -- --port 3000`: the whole API on an embedded store.
+
+use clap::Parser;
+use kezek_local::{seed, Local};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(about = "Kezek local runner: the whole API on an embedded store, with a simulated clock, dev outbox and dev login")]
+struct Args {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Seconds between scheduled sweeps (0: only on demand and when the dev clock moves).
+    #[arg(long, default_value_t = 60)]
+    sweep_every: u64,
+    /// Start with an empty catalogue.
+    #[arg(long)]
+    no_seed: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    // The session key: KEZEK_SESSION_KEY, a file named by KEZEK_SESSION_KEY_FILE, or a fresh random
+    // key per start (sessions then end with the process).
+    let key = match (std::env::var("KEZEK_SESSION_KEY"), std::env::var("KEZEK_SESSION_KEY_FILE")) {
+        (Ok(k), _) => k.into_bytes(),
+        (_, Ok(path)) => std::fs::read(path)?,
+        _ => format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()).into_bytes(),
+    };
+    let local = Local::new(&key)?;
+    if !args.no_seed {
+        let ids = seed::seed(local.store.as_ref()).await?;
+        tracing::info!(kindergartens = ids.len(), "seeded");
+    }
+    if args.sweep_every > 0 {
+        let l = local.clone();
+        let every = Duration::from_secs(args.sweep_every);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = l.sweep_all().await {
+                    tracing::warn!(error = %e, "scheduled sweep");
+                }
+            }
+        });
+    }
+    let addr = format!("{}:{}", args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!(%addr, "kezek-local listening");
+    axum::serve(listener, local.router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

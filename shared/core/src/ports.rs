@@ -244,3 +244,34 @@ pub struct SendError {
 pub trait Sender: Send + Sync {
     async fn send(&self, message: &OutgoingMessage) -> Result<(), SendError>;
 }
+
+/// A clock that runs with real time from a settable starting point: the local runner's simulated
+/// business clock (`/v1/dev/clock`), and the clock of tests that walk through deadlines.
+#[derive(Debug, Default)]
+pub struct SimClock {
+    offset: std::sync::Mutex<chrono::Duration>,
+}
+
+impl SimClock {
+    pub fn new() -> SimClock {
+        SimClock::default()
+    }
+
+    /// Moves business time so that it reads `now` at this real instant.
+    pub fn set(&self, now: DateTime<Utc>) {
+        let mut o = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        *o = now - Utc::now();
+    }
+
+    /// Moves business time on by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut o = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        *o += by;
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -196,7 +196,8 @@ impl Service {
 
     /// Business time now, in Asia/Almaty.
     pub fn now(&self) -> Time {
-        local(self.clock.now())
+        use chrono::SubsecRound;
+        local(self.clock.now()).trunc_subsecs(3)
     }
 
     fn ctx(&self, now: Time) -> Context<'_> {

@@ -1,1 +1,363 @@
-//! x
+//! Kezek's HTTP layer on `lambda_http`'s request and response types, so the Lambdas and the local
+//! runner share it: routing, body limits, JSON parsing with clear errors in kk/ru/en per
+//! `Accept-Language`, sessions and roles. Every route of `api.md` but identity (OTP, EDS) and
+//! documents is here; each handler parses, calls one use case and maps the result.
+
+pub mod session;
+
+use kezek_core::domain::Language;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::usecases::*;
+use kezek_core::{Failure, Principal, Service};
+use lambda_http::http::{header, HeaderMap, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use session::{Sessions, Token};
+
+/// Largest request body accepted (bytes); larger is 413.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Most entries the operator's queue view returns.
+pub const MAX_QUEUE_VIEW: usize = 1000;
+
+/// The API: the service and the session keys.
+#[derive(Clone)]
+pub struct Api {
+    pub service: Service,
+    pub sessions: Sessions,
+}
+
+/// A handler's result: a status and a JSON body.
+type Reply = Result<(StatusCode, serde_json::Value), Failure>;
+
+fn ok<T: Serialize>(status: StatusCode, v: T) -> Reply {
+    serde_json::to_value(v)
+        .map(|j| (status, j))
+        .map_err(|e| Failure::Unavailable(format!("serialize: {e}")))
+}
+
+impl Api {
+    pub fn new(service: Service, sessions: Sessions) -> Api {
+        Api { service, sessions }
+    }
+
+    /// Handles one request; never panics on input, every failure is the contract's error shape.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let lang = language(req.headers());
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let result = self.route(&req, lang).await;
+        match result {
+            Ok((status, body)) => json_response(status, &body),
+            Err(f) => {
+                if f.http_status() >= 500 {
+                    tracing::error!(%method, %path, error = %f, "request failed");
+                } else {
+                    tracing::info!(%method, %path, code = f.code(), "request refused");
+                }
+                error_response(&f, lang, &self.service)
+            }
+        }
+    }
+
+    async fn route(&self, req: &Request, lang: Language) -> Reply {
+        let path = req.uri().path().trim_end_matches('/');
+        let segs: Vec<&str> = path.split('/').skip(1).collect();
+        let m = req.method();
+        let s = &self.service;
+        use StatusCode as C;
+        match (segs.as_slice(), m) {
+            // ----- public
+            (["v1", "health"], &Method::GET) => {
+                s.health().await?;
+                ok(C::OK, serde_json::json!({"status": "ok"}))
+            }
+            (["v1", "districts"], &Method::GET) => ok(C::OK, s.districts()),
+            (["v1", "kindergartens"], &Method::GET) => {
+                ok(C::OK, s.catalogue(query(req)?).await?)
+            }
+            // ----- profile and linking
+            (["v1", "me"], &Method::GET) => ok(C::OK, s.profile(&self.who(req)?).await?),
+            (["v1", "me"], &Method::PUT) => {
+                let who = self.who(req)?;
+                ok(C::OK, s.update_profile(&who, body(req)?).await?)
+            }
+            (["v1", "me", "children"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::OK, s.link_child(&who, body(req)?, lang).await?)
+            }
+            // ----- applications
+            (["v1", "applications"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::CREATED, s.submit(&who, body(req)?, lang).await?)
+            }
+            (["v1", "applications"], &Method::GET) => {
+                ok(C::OK, s.journal(&self.who(req)?, lang).await?)
+            }
+            (["v1", "applications", id], &Method::GET) => {
+                ok(C::OK, s.application(&self.who(req)?, id, lang).await?)
+            }
+            (["v1", "applications", id, "history"], &Method::GET) => {
+                ok(C::OK, s.history(&self.who(req)?, id, lang).await?)
+            }
+            (["v1", "applications", id, rest @ ..], &Method::POST) => {
+                let action = match rest {
+                    ["reconfirm"] => ParentAction::Reconfirm,
+                    ["voucher", "confirm"] => ParentAction::ConfirmVoucher,
+                    ["voucher", "extend"] => ParentAction::Extend,
+                    ["voucher", "refuse"] => ParentAction::Refuse,
+                    ["restore"] => ParentAction::Restore,
+                    ["withdraw"] => ParentAction::Withdraw,
+                    ["kindergarten"] => {
+                        let who = self.who(req)?;
+                        let input: ChooseInput = body(req)?;
+                        let v = s.act(&who, id, ParentAction::Choose(input), lang).await?;
+                        return ok(C::OK, v);
+                    }
+                    _ => return Err(route_not_found()),
+                };
+                let who = self.who(req)?;
+                optional_body(req)?;
+                ok(C::OK, s.act(&who, id, action, lang).await?)
+            }
+            // ----- operators
+            (["v1", "admin", "kindergartens"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::CREATED, s.create_kindergarten(&who, body(req)?).await?)
+            }
+            (["v1", "admin", "kindergartens", id], &Method::PUT) => {
+                let who = self.who(req)?;
+                ok(C::OK, s.update_kindergarten(&who, id, body(req)?).await?)
+            }
+            (["v1", "admin", "kindergartens", id, "places"], &Method::PUT) => {
+                let who = self.who(req)?;
+                let places: BTreeMap<String, i64> = body(req)?;
+                ok(C::OK, s.set_places(&who, id, places).await?)
+            }
+            (["v1", "admin", "voucher-runs"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::OK, s.voucher_run(Some(&who), body(req)?).await?)
+            }
+            (["v1", "admin", "queue"], &Method::GET) => {
+                let who = self.who(req)?;
+                let q: BTreeMap<String, String> = query(req)?;
+                let district = q.get("district").ok_or(Failure::bad("missing_field", "district"))?;
+                let age = q.get("age_group").ok_or(Failure::bad("missing_field", "age_group"))?;
+                ok(C::OK, s.admin_queue(&who, district, age, MAX_QUEUE_VIEW).await?)
+            }
+            (["v1", "admin", "stats"], &Method::GET) => {
+                let who = self.who(req)?;
+                let q: BTreeMap<String, String> = query(req)?;
+                let district = q.get("district").ok_or(Failure::bad("missing_field", "district"))?;
+                ok(C::OK, s.stats(&who, district).await?)
+            }
+            (["v1", "admin", "privileges", id, "reject"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::OK, s.reject_privilege(&who, id, body(req)?, lang).await?)
+            }
+            (["v1", "admin", "sweeps", kind], &Method::POST) => {
+                let who = self.who(req)?;
+                if who.role != kezek_core::Role::Operator {
+                    return Err(Failure::Forbidden { code: "forbidden" });
+                }
+                let sweep = Sweep::parse(kind).ok_or(Failure::NotFound {
+                    code: "route_not_found",
+                })?;
+                ok(C::OK, s.sweep(sweep).await?)
+            }
+            (segs, _) if known_path(segs) => Err(Failure::MethodNotAllowed),
+            _ => Err(route_not_found()),
+        }
+    }
+
+    /// The caller's principal from `Authorization: Bearer <token>`.
+    pub fn who(&self, req: &Request) -> Result<Principal, Failure> {
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Failure::Unauthorized {
+                code: "unauthorized",
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(Failure::Unauthorized {
+                code: "unauthorized",
+            })?;
+        self.sessions.verify(token.trim())
+    }
+}
+
+fn route_not_found() -> Failure {
+    Failure::NotFound {
+        code: "route_not_found",
+    }
+}
+
+/// Whether a path is a route of the API with some method (for 405 rather than 404).
+fn known_path(segs: &[&str]) -> bool {
+    matches!(
+        segs,
+        ["v1", "health" | "districts" | "kindergartens" | "me" | "applications"]
+            | ["v1", "me", "children"]
+            | ["v1", "applications", _]
+            | ["v1", "applications", _, "history" | "reconfirm" | "kindergarten" | "restore" | "withdraw"]
+            | ["v1", "applications", _, "voucher", "confirm" | "extend" | "refuse"]
+            | ["v1", "admin", "kindergartens" | "voucher-runs" | "queue" | "stats"]
+            | ["v1", "admin", "kindergartens", _]
+            | ["v1", "admin", "kindergartens", _, "places"]
+            | ["v1", "admin", "privileges", _, "reject"]
+            | ["v1", "admin", "sweeps", _]
+    )
+}
+
+/// The message language from `Accept-Language` (`kk`, `ru`, `en`; default `ru`), honouring order
+/// and q-values.
+pub fn language(headers: &HeaderMap) -> Language {
+    let Some(v) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Language::Ru;
+    };
+    let mut best: Option<(f32, Language)> = None;
+    for part in v.split(',') {
+        let mut it = part.split(';');
+        let tag = it.next().unwrap_or("").trim();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Some(l) = Language::parse(primary) {
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, l));
+            }
+        }
+    }
+    best.map_or(Language::Ru, |(_, l)| l)
+}
+
+fn body_bytes(req: &Request) -> Result<&[u8], Failure> {
+    let b: &[u8] = req.body().as_ref();
+    if b.len() > MAX_BODY {
+        return Err(Failure::TooLarge { max: MAX_BODY });
+    }
+    Ok(b)
+}
+
+/// Parses a JSON body into `T`, naming the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::BadInput {
+            code: "bad_json",
+            field: None,
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => Failure::BadInput {
+                code: "bad_json",
+                field: None,
+            },
+            Category::Data => {
+                let msg = inner.to_string();
+                if let Some(rest) = msg.strip_prefix("missing field `") {
+                    let name = rest.split('`').next().unwrap_or("");
+                    let field = if path == "." || path.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    Failure::BadInput {
+                        code: "missing_field",
+                        field: Some(field),
+                    }
+                } else {
+                    Failure::BadInput {
+                        code: "invalid_field",
+                        field: Some(if path.is_empty() { ".".into() } else { path }),
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn body<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    parse_json(body_bytes(req)?)
+}
+
+/// Actions without a body accept none, `{}` or a JSON object (e.g. with a `signature`).
+fn optional_body(req: &Request) -> Result<(), Failure> {
+    let b = body_bytes(req)?;
+    if b.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    parse_json::<serde_json::Map<String, serde_json::Value>>(b).map(|_| ())
+}
+
+fn query<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    let q = req.uri().query().unwrap_or("");
+    serde_urlencoded::from_str(q).map_err(|_| Failure::BadInput {
+        code: "invalid_field",
+        field: Some("query".into()),
+    })
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+/// The contract's error body in the asked language.
+pub fn error_response(f: &Failure, lang: Language, service: &Service) -> Response<Body> {
+    let texts = service.texts;
+    let status_label;
+    let max = MAX_BODY.to_string();
+    let mut vars: Vec<(&str, &str)> = vec![("max", max.as_str())];
+    if let Failure::Conflict {
+        status: Some(st), ..
+    } = f
+    {
+        status_label = texts.status(*st, lang);
+        vars.push(("status", status_label.as_str()));
+    }
+    let field = match f {
+        Failure::BadInput { field, .. } => field.clone(),
+        _ => None,
+    };
+    if let Some(fl) = &field {
+        vars.push(("field", fl.as_str()));
+    }
+    let message = texts.error(f.code(), lang, &vars);
+    let mut err = serde_json::json!({
+        "code": f.code(),
+        "message": message,
+    });
+    if let Some(fl) = field {
+        err["field"] = serde_json::Value::String(fl);
+    }
+    if let Failure::Conflict {
+        status: Some(st), ..
+    } = f
+    {
+        err["status"] = serde_json::Value::String(st.as_str().to_owned());
+    }
+    let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &serde_json::json!({ "error": err }))
+}

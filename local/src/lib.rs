@@ -1,0 +1,256 @@
+//! The local runner: the whole API on the embedded store with a simulated clock, a dev outbox in
+//! place of SES and SMS, and a dev login. The dev routes exist only here, never in a Lambda build.
+
+pub mod seed;
+
+use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::State;
+use axum::http::{Request as HttpRequest, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use kezek_core::domain::Language;
+use kezek_core::iin::Iin;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::{OutgoingMessage, SendError, Sender, SimClock, Clock, BuiltinRegisters};
+use kezek_core::store_embedded::EmbeddedStore;
+use kezek_core::time::local as almaty;
+use kezek_core::{Failure, Principal, Role, Service};
+use kezek_http::{error_response, json_response, language, parse_json, Api, Sessions, MAX_BODY};
+use serde::Deserialize;
+use std::sync::{Arc, Mutex};
+
+/// The dev outbox: every e-mail and SMS "sent", newest last.
+#[derive(Default)]
+pub struct DevOutbox {
+    sent: Mutex<Vec<OutgoingMessage>>,
+}
+
+impl DevOutbox {
+    pub fn messages(&self) -> Vec<OutgoingMessage> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Sender for DevOutbox {
+    async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
+        tracing::info!(channel = ?m.channel, notification = %m.notification_id, "dev outbox");
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).push(m.clone());
+        Ok(())
+    }
+}
+
+/// Everything the local runner serves.
+#[derive(Clone)]
+pub struct Local {
+    pub api: Api,
+    pub clock: Arc<SimClock>,
+    pub outbox: Arc<DevOutbox>,
+    pub store: Arc<EmbeddedStore>,
+}
+
+impl Local {
+    /// A runner on a fresh embedded store; `key` signs sessions.
+    pub fn new(key: &[u8]) -> Result<Local, String> {
+        let store = Arc::new(EmbeddedStore::new());
+        let clock = Arc::new(SimClock::new());
+        let service = Service::new(store.clone(), store.clone(), clock.clone(), Arc::new(BuiltinRegisters));
+        Ok(Local {
+            api: Api::new(service, Sessions::new(key)?),
+            clock,
+            outbox: Arc::new(DevOutbox::default()),
+            store,
+        })
+    }
+
+    /// Sends what the outbox holds through the dev outbox.
+    pub async fn deliver(&self) -> Result<usize, Failure> {
+        let mut total = 0;
+        loop {
+            let n = self.api.service.deliver_pending(self.outbox.as_ref(), 100).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs both sweeps and delivers their notifications.
+    pub async fn sweep_all(&self) -> Result<(), Failure> {
+        for s in [Sweep::Expiry, Sweep::Reconfirmation] {
+            self.api.service.sweep(s).await?;
+        }
+        self.deliver().await.map(|_| ())
+    }
+
+    /// The axum router: dev routes, then every API route through `kezek-http`.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/v1/dev/clock", get(get_clock).put(put_clock))
+            .route("/v1/dev/outbox", get(get_outbox))
+            .route("/v1/dev/login", post(dev_login))
+            .fallback(api)
+            .with_state(self)
+    }
+}
+
+async fn read_body(body: AxumBody) -> Result<Vec<u8>, Failure> {
+    to_bytes(body, MAX_BODY)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| Failure::TooLarge { max: MAX_BODY })
+}
+
+fn into_axum(resp: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = resp.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, AxumBody::from(bytes))
+}
+
+fn fail(local: &Local, f: Failure, lang: Language) -> Response {
+    into_axum(error_response(&f, lang, &local.api.service))
+}
+
+fn reply<T: serde::Serialize>(v: &T) -> Response {
+    let json = serde_json::to_value(v).unwrap_or_default();
+    into_axum(json_response(StatusCode::OK, &json))
+}
+
+/// Every API route: the request as lambda_http's, handled by the shared HTTP layer.
+async fn api(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = language(&parts.headers);
+    let bytes = match read_body(body).await {
+        Ok(b) => b,
+        Err(f) => return fail(&local, f, lang),
+    };
+    let body = if bytes.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        lambda_http::Body::Binary(bytes)
+    };
+    let req = lambda_http::Request::from_parts(parts, body);
+    let resp = local.api.handle(req).await;
+    // Deliver what the request queued, so the dev outbox is current when the reply arrives.
+    if let Err(e) = local.deliver().await {
+        tracing::warn!(error = %e, "dev outbox delivery");
+    }
+    into_axum(resp)
+}
+
+#[derive(serde::Serialize)]
+struct ClockView {
+    now: chrono::DateTime<chrono::FixedOffset>,
+    real_now: chrono::DateTime<chrono::FixedOffset>,
+}
+
+fn clock_view(local: &Local) -> ClockView {
+    ClockView {
+        now: almaty(local.clock.now()),
+        real_now: almaty(chrono::Utc::now()),
+    }
+}
+
+async fn get_clock(State(local): State<Local>) -> Response {
+    reply(&clock_view(&local))
+}
+
+#[derive(Deserialize)]
+struct SetClock {
+    now: chrono::DateTime<chrono::FixedOffset>,
+}
+
+/// Moves business time, then runs the sweeps so deadlines that passed are acted on.
+async fn put_clock(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
+    let lang = language(req.headers());
+    let result = async {
+        let bytes = read_body(req.into_body()).await?;
+        let input: SetClock = parse_json(&bytes)?;
+        local.clock.set(input.now.with_timezone(&chrono::Utc));
+        local.sweep_all().await?;
+        Ok::<_, Failure>(())
+    }
+    .await;
+    match result {
+        Ok(()) => reply(&clock_view(&local)),
+        Err(f) => fail(&local, f, lang),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct OutboxEntry {
+    channel: kezek_core::ports::Channel,
+    to: String,
+    language: Language,
+    subject: String,
+    body: String,
+    at: chrono::DateTime<chrono::FixedOffset>,
+    notification_id: String,
+}
+
+async fn get_outbox(State(local): State<Local>) -> Response {
+    if let Err(f) = local.deliver().await {
+        return fail(&local, f, Language::Ru);
+    }
+    let list: Vec<OutboxEntry> = local
+        .outbox
+        .messages()
+        .into_iter()
+        .map(|m| OutboxEntry {
+            channel: m.channel,
+            to: m.to,
+            language: m.language,
+            subject: m.subject,
+            body: m.body,
+            at: m.at,
+            notification_id: m.notification_id,
+        })
+        .collect();
+    reply(&list)
+}
+
+#[derive(Deserialize)]
+struct DevLogin {
+    iin: String,
+    role: Option<Role>,
+    districts: Option<Vec<String>>,
+}
+
+/// A session without OTP or EDS. Operators with no districts named get every district.
+async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
+    let lang = language(req.headers());
+    let result = async {
+        let bytes = read_body(req.into_body()).await?;
+        let input: DevLogin = parse_json(&bytes)?;
+        let today = kezek_core::time::local_date(almaty(chrono::Utc::now()));
+        let iin = Iin::parse(input.iin.trim(), today).map_err(|_| Failure::bad("invalid_iin", "iin"))?;
+        let role = input.role.unwrap_or(Role::Parent);
+        let reference = local.api.service.reference;
+        let districts = match (role, input.districts) {
+            (Role::Parent, _) => Vec::new(),
+            (Role::Operator, None) => reference.districts.iter().map(|d| d.code.clone()).collect(),
+            (Role::Operator, Some(list)) => {
+                for d in &list {
+                    if reference.district(d).is_none() {
+                        return Err(Failure::bad("unknown_district", "districts"));
+                    }
+                }
+                list
+            }
+        };
+        let who = Principal { iin, role, districts };
+        local.api.sessions.issue(&who, chrono::Utc::now())
+    }
+    .await;
+    match result {
+        Ok(token) => reply(&token),
+        Err(f) => fail(&local, f, lang),
+    }
+}
+
