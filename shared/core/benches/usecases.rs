@@ -1,1 +1,130 @@
-fn main(){}
+//! The main use cases on the embedded store and the pure rules under them.
+//! `cargo bench -p kezek-core` (criterion prints the median of each).
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use kezek_core::calendar::Calendar;
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::{BuiltinRegisters, SimClock};
+use kezek_core::store_embedded::EmbeddedStore;
+use kezek_core::usecases::{ParentAction, RunInput, SubmitInput};
+use kezek_core::{Principal, Role, Service};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use tokio::runtime::Runtime;
+
+fn iin(birth: NaiveDate, serial: u32) -> Iin {
+    (serial..serial + 50).find_map(|s| make_iin(birth, true, s)).expect("IIN")
+}
+
+fn child(n: u32) -> Iin {
+    let birth = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
+    iin(birth, (n / 240) * 60)
+}
+
+fn pure(c: &mut Criterion) {
+    let cal = Calendar::builtin();
+    let d = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+    c.bench_function("calendar: end of 5th working day (over Nauryz)", |b| {
+        b.iter(|| cal.end_of_nth_working_day_after(std::hint::black_box(d), 5))
+    });
+    c.bench_function("iin: parse and validate", |b| {
+        b.iter(|| Iin::parse(std::hint::black_box("900101300007"), d))
+    });
+}
+
+fn usecases(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let store = Arc::new(EmbeddedStore::new());
+    let clock = Arc::new(SimClock::new());
+    clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
+    let svc = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
+    let parent = Principal {
+        iin: iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1),
+        role: Role::Parent,
+        districts: vec![],
+    };
+    let operator = Principal {
+        iin: iin(NaiveDate::from_ymd_opt(1985, 1, 1).unwrap(), 1),
+        role: Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    let n = AtomicU32::new(0);
+    let submit = |privileged: bool| {
+        let k = n.fetch_add(1, Ordering::Relaxed);
+        let input = SubmitInput {
+            district: "KOK".into(),
+            child_iin: child(k).as_str().into(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: privileged.then(|| kezek_core::usecases::PrivilegeInput {
+                category: "military".into(),
+                document_ids: vec!["d".into()],
+            }),
+            signature: None,
+        };
+        let svc = &svc;
+        let parent = &parent;
+        async move {
+            svc.submit(parent, input, kezek_core::domain::Language::Ru)
+                .await
+                .expect("submit")
+                .id
+        }
+    };
+    rt.block_on(async {
+        for _ in 0..10_000 {
+            submit(false).await;
+        }
+    });
+    c.bench_function("use case: submit (10k queue)", |b| {
+        b.to_async(&rt).iter(|| submit(false))
+    });
+    let one = rt.block_on(submit(false));
+    c.bench_function("use case: application view with exact position", |b| {
+        b.to_async(&rt).iter(|| svc.application(&parent, &one, kezek_core::domain::Language::Kk))
+    });
+    c.bench_function("use case: confirm voucher", |b| {
+        b.to_async(&rt).iter_batched(
+            || {
+                rt.block_on(async {
+                    let id = submit(true).await;
+                    let kg = kezek_core::usecases::KindergartenInput {
+                        name_kk: "Б".into(),
+                        name_ru: "Б".into(),
+                        district: "KOK".into(),
+                        address: "А".into(),
+                        phone: "1".into(),
+                        ownership: kezek_core::domain::Ownership::State,
+                        ddo_type: kezek_core::domain::DdoType::Kindergarten,
+                        languages: kezek_core::domain::InstructionLanguage::Both,
+                        admission: kezek_core::domain::AdmissionMode::General,
+                        free_places: Some([("3".to_string(), 1u32)].into()),
+                    };
+                    svc.create_kindergarten(&operator, kg).await.expect("kg");
+                    let run = RunInput { district: "KOK".into(), age_group: 3 };
+                    svc.voucher_run(Some(&operator), run).await.expect("run");
+                    id
+                })
+            },
+            |id| {
+                let svc = &svc;
+                let parent = &parent;
+                async move {
+                    svc.act(parent, &id, ParentAction::ConfirmVoucher, kezek_core::domain::Language::Ru)
+                        .await
+                        .expect("confirm")
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("use case: expiry sweep, nothing due", |b| {
+        b.to_async(&rt).iter(|| svc.sweep(Sweep::Expiry))
+    });
+}
+
+criterion_group!(benches, pure, usecases);
+criterion_main!(benches);

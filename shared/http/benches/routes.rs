@@ -1,1 +1,298 @@
-fn main(){}
+//! Handler time of every route on the embedded store (budget: p50 ≤ 1 ms), through the shared HTTP
+//! layer as a Lambda or the local runner calls it. The store holds 10,000 queued applications in
+//! one district, so queue positions and runs work on a realistic queue.
+//!
+//! `cargo bench -p kezek-http` (criterion prints the median of each route).
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::ports::{BuiltinRegisters, SimClock};
+use kezek_core::store_embedded::EmbeddedStore;
+use kezek_core::{Principal, Role, Service};
+use kezek_http::{Api, Sessions};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use tokio::runtime::Runtime;
+
+const QUEUED: u32 = 10_000;
+
+struct Bench {
+    api: Api,
+    parent: String,
+    operator: String,
+    filler: String,
+    next_child: AtomicU32,
+    kg: String,
+}
+
+fn iin(birth: NaiveDate, serial: u32) -> Iin {
+    (serial..serial + 50)
+        .find_map(|s| make_iin(birth, true, s))
+        .expect("an IIN among 50 serials")
+}
+
+/// A distinct child IIN per n (born in 2023, age group 3 in June 2026).
+fn child(n: u32) -> Iin {
+    let birth =
+        NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
+    iin(birth, (n / 240) * 60)
+}
+
+fn req(method: Method, path: &str, token: Option<&str>, body: &str) -> Request {
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("accept-language", "kk");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    b.body(if body.is_empty() {
+        Body::Empty
+    } else {
+        Body::from(body.to_owned())
+    })
+    .expect("request")
+}
+
+impl Bench {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> serde_json::Value {
+        let resp = self.api.handle(req(method, path, token, body)).await;
+        let status = resp.status();
+        let v: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {v}");
+        v
+    }
+
+    /// Submits a new child; `privileged` claims an out-of-turn category, so a voucher run takes
+    /// it before the long queue of others.
+    async fn submit_as(&self, token: &str, privileged: bool) -> String {
+        let n = self.next_child.fetch_add(1, Ordering::Relaxed);
+        let privilege = if privileged {
+            r#","privilege":{"category":"military","document_ids":["doc-1"]}"#
+        } else {
+            ""
+        };
+        let body = format!(
+            r#"{{"district":"KOK","child_iin":"{}","email":"p@example.kz","phone":"+77011234567"{privilege}}}"#,
+            child(n).as_str()
+        );
+        let v = self
+            .call(Method::POST, "/v1/applications", Some(token), &body)
+            .await;
+        v["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn submit(&self) -> String {
+        self.submit_as(&self.parent, true).await
+    }
+
+    /// A fresh application with an offered voucher (the run takes the head of the queue, so it
+    /// makes one place per offer).
+    async fn offered(&self) -> String {
+        let id = self.submit().await;
+        let body = r#"{"district":"KOK","age_group":3}"#;
+        let path = format!("/v1/admin/kindergartens/{}/places", self.kg);
+        let kg = self
+            .call(Method::GET, "/v1/kindergartens?district=KOK", None, "")
+            .await;
+        let free = kg[0]["free_places"]["3"].as_u64().unwrap_or(0);
+        self.call(
+            Method::PUT,
+            &path,
+            Some(&self.operator),
+            &format!(r#"{{"3": {}}}"#, free + 1),
+        )
+        .await;
+        let run = self
+            .call(
+                Method::POST,
+                "/v1/admin/voucher-runs",
+                Some(&self.operator),
+                body,
+            )
+            .await;
+        run["application_ids"][0]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or(id)
+    }
+}
+
+fn setup(rt: &Runtime) -> Bench {
+    rt.block_on(async {
+        let store = Arc::new(EmbeddedStore::new());
+        let clock = Arc::new(SimClock::new());
+        clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
+        let service = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
+        let sessions = Sessions::new(&[9u8; 32]).expect("key");
+        let api = Api::new(service, sessions.clone());
+        let parent_iin = iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1);
+        let parent = sessions
+            .issue(&Principal { iin: parent_iin, role: Role::Parent, districts: vec![] }, Utc::now())
+            .expect("token")
+            .token;
+        let operator = sessions
+            .issue(
+                &Principal {
+                    iin: iin(NaiveDate::from_ymd_opt(1985, 5, 5).unwrap(), 1),
+                    role: Role::Operator,
+                    districts: vec!["KOK".into()],
+                },
+                Utc::now(),
+            )
+            .expect("token")
+            .token;
+        let filler = sessions
+            .issue(
+                &Principal {
+                    iin: iin(NaiveDate::from_ymd_opt(1980, 2, 2).unwrap(), 1),
+                    role: Role::Parent,
+                    districts: vec![],
+                },
+                Utc::now(),
+            )
+            .expect("token")
+            .token;
+        let mut b = Bench { api, parent, operator, filler, next_child: AtomicU32::new(0), kg: String::new() };
+        let kg = b
+            .call(
+                Method::POST,
+                "/v1/admin/kindergartens",
+                Some(&b.operator),
+                r#"{"name_kk":"Балапан","name_ru":"Балапан","district":"KOK","address":"Абай 1","phone":"+77162000000","ownership":"state","type":"kindergarten","languages":"both","admission":"general","free_places":{"3":0}}"#,
+            )
+            .await;
+        b.kg = kg["id"].as_str().unwrap_or_default().to_owned();
+        // The parent's own applications are few; the queue is long (other parents' children).
+        for _ in 0..QUEUED {
+            b.submit_as(&b.filler, false).await;
+        }
+        b
+    })
+}
+
+fn routes(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let bench = setup(&rt);
+    let b = &bench;
+    let app = rt.block_on(b.submit());
+    let app_path = format!("/v1/applications/{app}");
+    let history_path = format!("{app_path}/history");
+    let mut g = c.benchmark_group("routes");
+    g.sample_size(50);
+
+    let get_routes: Vec<(&str, String, Option<&str>)> = vec![
+        ("GET health", "/v1/health".into(), None),
+        ("GET districts", "/v1/districts".into(), None),
+        (
+            "GET kindergartens",
+            "/v1/kindergartens?district=KOK&age_group=3".into(),
+            None,
+        ),
+        (
+            "GET application (position in 10k queue)",
+            app_path.clone(),
+            Some(&b.parent),
+        ),
+        ("GET history", history_path, Some(&b.parent)),
+        (
+            "GET applications (journal)",
+            "/v1/applications".into(),
+            Some(&b.parent),
+        ),
+        ("GET me", "/v1/me".into(), Some(&b.parent)),
+        (
+            "GET admin queue (first 1000)",
+            "/v1/admin/queue?district=KOK&age_group=3".into(),
+            Some(&b.operator),
+        ),
+        (
+            "GET admin stats",
+            "/v1/admin/stats?district=KOK".into(),
+            Some(&b.operator),
+        ),
+    ];
+    for (name, path, token) in &get_routes {
+        g.bench_function(*name, |bn| {
+            bn.to_async(&rt)
+                .iter(|| b.call(Method::GET, path, *token, ""))
+        });
+    }
+    g.bench_function("POST applications (submit)", |bn| {
+        bn.to_async(&rt).iter(|| b.submit())
+    });
+    g.bench_function("PUT places", |bn| {
+        let path = format!("/v1/admin/kindergartens/{}/places", b.kg);
+        bn.to_async(&rt)
+            .iter(|| b.call(Method::PUT, &path, Some(&b.operator), r#"{"5": 3}"#))
+    });
+    g.bench_function("POST voucher/confirm", |bn| {
+        bn.to_async(&rt).iter_batched(
+            || rt.block_on(b.offered()),
+            |id| {
+                let path = format!("/v1/applications/{id}/voucher/confirm");
+                async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("POST kindergarten (choose and sign)", |bn| {
+        bn.to_async(&rt).iter_batched(
+            || {
+                rt.block_on(async {
+                    let id = b.offered().await;
+                    b.call(
+                        Method::POST,
+                        &format!("/v1/applications/{id}/voucher/confirm"),
+                        Some(&b.parent),
+                        "",
+                    )
+                    .await;
+                    id
+                })
+            },
+            |id| {
+                let path = format!("/v1/applications/{id}/kindergarten");
+                let body = format!(r#"{{"kindergarten_id":"{}"}}"#, b.kg);
+                async move { b.call(Method::POST, &path, Some(&b.parent), &body).await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("POST withdraw", |bn| {
+        bn.to_async(&rt).iter_batched(
+            || rt.block_on(b.submit()),
+            |id| {
+                let path = format!("/v1/applications/{id}/withdraw");
+                async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("POST voucher-runs (1 offer)", |bn| {
+        bn.to_async(&rt).iter(|| b.offered())
+    });
+    g.bench_function("POST sweeps/expiry (nothing due)", |bn| {
+        bn.to_async(&rt).iter(|| {
+            b.call(
+                Method::POST,
+                "/v1/admin/sweeps/expiry",
+                Some(&b.operator),
+                "",
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, routes);
+criterion_main!(benches);
