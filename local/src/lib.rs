@@ -12,7 +12,7 @@ use axum::Router;
 use kezek_core::domain::Language;
 use kezek_core::iin::Iin;
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{OutgoingMessage, SendError, Sender, SimClock, Clock, BuiltinRegisters};
+use kezek_core::ports::{BuiltinRegisters, Clock, OutgoingMessage, SendError, Sender, SimClock};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::time::local as almaty;
 use kezek_core::{Failure, Principal, Role, Service};
@@ -36,7 +36,10 @@ impl DevOutbox {
 impl Sender for DevOutbox {
     async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
         tracing::info!(channel = ?m.channel, notification = %m.notification_id, "dev outbox");
-        self.sent.lock().unwrap_or_else(|e| e.into_inner()).push(m.clone());
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(m.clone());
         Ok(())
     }
 }
@@ -55,7 +58,12 @@ impl Local {
     pub fn new(key: &[u8]) -> Result<Local, String> {
         let store = Arc::new(EmbeddedStore::new());
         let clock = Arc::new(SimClock::new());
-        let service = Service::new(store.clone(), store.clone(), clock.clone(), Arc::new(BuiltinRegisters));
+        let service = Service::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            Arc::new(BuiltinRegisters),
+        );
         Ok(Local {
             api: Api::new(service, Sessions::new(key)?),
             clock,
@@ -68,7 +76,11 @@ impl Local {
     pub async fn deliver(&self) -> Result<usize, Failure> {
         let mut total = 0;
         loop {
-            let n = self.api.service.deliver_pending(self.outbox.as_ref(), 100).await?;
+            let n = self
+                .api
+                .service
+                .deliver_pending(self.outbox.as_ref(), 100)
+                .await?;
             total += n;
             if n == 0 {
                 return Ok(total);
@@ -229,7 +241,8 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
         let bytes = read_body(req.into_body()).await?;
         let input: DevLogin = parse_json(&bytes)?;
         let today = kezek_core::time::local_date(almaty(chrono::Utc::now()));
-        let iin = Iin::parse(input.iin.trim(), today).map_err(|_| Failure::bad("invalid_iin", "iin"))?;
+        let iin =
+            Iin::parse(input.iin.trim(), today).map_err(|_| Failure::bad("invalid_iin", "iin"))?;
         let role = input.role.unwrap_or(Role::Parent);
         let reference = local.api.service.reference;
         let districts = match (role, input.districts) {
@@ -244,7 +257,11 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
                 list
             }
         };
-        let who = Principal { iin, role, districts };
+        let who = Principal {
+            iin,
+            role,
+            districts,
+        };
         local.api.sessions.issue(&who, chrono::Utc::now())
     }
     .await;
@@ -253,4 +270,3 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
         Err(f) => fail(&local, f, lang),
     }
 }
-

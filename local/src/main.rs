@@ -5,7 +5,9 @@ use kezek_local::{seed, Local};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(about = "Kezek local runner: the whole API on an embedded store, with a simulated clock, dev outbox and dev login")]
+#[command(
+    about = "Kezek local runner: the whole API on an embedded store, with a simulated clock, dev outbox and dev login"
+)]
 struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = 3000)]
@@ -26,17 +28,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();
     // The session key: KEZEK_SESSION_KEY, a file named by KEZEK_SESSION_KEY_FILE, or a fresh random
     // key per start (sessions then end with the process).
-    let key = match (std::env::var("KEZEK_SESSION_KEY"), std::env::var("KEZEK_SESSION_KEY_FILE")) {
+    let key = match (
+        std::env::var("KEZEK_SESSION_KEY"),
+        std::env::var("KEZEK_SESSION_KEY_FILE"),
+    ) {
         (Ok(k), _) => k.into_bytes(),
         (_, Ok(path)) => std::fs::read(path)?,
-        _ => format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()).into_bytes(),
+        _ => format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+        .into_bytes(),
     };
     let local = Local::new(&key)?;
     if !args.no_seed {

@@ -15,11 +15,14 @@ use std::sync::Arc;
 use tokio::runtime::Runtime;
 
 fn iin(birth: NaiveDate, serial: u32) -> Iin {
-    (serial..serial + 50).find_map(|s| make_iin(birth, true, s)).expect("IIN")
+    (serial..serial + 50)
+        .find_map(|s| make_iin(birth, true, s))
+        .expect("IIN")
 }
 
 fn child(n: u32) -> Iin {
-    let birth = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
+    let birth =
+        NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
     iin(birth, (n / 240) * 60)
 }
 
@@ -39,7 +42,12 @@ fn usecases(c: &mut Criterion) {
     let store = Arc::new(EmbeddedStore::new());
     let clock = Arc::new(SimClock::new());
     clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
-    let svc = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
+    let svc = Service::new(
+        store.clone(),
+        store.clone(),
+        clock,
+        Arc::new(BuiltinRegisters),
+    );
     let parent = Principal {
         iin: iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1),
         role: Role::Parent,
@@ -84,7 +92,8 @@ fn usecases(c: &mut Criterion) {
     });
     let one = rt.block_on(submit(false));
     c.bench_function("use case: application view with exact position", |b| {
-        b.to_async(&rt).iter(|| svc.application(&parent, &one, kezek_core::domain::Language::Kk))
+        b.to_async(&rt)
+            .iter(|| svc.application(&parent, &one, kezek_core::domain::Language::Kk))
     });
     c.bench_function("use case: confirm voucher", |b| {
         b.to_async(&rt).iter_batched(
@@ -104,7 +113,10 @@ fn usecases(c: &mut Criterion) {
                         free_places: Some([("3".to_string(), 1u32)].into()),
                     };
                     svc.create_kindergarten(&operator, kg).await.expect("kg");
-                    let run = RunInput { district: "KOK".into(), age_group: 3 };
+                    let run = RunInput {
+                        district: "KOK".into(),
+                        age_group: 3,
+                    };
                     svc.voucher_run(Some(&operator), run).await.expect("run");
                     id
                 })
@@ -113,9 +125,14 @@ fn usecases(c: &mut Criterion) {
                 let svc = &svc;
                 let parent = &parent;
                 async move {
-                    svc.act(parent, &id, ParentAction::ConfirmVoucher, kezek_core::domain::Language::Ru)
-                        .await
-                        .expect("confirm")
+                    svc.act(
+                        parent,
+                        &id,
+                        ParentAction::ConfirmVoucher,
+                        kezek_core::domain::Language::Ru,
+                    )
+                    .await
+                    .expect("confirm")
                 }
             },
             BatchSize::SmallInput,

@@ -274,7 +274,12 @@ mod tests {
         ] {
             assert!(!cal.is_working_day(day), "{day} must be a day off");
         }
-        for day in [d(2026, 3, 10), d(2026, 3, 26), d(2026, 5, 12), d(2026, 11, 23)] {
+        for day in [
+            d(2026, 3, 10),
+            d(2026, 3, 26),
+            d(2026, 5, 12),
+            d(2026, 11, 23),
+        ] {
             assert!(cal.is_working_day(day), "{day} must be a working day");
         }
         assert!(!cal.is_working_day(d(2026, 11, 22)), "a Sunday");
@@ -287,13 +292,17 @@ mod tests {
         // Issued Friday 20 March 2026: 21-22 weekend, 23-25 Nauryz days off -> 26, 27.
         assert_eq!(cal.nth_working_day_after(d(2026, 3, 20), 2), d(2026, 3, 27));
         assert_eq!(
-            cal.end_of_nth_working_day_after(d(2026, 3, 20), 2).to_rfc3339(),
+            cal.end_of_nth_working_day_after(d(2026, 3, 20), 2)
+                .to_rfc3339(),
             "2026-03-27T23:59:59+05:00"
         );
         // Confirmed Thursday 5 March 2026: 6 (Fri), 9 off, 10, 11, 12, 13 -> 5th is 13 March.
         assert_eq!(cal.nth_working_day_after(d(2026, 3, 5), 5), d(2026, 3, 13));
         // Issued on a Saturday: the day itself does not count.
-        assert_eq!(cal.nth_working_day_after(d(2026, 11, 21), 2), d(2026, 11, 24));
+        assert_eq!(
+            cal.nth_working_day_after(d(2026, 11, 21), 2),
+            d(2026, 11, 24)
+        );
     }
 
     #[test]
@@ -319,12 +328,16 @@ mod tests {
             .collect();
         assert_eq!(from_rule, from_file);
         let far = Calendar::default();
-        assert!(!far.is_working_day(d(2030, 3, 8)), "8 March 2030 is a Friday holiday");
+        assert!(
+            !far.is_working_day(d(2030, 3, 8)),
+            "8 March 2030 is a Friday holiday"
+        );
     }
 
     #[test]
     fn bad_files_are_refused() {
-        let weekend = "year = 2026\nworking_days = 1\n[[day_off]]\ndate = 2026-03-08\nname = \"x\"\n";
+        let weekend =
+            "year = 2026\nworking_days = 1\n[[day_off]]\ndate = 2026-03-08\nname = \"x\"\n";
         assert!(matches!(
             Calendar::from_toml(&[weekend]),
             Err(CalendarError::WeekendDayOff { .. })

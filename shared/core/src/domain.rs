@@ -161,8 +161,12 @@ pub enum SignedWith {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
-    Parent { iin: Iin },
-    Operator { iin: Iin },
+    Parent {
+        iin: Iin,
+    },
+    Operator {
+        iin: Iin,
+    },
     /// A schedule or sweep.
     System,
 }

@@ -171,11 +171,17 @@ mod tests {
         // Built by hand with the spec's algorithm: 870412 3 0011 -> check 0? compute via make_iin.
         let i = make_iin(NaiveDate::from_ymd_opt(2022, 3, 15).unwrap(), true, 123).unwrap();
         assert_eq!(&i.as_str()[..7], "2203155");
-        assert_eq!(i.birth_date(), NaiveDate::from_ymd_opt(2022, 3, 15).unwrap());
+        assert_eq!(
+            i.birth_date(),
+            NaiveDate::from_ymd_opt(2022, 3, 15).unwrap()
+        );
         assert!(Iin::parse(i.as_str(), today()).is_ok());
         let f = make_iin(NaiveDate::from_ymd_opt(1990, 1, 31).unwrap(), false, 7).unwrap();
         assert_eq!(&f.as_str()[6..7], "4");
-        assert_eq!(f.birth_date(), NaiveDate::from_ymd_opt(1990, 1, 31).unwrap());
+        assert_eq!(
+            f.birth_date(),
+            NaiveDate::from_ymd_opt(1990, 1, 31).unwrap()
+        );
     }
 
     #[test]
@@ -204,23 +210,39 @@ mod tests {
         assert_eq!(Iin::parse("12345", today()), Err(IinError::Format));
         assert_eq!(Iin::parse("12345678901a", today()), Err(IinError::Format));
         assert_eq!(Iin::parse("900101700007", today()), Err(IinError::Century));
-        assert_eq!(Iin::parse("900230300000", today()), Err(IinError::BirthDate));
+        assert_eq!(
+            Iin::parse("900230300000", today()),
+            Err(IinError::BirthDate)
+        );
         let future = make_iin(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), true, 1).unwrap();
         assert_eq!(
             Iin::parse(future.as_str(), today()),
             Err(IinError::FutureBirthDate)
         );
-        assert_eq!(Iin::parse("９００１０１３０００７", today()), Err(IinError::Format));
+        assert_eq!(
+            Iin::parse("９００１０１３０００７", today()),
+            Err(IinError::Format)
+        );
     }
 
     #[test]
     fn century_digits() {
-        for (digit, year) in [(1, 1890), (2, 1890), (3, 1990), (4, 1990), (5, 2020), (6, 2020)] {
+        for (digit, year) in [
+            (1, 1890),
+            (2, 1890),
+            (3, 1990),
+            (4, 1990),
+            (5, 2020),
+            (6, 2020),
+        ] {
             let body = format!("{:02}0101{digit}0000", year % 100);
             let d: Vec<u32> = body.bytes().map(|b| u32::from(b - b'0')).collect();
             if let Some(c) = check_digit(&d) {
                 let iin = Iin::parse(&format!("{body}{c}"), today()).unwrap();
-                assert_eq!(iin.birth_date(), NaiveDate::from_ymd_opt(year, 1, 1).unwrap());
+                assert_eq!(
+                    iin.birth_date(),
+                    NaiveDate::from_ymd_opt(year, 1, 1).unwrap()
+                );
             }
         }
     }

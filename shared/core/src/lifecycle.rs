@@ -44,8 +44,13 @@ pub enum Command {
     /// Yearly reconfirmation of interest.
     Reconfirm,
     /// A voucher run picks the application.
-    OfferVoucher { run_id: String, age_group: AgeGroup },
-    ConfirmVoucher { signed_with: SignedWith },
+    OfferVoucher {
+        run_id: String,
+        age_group: AgeGroup,
+    },
+    ConfirmVoucher {
+        signed_with: SignedWith,
+    },
     /// The one-time +2 working days, on the last day of the choice.
     Extend,
     /// Refuse the voucher: the child leaves the queue.
@@ -60,7 +65,9 @@ pub enum Command {
     /// Leave the queue.
     Withdraw,
     /// An operator rejects the privilege claim: the child moves to the general order.
-    RejectPrivilege { reason: String },
+    RejectPrivilege {
+        reason: String,
+    },
     /// A sweep: act on a passed deadline, or send the reminders that are due.
     Sweep,
 }
@@ -96,9 +103,15 @@ impl Sweep {
 pub enum Effect {
     /// A voucher is offered from the district's places of an age group: the store refuses it
     /// when the outstanding vouchers would exceed the free places.
-    OfferVoucher { district: String, age_group: AgeGroup },
+    OfferVoucher {
+        district: String,
+        age_group: AgeGroup,
+    },
     /// An outstanding voucher ends without a place being taken.
-    ReleaseVoucher { district: String, age_group: AgeGroup },
+    ReleaseVoucher {
+        district: String,
+        age_group: AgeGroup,
+    },
     /// A place is taken for good: the kindergarten's free places for the age group go down by
     /// one, never below zero, and the voucher is no longer outstanding.
     TakePlace {
@@ -299,9 +312,8 @@ pub fn apply(
             if ctx.passed(app.reconfirm_by) {
                 return Err(Refusal::DeadlinePassed);
             }
-            let opens = start_of_day(
-                local_date(app.reconfirm_by) - Duration::days(RECONFIRM_WINDOW_DAYS),
-            );
+            let opens =
+                start_of_day(local_date(app.reconfirm_by) - Duration::days(RECONFIRM_WINDOW_DAYS));
             if ctx.now < opens {
                 return Err(Refusal::ReconfirmNotOpen);
             }
@@ -464,7 +476,10 @@ pub fn apply(
                 next.reconfirm_base = add_months(app.reconfirm_base, RECONFIRM_MONTHS);
                 next.reconfirm_by = ctx.calendar.end_of_calendar_term(next.reconfirm_base);
             }
-            t.notify(NotificationKind::Restored, [("position", Param::QueuePosition)]);
+            t.notify(
+                NotificationKind::Restored,
+                [("position", Param::QueuePosition)],
+            );
         }
         Command::Withdraw => {
             if !matches!(status, Queued | StopListed) {
@@ -509,7 +524,10 @@ pub fn current_deadline(app: &Application) -> Option<Time> {
     match app.status {
         Status::Queued => Some(app.reconfirm_by),
         Status::VoucherOffered => app.voucher.as_ref().map(|v| v.confirm_by),
-        Status::VoucherActive => app.voucher.as_ref().map(|v| v.choose_by.unwrap_or(v.confirm_by)),
+        Status::VoucherActive => app
+            .voucher
+            .as_ref()
+            .map(|v| v.choose_by.unwrap_or(v.confirm_by)),
         Status::StopListed => app.restore_by,
         Status::Enrolled | Status::Archived => None,
     }
@@ -674,7 +692,10 @@ fn archive(next: &mut Application, t: &mut Transition, reason: ArchiveReason) {
     next.archive_reason = Some(reason);
     next.restore_by = None;
     t.reason = Some(reason.as_str().to_owned());
-    t.notify(NotificationKind::Archived, [("reason", Param::Reason(reason))]);
+    t.notify(
+        NotificationKind::Archived,
+        [("reason", Param::Reason(reason))],
+    );
 }
 
 fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
@@ -711,10 +732,7 @@ impl Transition {
     }
 
     fn notify<const N: usize>(&mut self, kind: NotificationKind, params: [(&str, Param); N]) {
-        let map = params
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+        let map = params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         self.notifications.push((kind, map));
     }
 

@@ -65,9 +65,14 @@ impl From<Decision> for ChangeSet {
 /// Delivery state of an outbox entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Delivered { at: Time },
+    Delivered {
+        at: Time,
+    },
     /// Retries exhausted: kept for an operator, counted in stats.
-    Failed { at: Time, error: String },
+    Failed {
+        at: Time,
+        error: String,
+    },
 }
 
 /// The applications store.
@@ -83,6 +88,18 @@ pub trait Store: Send + Sync {
     async fn commit(&self, change: ChangeSet) -> Result<(), CommitError>;
 
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError>;
+
+    /// An application and a kindergarten in one read (choosing a kindergarten).
+    async fn application_and_kindergarten(
+        &self,
+        id: &str,
+        kindergarten_id: &str,
+    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
+        Ok((
+            self.application(id).await?,
+            self.kindergarten(kindergarten_id).await?,
+        ))
+    }
 
     /// Applications submitted by an applicant, all statuses.
     async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError>;
@@ -110,8 +127,12 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Application>, StoreError>;
 
     /// Applications a sweep has work on at `now` (due time ≤ now), earliest first, at most `limit`.
-    async fn due(&self, sweep: Sweep, now: Time, limit: usize)
-        -> Result<Vec<Application>, StoreError>;
+    async fn due(
+        &self,
+        sweep: Sweep,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError>;
 
     /// Outstanding (offered or active) vouchers of a district and age group.
     async fn outstanding_vouchers(
@@ -152,7 +173,8 @@ pub trait Outbox: Send + Sync {
     async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError>;
     /// Records the outcome of a delivery (idempotent per notification id).
     async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError>;
-    /// (pending, failed) counts, of a district's applications or all.
+    /// (pending, failed) counts, of a district's applications, or (`None`) of the region's
+    /// districts and the notifications of no application (one-time codes).
     async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError>;
 }
 
@@ -207,7 +229,10 @@ impl Registers for BuiltinRegisters {
     }
 
     async fn kinship(&self, parent: &Iin, child: &Iin) -> Result<bool, RegisterError> {
-        Ok(crate::queue::age_on(parent.birth_date(), child.birth_date()) >= BUILTIN_KINSHIP_MIN_YEARS)
+        Ok(
+            crate::queue::age_on(parent.birth_date(), child.birth_date())
+                >= BUILTIN_KINSHIP_MIN_YEARS,
+        )
     }
 }
 

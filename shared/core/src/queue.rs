@@ -73,7 +73,10 @@ pub fn select_for_run(policy: AllocationPolicy, queue: &[QueueKey], n: usize) ->
         AllocationPolicy::OneInFour => {
             let mut picked = Vec::with_capacity(n);
             // Out-of-turn children always come first.
-            let out_of_turn = queue.iter().take_while(|k| k.rank == RANK_OUT_OF_TURN).count();
+            let out_of_turn = queue
+                .iter()
+                .take_while(|k| k.rank == RANK_OUT_OF_TURN)
+                .count();
             picked.extend((0..out_of_turn).take(n));
             // The rest by registration time, every fourth pick to the first-priority head.
             let mut first: Vec<usize> = (out_of_turn..queue.len())
@@ -81,11 +84,16 @@ pub fn select_for_run(policy: AllocationPolicy, queue: &[QueueKey], n: usize) ->
                 .collect();
             let mut general: Vec<usize> = (out_of_turn..queue.len()).collect();
             general.sort_by(|&a, &b| {
-                (queue[a].registered_at, queue[a].registration_seq, &queue[a].id).cmp(&(
-                    queue[b].registered_at,
-                    queue[b].registration_seq,
-                    &queue[b].id,
-                ))
+                (
+                    queue[a].registered_at,
+                    queue[a].registration_seq,
+                    &queue[a].id,
+                )
+                    .cmp(&(
+                        queue[b].registered_at,
+                        queue[b].registration_seq,
+                        &queue[b].id,
+                    ))
             });
             first.reverse();
             general.reverse();
@@ -151,7 +159,12 @@ mod tests {
 
     #[test]
     fn queue_order_is_rank_then_time_then_number() {
-        let mut v = vec![key(2, 1, "a"), key(1, 5, "b"), key(0, 9, "c"), key(2, 0, "d")];
+        let mut v = [
+            key(2, 1, "a"),
+            key(1, 5, "b"),
+            key(0, 9, "c"),
+            key(2, 0, "d"),
+        ];
         v.sort();
         let ids: Vec<_> = v.iter().map(|k| k.id.as_str()).collect();
         assert_eq!(ids, ["c", "b", "d", "a"]);
@@ -161,7 +174,10 @@ mod tests {
     fn strict_policy_takes_the_head() {
         let q = vec![key(0, 3, "a"), key(1, 2, "b"), key(2, 1, "c")];
         assert_eq!(select_for_run(AllocationPolicy::Strict, &q, 2), vec![0, 1]);
-        assert_eq!(select_for_run(AllocationPolicy::Strict, &q, 9), vec![0, 1, 2]);
+        assert_eq!(
+            select_for_run(AllocationPolicy::Strict, &q, 9),
+            vec![0, 1, 2]
+        );
     }
 
     #[test]

@@ -111,7 +111,10 @@ mod tests {
     #[test]
     fn shipped_reference_data_is_valid() {
         let r = Reference::from_toml(DISTRICTS, PRIVILEGES).expect("valid TOML");
-        assert!(r.districts.len() >= 17, "Akmola has 17+ districts and cities");
+        assert!(
+            r.districts.len() >= 17,
+            "Akmola has 17+ districts and cities"
+        );
         let codes: HashSet<_> = r.districts.iter().map(|d| d.code.as_str()).collect();
         let prefixes: HashSet<_> = r.districts.iter().map(|d| d.prefix.as_str()).collect();
         assert_eq!(codes.len(), r.districts.len(), "codes are unique");

@@ -104,7 +104,10 @@ impl Inner {
         if let Some(k) = due_key(app) {
             self.due.remove(&k);
         }
-        if let Some(c) = self.status_counts.get_mut(&(app.district.clone(), app.status)) {
+        if let Some(c) = self
+            .status_counts
+            .get_mut(&(app.district.clone(), app.status))
+        {
             *c = c.saturating_sub(1);
         }
     }
@@ -209,12 +212,19 @@ impl Store for EmbeddedStore {
                 Effect::OfferVoucher {
                     district,
                     age_group,
-                } => *g.vouchers_out.entry((district.clone(), *age_group)).or_default() += 1,
+                } => {
+                    *g.vouchers_out
+                        .entry((district.clone(), *age_group))
+                        .or_default() += 1
+                }
                 Effect::ReleaseVoucher {
                     district,
                     age_group,
                 } => {
-                    let c = g.vouchers_out.entry((district.clone(), *age_group)).or_default();
+                    let c = g
+                        .vouchers_out
+                        .entry((district.clone(), *age_group))
+                        .or_default();
                     *c = c.saturating_sub(1);
                 }
                 Effect::TakePlace {
@@ -228,7 +238,10 @@ impl Store for EmbeddedStore {
                         }
                         k.version += 1;
                     }
-                    let c = g.vouchers_out.entry((district.clone(), *age_group)).or_default();
+                    let c = g
+                        .vouchers_out
+                        .entry((district.clone(), *age_group))
+                        .or_default();
                     *c = c.saturating_sub(1);
                 }
                 Effect::ReleaseChild { child_iin } => {

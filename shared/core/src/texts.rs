@@ -2,7 +2,9 @@
 //! templates. The texts are data files (`data/texts/*.toml`); this module only looks them up and
 //! fills their placeholders.
 
-use crate::domain::{Action, ArchiveReason, Language, Notification, NotificationKind, Param, Status};
+use crate::domain::{
+    Action, ArchiveReason, Language, Notification, NotificationKind, Param, Status,
+};
 use crate::queue::AgeGroup;
 use crate::reference::Reference;
 use crate::time::display;
@@ -133,7 +135,9 @@ impl Texts {
     pub fn error(&self, code: &str, lang: Language, vars: &[(&str, &str)]) -> String {
         match self.errors.get(code) {
             Some(t) => fill(t.get(lang), |k| {
-                vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
             }),
             None => code.to_owned(),
         }
@@ -171,7 +175,9 @@ impl Texts {
             _ => "queue_name_many",
         };
         let age = age.to_string();
-        fill(&self.label(form, lang), |k| (k == "age").then(|| age.clone()))
+        fill(&self.label(form, lang), |k| {
+            (k == "age").then(|| age.clone())
+        })
     }
 
     /// The template of a kind in a language.
@@ -225,7 +231,11 @@ pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         match after.find('}') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 let name = &after[..end];
                 match value(name) {
                     Some(v) => out.push_str(&v),

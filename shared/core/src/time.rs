@@ -32,7 +32,10 @@ pub fn at_local(date: NaiveDate, time: NaiveTime) -> Time {
 
 /// 23:59:59 of a local date: the end of a deadline day.
 pub fn end_of_day(date: NaiveDate) -> Time {
-    at_local(date, NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))
+    at_local(
+        date,
+        NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN),
+    )
 }
 
 /// 00:00:00 of a local date.
@@ -42,7 +45,9 @@ pub fn start_of_day(date: NaiveDate) -> Time {
 
 /// Local date and time as parents read it: `25.03.2026 23:59`.
 pub fn display(t: Time) -> String {
-    t.with_timezone(&Almaty).format("%d.%m.%Y %H:%M").to_string()
+    t.with_timezone(&Almaty)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -57,7 +62,10 @@ mod tests {
             assert_eq!(t.to_rfc3339(), format!("2026-{m:02}-{d:02}T23:59:59+05:00"));
         }
         let utc = Utc.with_ymd_and_hms(2026, 3, 24, 19, 30, 0).unwrap();
-        assert_eq!(local_date(local(utc)), NaiveDate::from_ymd_opt(2026, 3, 25).unwrap());
+        assert_eq!(
+            local_date(local(utc)),
+            NaiveDate::from_ymd_opt(2026, 3, 25).unwrap()
+        );
         assert_eq!(display(local(utc)), "25.03.2026 00:30");
     }
 }

@@ -237,7 +237,9 @@ impl Service {
             None => None,
         };
         let age_group = match f.age_group.as_deref().filter(|s| !s.is_empty()) {
-            Some(a) => Some(parse_age_group(a).ok_or(Failure::bad("invalid_age_group", "age_group"))?),
+            Some(a) => {
+                Some(parse_age_group(a).ok_or(Failure::bad("invalid_age_group", "age_group"))?)
+            }
             None => None,
         };
         let list = self.store.kindergartens(district.as_deref()).await?;
@@ -315,7 +317,10 @@ impl Service {
         // Decide before taking a sequence number, so refused input takes none.
         lifecycle::submit(new.clone(), self.ctx(now))?;
         use chrono::Datelike;
-        let seq = self.store.next_sequence(&district.code, today.year()).await?;
+        let seq = self
+            .store
+            .next_sequence(&district.code, today.year())
+            .await?;
         let decision = lifecycle::submit(
             NewApplication {
                 registration_seq: seq,
@@ -344,7 +349,7 @@ impl Service {
                 }
             }
         }
-        apps.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
+        apps.sort_by_key(|a| std::cmp::Reverse(a.registered_at));
         let mut out = Vec::with_capacity(apps.len());
         for a in &apps {
             out.push(self.view(a, now, lang).await?);
@@ -370,7 +375,9 @@ impl Service {
     ) -> Result<Vec<HistoryView>, Failure> {
         self.readable(who, id).await?;
         let h = self.store.history(id).await?;
-        Ok(h.iter().map(|e| HistoryView::new(e, self.texts, lang)).collect())
+        Ok(h.iter()
+            .map(|e| HistoryView::new(e, self.texts, lang))
+            .collect())
     }
 
     /// A parent's action: reconfirm, confirm, extend, refuse, choose, restore, withdraw.
@@ -382,15 +389,25 @@ impl Service {
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
         who.require_parent()?;
-        let kindergarten = match &action {
-            ParentAction::Choose(c) => Some(
-                self.store
-                    .kindergarten(c.kindergarten_id.trim())
-                    .await?
-                    .ok_or(Failure::bad("unknown_kindergarten", "kindergarten_id"))?,
-            ),
-            _ => None,
+        if !valid_id(id) {
+            return Err(Failure::NotFound { code: "not_found" });
+        }
+        // One read: the application, and for a choice the kindergarten with it.
+        let (app, kindergarten) = match &action {
+            ParentAction::Choose(c) => {
+                let kg_id = c.kindergarten_id.trim();
+                if !valid_id(kg_id) {
+                    self.owned(who, id).await?;
+                    return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
+                }
+                self.store.application_and_kindergarten(id, kg_id).await?
+            }
+            _ => (self.store.application(id).await?, None),
         };
+        let mut app = self.check_owner(who, app).await?;
+        if matches!(action, ParentAction::Choose(_)) && kindergarten.is_none() {
+            return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
+        }
         let command = || match &action {
             ParentAction::Reconfirm => Command::Reconfirm,
             ParentAction::ConfirmVoucher => Command::ConfirmVoucher {
@@ -405,7 +422,6 @@ impl Service {
             ParentAction::Restore => Command::Restore,
             ParentAction::Withdraw => Command::Withdraw,
         };
-        let mut app = self.owned(who, id).await?;
         for _ in 0..MAX_ATTEMPTS {
             let now = self.now();
             match lifecycle::apply(&app, command(), &who.actor(), self.ctx(now)) {
@@ -557,7 +573,11 @@ impl Service {
             let mut kg = old.clone();
             kg.version += 1;
             kg.free_places.extend(parsed.iter().map(|(a, n)| (*a, *n)));
-            match self.store.put_kindergarten(kg.clone(), Some(old.version)).await {
+            match self
+                .store
+                .put_kindergarten(kg.clone(), Some(old.version))
+                .await
+            {
                 Ok(()) => return Ok((&kg).into()),
                 Err(CommitError::Conflict(Conflict::Stale)) => continue,
                 Err(e) => return Err(e.into()),
@@ -609,7 +629,11 @@ impl Service {
             // Read enough of the head for the allocation policy to interleave.
             let head = self
                 .store
-                .queue(&district.code, cohort, capacity.saturating_mul(4).max(capacity))
+                .queue(
+                    &district.code,
+                    cohort,
+                    capacity.saturating_mul(4).max(capacity),
+                )
                 .await?;
             let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference)).collect();
             let actor = who.map_or(Actor::System, |p| p.actor());
@@ -650,7 +674,8 @@ impl Service {
     ) -> Result<Vec<QueueEntryView>, Failure> {
         let district = self.known_district(district, "district")?;
         who.require_operator_in(&district)?;
-        let age = parse_age_group(age_group).ok_or(Failure::bad("invalid_age_group", "age_group"))?;
+        let age =
+            parse_age_group(age_group).ok_or(Failure::bad("invalid_age_group", "age_group"))?;
         let cohort = queue::cohort_of_age_group(age, local_date(self.now()));
         let apps = self.store.queue(&district, cohort, limit).await?;
         Ok(apps
@@ -760,7 +785,8 @@ impl Service {
                 report.examined += 1;
                 let mut current = app.clone();
                 for _ in 0..MAX_ATTEMPTS {
-                    match lifecycle::apply(&current, Command::Sweep, &Actor::System, self.ctx(now)) {
+                    match lifecycle::apply(&current, Command::Sweep, &Actor::System, self.ctx(now))
+                    {
                         Ok(d) => {
                             let lapsed = d.history.action != Action::Reminder;
                             match self.store.commit(d.into()).await {
@@ -807,7 +833,11 @@ impl Service {
     // ----- outbox delivery ----------------------------------------------------------------
 
     /// Renders and sends pending notifications by e-mail and SMS; returns how many were sent.
-    pub async fn deliver_pending(&self, sender: &dyn Sender, limit: usize) -> Result<usize, Failure> {
+    pub async fn deliver_pending(
+        &self,
+        sender: &dyn Sender,
+        limit: usize,
+    ) -> Result<usize, Failure> {
         let pending = self.outbox.pending(limit).await?;
         let mut sent = 0;
         for n in pending {
@@ -822,15 +852,25 @@ impl Service {
             let now = self.now();
             match failed {
                 None => {
-                    self.outbox.mark(&n.id, Delivery::Delivered { at: now }).await?;
+                    self.outbox
+                        .mark(&n.id, Delivery::Delivered { at: now })
+                        .await?;
                     sent += 1;
                 }
                 Some(e) if !e.retryable => {
                     self.outbox
-                        .mark(&n.id, Delivery::Failed { at: now, error: e.message })
+                        .mark(
+                            &n.id,
+                            Delivery::Failed {
+                                at: now,
+                                error: e.message,
+                            },
+                        )
                         .await?;
                 }
-                Some(e) => tracing::warn!(notification = %n.id, error = %e, "delivery retried later"),
+                Some(e) => {
+                    tracing::warn!(notification = %n.id, error = %e, "delivery retried later")
+                }
             }
         }
         Ok(sent)
@@ -892,6 +932,16 @@ impl Service {
     /// An application the caller may act on as a parent (own or linked).
     async fn owned(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
         let app = self.load(id).await?;
+        self.check_owner(who, Some(app)).await
+    }
+
+    /// The application if it exists and is the parent's own or a linked child's.
+    async fn check_owner(
+        &self,
+        who: &Principal,
+        app: Option<Application>,
+    ) -> Result<Application, Failure> {
+        let app = app.ok_or(Failure::NotFound { code: "not_found" })?;
         if app.applicant_iin == who.iin
             || self
                 .store
@@ -980,7 +1030,9 @@ impl Service {
         let cohort = queue::cohort_of(app.child_birth_date);
         let key = app.queue_key(self.reference);
         Ok(Some(
-            self.store.queue_position(&app.district, cohort, &key).await?,
+            self.store
+                .queue_position(&app.district, cohort, &key)
+                .await?,
         ))
     }
 

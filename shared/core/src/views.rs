@@ -101,16 +101,21 @@ impl ApplicationView {
                 rejected: p.rejected.is_some(),
                 rejection_reason: p.rejected.as_ref().map(|r| r.reason.clone()),
             }),
-            voucher: app.voucher.as_ref().map(|v| VoucherView {
-                issued_at: v.issued_at,
-                confirm_by: v.confirm_by,
-                confirmed_at: v.confirmed_at,
-                choose_by: v.choose_by,
-                extended: v.extended,
-                kindergarten_id: v.kindergarten_id.clone(),
-                age_group: v.age_group,
-            }),
-            stop_list: (app.restore_by.is_some() || app.restore_used).then(|| StopListView {
+            // A cancelled voucher (stop-listed, archived) is history, not a voucher in hand.
+            voucher: app
+                .voucher
+                .as_ref()
+                .filter(|_| app.status.holds_voucher() || app.status == Status::Enrolled)
+                .map(|v| VoucherView {
+                    issued_at: v.issued_at,
+                    confirm_by: v.confirm_by,
+                    confirmed_at: v.confirmed_at,
+                    choose_by: v.choose_by,
+                    extended: v.extended,
+                    kindergarten_id: v.kindergarten_id.clone(),
+                    age_group: v.age_group,
+                }),
+            stop_list: (app.restore_by.is_some() || app.restore_used).then_some(StopListView {
                 restore_by: app.restore_by,
                 restore_used: app.restore_used,
             }),

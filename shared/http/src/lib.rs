@@ -75,9 +75,7 @@ impl Api {
                 ok(C::OK, serde_json::json!({"status": "ok"}))
             }
             (["v1", "districts"], &Method::GET) => ok(C::OK, s.districts()),
-            (["v1", "kindergartens"], &Method::GET) => {
-                ok(C::OK, s.catalogue(query(req)?).await?)
-            }
+            (["v1", "kindergartens"], &Method::GET) => ok(C::OK, s.catalogue(query(req)?).await?),
             // ----- profile and linking
             (["v1", "me"], &Method::GET) => ok(C::OK, s.profile(&self.who(req)?).await?),
             (["v1", "me"], &Method::PUT) => {
@@ -116,6 +114,8 @@ impl Api {
                         let v = s.act(&who, id, ParentAction::Choose(input), lang).await?;
                         return ok(C::OK, v);
                     }
+                    // A path served with other methods (`/v1/applications/{id}`, `…/history`).
+                    _ if known_path(&segs) => return Err(Failure::MethodNotAllowed),
                     _ => return Err(route_not_found()),
                 };
                 let who = self.who(req)?;
@@ -143,14 +143,23 @@ impl Api {
             (["v1", "admin", "queue"], &Method::GET) => {
                 let who = self.who(req)?;
                 let q: BTreeMap<String, String> = query(req)?;
-                let district = q.get("district").ok_or(Failure::bad("missing_field", "district"))?;
-                let age = q.get("age_group").ok_or(Failure::bad("missing_field", "age_group"))?;
-                ok(C::OK, s.admin_queue(&who, district, age, MAX_QUEUE_VIEW).await?)
+                let district = q
+                    .get("district")
+                    .ok_or(Failure::bad("missing_field", "district"))?;
+                let age = q
+                    .get("age_group")
+                    .ok_or(Failure::bad("missing_field", "age_group"))?;
+                ok(
+                    C::OK,
+                    s.admin_queue(&who, district, age, MAX_QUEUE_VIEW).await?,
+                )
             }
             (["v1", "admin", "stats"], &Method::GET) => {
                 let who = self.who(req)?;
                 let q: BTreeMap<String, String> = query(req)?;
-                let district = q.get("district").ok_or(Failure::bad("missing_field", "district"))?;
+                let district = q
+                    .get("district")
+                    .ok_or(Failure::bad("missing_field", "district"))?;
                 ok(C::OK, s.stats(&who, district).await?)
             }
             (["v1", "admin", "privileges", id, "reject"], &Method::POST) => {
@@ -201,12 +210,29 @@ fn route_not_found() -> Failure {
 fn known_path(segs: &[&str]) -> bool {
     matches!(
         segs,
-        ["v1", "health" | "districts" | "kindergartens" | "me" | "applications"]
-            | ["v1", "me", "children"]
+        [
+            "v1",
+            "health" | "districts" | "kindergartens" | "me" | "applications"
+        ] | ["v1", "me", "children"]
             | ["v1", "applications", _]
-            | ["v1", "applications", _, "history" | "reconfirm" | "kindergarten" | "restore" | "withdraw"]
-            | ["v1", "applications", _, "voucher", "confirm" | "extend" | "refuse"]
-            | ["v1", "admin", "kindergartens" | "voucher-runs" | "queue" | "stats"]
+            | [
+                "v1",
+                "applications",
+                _,
+                "history" | "reconfirm" | "kindergarten" | "restore" | "withdraw"
+            ]
+            | [
+                "v1",
+                "applications",
+                _,
+                "voucher",
+                "confirm" | "extend" | "refuse"
+            ]
+            | [
+                "v1",
+                "admin",
+                "kindergartens" | "voucher-runs" | "queue" | "stats"
+            ]
             | ["v1", "admin", "kindergartens", _]
             | ["v1", "admin", "kindergartens", _, "places"]
             | ["v1", "admin", "privileges", _, "reject"]

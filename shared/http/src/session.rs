@@ -40,7 +40,9 @@ impl Sessions {
     /// A key of at least [`MIN_KEY_BYTES`] bytes.
     pub fn new(key: &[u8]) -> Result<Sessions, String> {
         if key.len() < MIN_KEY_BYTES {
-            return Err(format!("session key must have at least {MIN_KEY_BYTES} bytes"));
+            return Err(format!(
+                "session key must have at least {MIN_KEY_BYTES} bytes"
+            ));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&["kezek"]);
@@ -70,24 +72,24 @@ impl Sessions {
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Failure::Unavailable(format!("token: {e}")))?;
-        let expires_at = kezek_core::time::local(
-            chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now),
-        );
+        let expires_at =
+            kezek_core::time::local(chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now));
         Ok(Token { token, expires_at })
     }
 
     /// The principal of a bearer token; 401 `unauthorized` or `session_expired` otherwise.
     pub fn verify(&self, token: &str) -> Result<Principal, Failure> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Failure::Unauthorized {
-                    code: "session_expired",
-                },
-                _ => Failure::Unauthorized {
-                    code: "unauthorized",
-                },
-            }
-        })?;
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => Failure::Unauthorized {
+                        code: "session_expired",
+                    },
+                    _ => Failure::Unauthorized {
+                        code: "unauthorized",
+                    },
+                }
+            })?;
         let c = data.claims;
         let iin = Iin::try_from(c.sub).map_err(|_| Failure::Unauthorized {
             code: "unauthorized",

@@ -1,0 +1,1061 @@
+//! The DynamoDB adapter of the store and outbox ports: one table, every change set in one
+//! `TransactWriteItems` with conditions on version, child lock, places and vouchers.
+
+use crate::keys::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, Select, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use kezek_core::domain::*;
+use kezek_core::iin::Iin;
+use kezek_core::lifecycle::{Effect, Sweep};
+use kezek_core::ports::*;
+use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
+use kezek_core::reference::Reference;
+use kezek_core::time::Time;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    StoreError(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+fn get_str<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn get_i64(item: &Item, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|x| x.parse::<i64>().ok())
+        .unwrap_or(0)
+}
+
+fn get_u64(item: &Item, name: &str) -> u64 {
+    get_i64(item, name).max(0) as u64
+}
+
+/// Sums a sharded counter: one shard may be below zero (a decrement on another shard than the
+/// increment), the sum never is.
+fn sum_counter(shards: &[Item], name: &str) -> u64 {
+    shards.iter().map(|i| get_i64(i, name)).sum::<i64>().max(0) as u64
+}
+
+/// A catalogue entry as stored (places keyed by age group as strings).
+#[derive(Serialize, Deserialize)]
+struct KgRecord {
+    id: String,
+    version: u64,
+    name_kk: String,
+    name_ru: String,
+    district: String,
+    address: String,
+    phone: String,
+    ownership: Ownership,
+    #[serde(rename = "type")]
+    ddo_type: DdoType,
+    languages: InstructionLanguage,
+    admission: AdmissionMode,
+    free_places: BTreeMap<String, u32>,
+}
+
+impl From<&Kindergarten> for KgRecord {
+    fn from(k: &Kindergarten) -> Self {
+        KgRecord {
+            id: k.id.clone(),
+            version: k.version,
+            name_kk: k.name_kk.clone(),
+            name_ru: k.name_ru.clone(),
+            district: k.district.clone(),
+            address: k.address.clone(),
+            phone: k.phone.clone(),
+            ownership: k.ownership,
+            ddo_type: k.ddo_type,
+            languages: k.languages,
+            admission: k.admission,
+            free_places: k
+                .free_places
+                .iter()
+                .map(|(a, n)| (a.to_string(), *n))
+                .collect(),
+        }
+    }
+}
+
+impl From<KgRecord> for Kindergarten {
+    fn from(k: KgRecord) -> Self {
+        Kindergarten {
+            id: k.id,
+            version: k.version,
+            name_kk: k.name_kk,
+            name_ru: k.name_ru,
+            district: k.district,
+            address: k.address,
+            phone: k.phone,
+            ownership: k.ownership,
+            ddo_type: k.ddo_type,
+            languages: k.languages,
+            admission: k.admission,
+            free_places: k
+                .free_places
+                .into_iter()
+                .filter_map(|(a, n)| a.parse::<AgeGroup>().ok().map(|a| (a, n)))
+                .collect(),
+        }
+    }
+}
+
+/// What each item of a transaction guards, to name the conflict when one of its conditions fails.
+#[derive(Debug, Clone, Copy)]
+enum Guard {
+    Application,
+    ChildLock,
+    Place,
+    VoucherPool,
+    Unconditional,
+}
+
+/// The DynamoDB store and outbox.
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    reference: &'static Reference,
+    /// Items read by queries and gets, for metrics and the request-budget tests.
+    items_read: AtomicU64,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+            reference: Reference::builtin(),
+            items_read: AtomicU64::new(0),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Items read from the table and its indexes since start.
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+
+    fn read(&self, count: usize) {
+        self.items_read.fetch_add(count as u64, Ordering::Relaxed);
+    }
+
+    /// Creates the table with its indexes if it does not exist (local runs and tests; in AWS the
+    /// SAM template owns the table).
+    pub async fn ensure_table(&self) -> Result<(), StoreError> {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_resource_not_found_exception()) => {}
+            Err(e) => return Err(sdk_err(e)),
+        }
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(err)
+        };
+        let ks = |name: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(t)
+                .build()
+                .map_err(err)
+        };
+        let mut req = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(ks(PK, KeyType::Hash)?)
+            .key_schema(ks(SK, KeyType::Range)?);
+        for a in [
+            PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK,
+        ] {
+            req = req.attribute_definitions(attr(a)?);
+        }
+        for (name, pk, sk) in [
+            (GSI1, GSI1PK, GSI1SK),
+            (GSI2, GSI2PK, GSI2SK),
+            (GSI3, GSI3PK, GSI3SK),
+            (GSI4, GSI4PK, GSI4SK),
+        ] {
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(name)
+                    .key_schema(ks(pk, KeyType::Hash)?)
+                    .key_schema(ks(sk, KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(err)?,
+            );
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_resource_in_use_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err(e)),
+        }
+    }
+
+    fn app_item(&self, app: &Application) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(app).map_err(err)?;
+        item.insert(PK.into(), s(app_pk(&app.id)));
+        item.insert(SK.into(), s(APP_SK));
+        item.insert("T".into(), s("application"));
+        for (k, v) in application_index_keys(app, self.reference) {
+            item.insert(k.into(), s(v));
+        }
+        Ok(item)
+    }
+
+    fn put(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+        values: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(c) = condition {
+            p = p.condition_expression(c);
+        }
+        if !values.is_empty() {
+            p = p.set_expression_attribute_values(Some(values));
+        }
+        Ok(TransactWriteItem::builder()
+            .put(p.build().map_err(err)?)
+            .build())
+    }
+
+    fn update(
+        &self,
+        key: Item,
+        expr: &str,
+        condition: Option<&str>,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expr)
+            .set_expression_attribute_values(Some(values));
+        if !names.is_empty() {
+            u = u.set_expression_attribute_names(Some(names));
+        }
+        if let Some(c) = condition {
+            u = u.condition_expression(c);
+        }
+        Ok(TransactWriteItem::builder()
+            .update(u.build().map_err(err)?)
+            .build())
+    }
+
+    async fn transact(&self, items: Vec<(TransactWriteItem, Guard)>) -> Result<(), CommitError> {
+        let (writes, guards): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) => match se.err() {
+                TransactWriteItemsError::TransactionCanceledException(ex) => {
+                    let reasons = ex.cancellation_reasons();
+                    let failed = reasons
+                        .iter()
+                        .position(|r| r.code() == Some("ConditionalCheckFailed"));
+                    let conflict = match failed.and_then(|i| guards.get(i)) {
+                        Some(Guard::ChildLock) => Conflict::DuplicateChild,
+                        Some(Guard::Place) => Conflict::NoFreePlace,
+                        Some(Guard::VoucherPool) => Conflict::NoVoucherPlace,
+                        // The application's version, or a transaction conflict with a
+                        // concurrent writer: re-read and decide again.
+                        _ => Conflict::Stale,
+                    };
+                    Err(CommitError::Conflict(conflict))
+                }
+                TransactWriteItemsError::TransactionInProgressException(_) => {
+                    Err(CommitError::Conflict(Conflict::Stale))
+                }
+                _ => Err(CommitError::Store(err(format!(
+                    "transact: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(se.err())
+                )))),
+            },
+            Err(e) => Err(CommitError::Store(sdk_err(e))),
+        }
+    }
+
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        pk_name: &str,
+        pk: String,
+        sk_cond: Option<(&str, String)>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .expression_attribute_names("#pk", pk_name)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take());
+            let mut cond = "#pk = :pk".to_owned();
+            if let Some((c, v)) = &sk_cond {
+                cond.push_str(" AND ");
+                cond.push_str(c);
+                q = q.expression_attribute_values(":sk", s(v.clone()));
+                let sk_name = match index {
+                    Some(GSI1) => GSI1SK,
+                    Some(GSI2) => GSI2SK,
+                    Some(GSI3) => GSI3SK,
+                    Some(GSI4) => GSI4SK,
+                    _ => SK,
+                };
+                q = q.expression_attribute_names("#sk", sk_name);
+            }
+            if let Some(l) = limit {
+                q = q.limit((l - out.len()).min(1000) as i32);
+            }
+            let page = q
+                .key_condition_expression(cond)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            let items = page.items().to_vec();
+            self.read(items.len());
+            out.extend(items);
+            match page.last_evaluated_key() {
+                Some(k) if limit.is_none_or(|l| out.len() < l) => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn apps(&self, items: Vec<Item>) -> Result<Vec<Application>, StoreError> {
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(err))
+            .collect()
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        self.read(usize::from(out.item().is_some()));
+        Ok(out.item().cloned())
+    }
+
+    /// Sums a district's sharded counters in one BatchGetItem.
+    async fn counters(&self, district: &str) -> Result<Vec<Item>, StoreError> {
+        let mut keys = KeysAndAttributes::builder().consistent_read(true);
+        for shard in 0..STAT_SHARDS {
+            keys = keys.keys(key(stats_pk(district, shard), STATS_SK));
+        }
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, keys.build().map_err(err)?)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let items = out
+            .responses()
+            .and_then(|r| r.get(&self.table))
+            .cloned()
+            .unwrap_or_default();
+        self.read(items.len());
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get(app_pk("health"), APP_SK).await.map(|_| ())
+    }
+
+    async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(sequence_pk(district, year), "SEQ")))
+            .update_expression("ADD seq :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let seq = out
+            .attributes()
+            .map(|a| get_u64(a, "seq"))
+            .ok_or_else(|| err("sequence: no value returned"))?;
+        Ok(seq)
+    }
+
+    async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
+        let app = &change.application;
+        let mut items: Vec<(TransactWriteItem, Guard)> = Vec::new();
+        // The application, at its version.
+        let item = self.app_item(app)?;
+        match change.expected_version {
+            None => items.push((
+                self.put(item, Some("attribute_not_exists(PK)"), Item::new())?,
+                Guard::Application,
+            )),
+            Some(v) => items.push((
+                self.put(
+                    item,
+                    Some("version = :v"),
+                    HashMap::from([(":v".into(), n(v))]),
+                )?,
+                Guard::Application,
+            )),
+        }
+        // Its history entry.
+        let mut h: Item = serde_dynamo::to_item(&change.history).map_err(err)?;
+        h.insert(PK.into(), s(app_pk(&app.id)));
+        h.insert(SK.into(), s(history_sk(change.history.version)));
+        items.push((self.put(h, None, Item::new())?, Guard::Unconditional));
+        // Its notifications: the outbox, pending in the sharded outbox index.
+        for note in &change.notifications {
+            let mut i: Item = HashMap::new();
+            i.insert(PK.into(), s(notification_pk(&note.id)));
+            i.insert(SK.into(), s(NOTIFICATION_SK));
+            i.insert(
+                "n".into(),
+                serde_dynamo::to_attribute_value(note).map_err(err)?,
+            );
+            i.insert("district".into(), s(app.district.clone()));
+            i.insert(GSI2PK.into(), s(outbox_pk(&note.id)));
+            i.insert(
+                GSI2SK.into(),
+                s(format!("{}#{}", micros(note.created_at), note.id)),
+            );
+            items.push((
+                self.put(i, Some("attribute_not_exists(PK)"), Item::new())?,
+                Guard::Unconditional,
+            ));
+        }
+        // The one-live-application-per-child lock.
+        if change.expected_version.is_none() {
+            let mut lock = key(child_lock_pk(&app.child_iin), CHILD_LOCK_SK);
+            lock.insert("application_id".into(), s(app.id.clone()));
+            items.push((
+                self.put(lock, Some("attribute_not_exists(PK)"), Item::new())?,
+                Guard::ChildLock,
+            ));
+        }
+        for e in &change.effects {
+            match e {
+                Effect::OfferVoucher { district, age_group } => items.push((
+                    self.update(
+                        key(pool_pk(district, *age_group), POOL_SK),
+                        "ADD offered :one",
+                        Some("attribute_exists(places) AND (attribute_not_exists(offered) OR offered < places)"),
+                        HashMap::new(),
+                        HashMap::from([(":one".into(), n(1))]),
+                    )?,
+                    Guard::VoucherPool,
+                )),
+                Effect::ReleaseVoucher { district, age_group } => items.push((
+                    self.update(
+                        key(pool_pk(district, *age_group), POOL_SK),
+                        "ADD offered :minus",
+                        None,
+                        HashMap::new(),
+                        HashMap::from([(":minus".into(), n(-1))]),
+                    )?,
+                    Guard::Unconditional,
+                )),
+                Effect::TakePlace { kindergarten_id, district, age_group } => {
+                    items.push((
+                        self.update(
+                            key(kindergarten_pk(kindergarten_id), KG_SK),
+                            "SET free_places.#ag = free_places.#ag - :one ADD version :one",
+                            Some("free_places.#ag >= :one"),
+                            HashMap::from([("#ag".into(), age_group.to_string())]),
+                            HashMap::from([(":one".into(), n(1))]),
+                        )?,
+                        Guard::Place,
+                    ));
+                    items.push((
+                        self.update(
+                            key(pool_pk(district, *age_group), POOL_SK),
+                            "ADD places :minus, offered :minus",
+                            None,
+                            HashMap::new(),
+                            HashMap::from([(":minus".into(), n(-1))]),
+                        )?,
+                        Guard::Unconditional,
+                    ));
+                }
+                Effect::ReleaseChild { child_iin } => {
+                    let d = Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(child_lock_pk(child_iin), CHILD_LOCK_SK)))
+                        .condition_expression("attribute_not_exists(PK) OR application_id = :id")
+                        .expression_attribute_values(":id", s(app.id.clone()))
+                        .build()
+                        .map_err(err)?;
+                    items.push((TransactWriteItem::builder().delete(d).build(), Guard::Unconditional));
+                }
+            }
+        }
+        // The district's status counters (sharded) and pending notifications.
+        let prev = change.previous_status;
+        let status_changed = prev != Some(app.status);
+        if status_changed || !change.notifications.is_empty() {
+            let mut expr = Vec::new();
+            let mut names = HashMap::new();
+            let mut values: Item = HashMap::new();
+            if status_changed {
+                names.insert("#to".to_owned(), status_attr(app.status));
+                values.insert(":one".into(), n(1));
+                expr.push("#to :one".to_owned());
+                if let Some(p) = prev {
+                    names.insert("#from".to_owned(), status_attr(p));
+                    values.insert(":minus".into(), n(-1));
+                    expr.push("#from :minus".to_owned());
+                }
+            }
+            if !change.notifications.is_empty() {
+                values.insert(":notes".into(), n(change.notifications.len()));
+                expr.push("notif_pending :notes".to_owned());
+            }
+            items.push((
+                self.update(
+                    key(stats_pk(&app.district, stats_shard(&app.id)), STATS_SK),
+                    &format!("ADD {}", expr.join(", ")),
+                    None,
+                    names,
+                    values,
+                )?,
+                Guard::Unconditional,
+            ));
+        }
+        self.transact(items).await
+    }
+
+    async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
+        match self.get(app_pk(id), APP_SK).await? {
+            Some(i) => serde_dynamo::from_item(i).map(Some).map_err(err),
+            None => Ok(None),
+        }
+    }
+
+    async fn application_and_kindergarten(
+        &self,
+        id: &str,
+        kindergarten_id: &str,
+    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
+        let keys = KeysAndAttributes::builder()
+            .consistent_read(true)
+            .keys(key(app_pk(id), APP_SK))
+            .keys(key(kindergarten_pk(kindergarten_id), KG_SK))
+            .build()
+            .map_err(err)?;
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, keys)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        let items = out
+            .responses()
+            .and_then(|r| r.get(&self.table))
+            .cloned()
+            .unwrap_or_default();
+        self.read(items.len());
+        let (mut app, mut kg) = (None, None);
+        for i in items {
+            match get_str(&i, SK) {
+                Some(APP_SK) => app = Some(serde_dynamo::from_item(i).map_err(err)?),
+                Some(KG_SK) => {
+                    kg = Some(
+                        serde_dynamo::from_item::<_, KgRecord>(i)
+                            .map_err(err)?
+                            .into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+        Ok((app, kg))
+    }
+
+    async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI3),
+                GSI3PK,
+                format!("PARENT#{}", iin.as_str()),
+                None,
+                None,
+            )
+            .await?;
+        self.apps(items)
+    }
+
+    async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI4),
+                GSI4PK,
+                format!("CHILD#{}", child.as_str()),
+                None,
+                None,
+            )
+            .await?;
+        self.apps(items)
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                PK,
+                app_pk(id),
+                Some(("begins_with(#sk, :sk)", "H#".into())),
+                None,
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(err))
+            .collect()
+    }
+
+    async fn queue_position(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        key: &QueueKey,
+    ) -> Result<u64, StoreError> {
+        // COUNT of the index entries ahead: one page per ~1 MB of index data read.
+        let mut ahead = 0u64;
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk AND GSI1SK < :sk")
+                .expression_attribute_values(":pk", s(queue_pk(district, cohort)))
+                .expression_attribute_values(":sk", s(queue_sk(key)))
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            ahead += page.count().max(0) as u64;
+            self.read(page.scanned_count().max(0) as usize);
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(ahead + 1),
+            }
+        }
+    }
+
+    async fn queue(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query_all(
+                Some(GSI1),
+                GSI1PK,
+                queue_pk(district, cohort),
+                None,
+                Some(limit),
+            )
+            .await?;
+        self.apps(items)
+    }
+
+    async fn due(
+        &self,
+        sweep: Sweep,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        let upto = format!("{}#~", micros(now));
+        let shards = (0..DUE_SHARDS).map(|shard| {
+            self.query_all(
+                Some(GSI2),
+                GSI2PK,
+                due_pk(sweep, shard),
+                Some(("#sk <= :sk", upto.clone())),
+                Some(limit),
+            )
+        });
+        let mut all = Vec::new();
+        for page in futures::future::join_all(shards).await {
+            all.extend(page?);
+        }
+        all.sort_by(|a, b| get_str(a, GSI2SK).cmp(&get_str(b, GSI2SK)));
+        all.truncate(limit);
+        self.apps(all)
+    }
+
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError> {
+        Ok(self
+            .get(pool_pk(district, age_group), POOL_SK)
+            .await?
+            .map_or(0, |i| get_u64(&i, "offered") as u32))
+    }
+
+    async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
+        match self.get(kindergarten_pk(id), KG_SK).await? {
+            Some(i) => serde_dynamo::from_item::<_, KgRecord>(i)
+                .map(|k| Some(k.into()))
+                .map_err(err),
+            None => Ok(None),
+        }
+    }
+
+    async fn kindergartens(&self, district: Option<&str>) -> Result<Vec<Kindergarten>, StoreError> {
+        let prefix = district.map(|d| ("begins_with(#sk, :sk)", format!("{d}#")));
+        let items = self
+            .query_all(Some(GSI4), GSI4PK, CATALOGUE.to_owned(), prefix, None)
+            .await?;
+        items
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, KgRecord>(i)
+                    .map(Into::into)
+                    .map_err(err)
+            })
+            .collect()
+    }
+
+    async fn put_kindergarten(
+        &self,
+        kg: Kindergarten,
+        expected_version: Option<u64>,
+    ) -> Result<(), CommitError> {
+        let old = self.kindergarten(&kg.id).await?;
+        if old.as_ref().map(|o| o.version) != expected_version {
+            return Err(CommitError::Conflict(Conflict::Stale));
+        }
+        let mut item: Item = serde_dynamo::to_item(KgRecord::from(&kg)).map_err(err)?;
+        item.insert(PK.into(), s(kindergarten_pk(&kg.id)));
+        item.insert(SK.into(), s(KG_SK));
+        item.insert(GSI4PK.into(), s(CATALOGUE));
+        item.insert(GSI4SK.into(), s(catalogue_sk(&kg.district, &kg.id)));
+        let put = match expected_version {
+            None => self.put(item, Some("attribute_not_exists(PK)"), Item::new())?,
+            Some(v) => self.put(
+                item,
+                Some("version = :v"),
+                HashMap::from([(":v".into(), n(v))]),
+            )?,
+        };
+        let mut items = vec![(put, Guard::Application)];
+        // The district pools follow the change of free places per age group.
+        let mut deltas: BTreeMap<AgeGroup, i64> = BTreeMap::new();
+        for (a, c) in &kg.free_places {
+            *deltas.entry(*a).or_default() += i64::from(*c);
+        }
+        if let Some(o) = &old {
+            for (a, c) in &o.free_places {
+                *deltas.entry(*a).or_default() -= i64::from(*c);
+            }
+        }
+        for (a, d) in deltas {
+            // Every pool a kindergarten has places in exists, even at 0.
+            items.push((
+                self.update(
+                    key(pool_pk(&kg.district, a), POOL_SK),
+                    "ADD places :d",
+                    None,
+                    HashMap::new(),
+                    HashMap::from([(":d".into(), n(d))]),
+                )?,
+                Guard::Unconditional,
+            ));
+        }
+        match self.transact(items).await {
+            Err(CommitError::Conflict(_)) => Err(CommitError::Conflict(Conflict::Stale)),
+            other => other,
+        }
+    }
+
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
+        let shards = self.counters(district).await?;
+        Ok(Status::ALL
+            .iter()
+            .map(|st| (*st, sum_counter(&shards, &status_attr(*st))))
+            .collect())
+    }
+
+    async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
+        match self.get(profile_pk(iin), PROFILE_SK).await? {
+            Some(i) => serde_dynamo::from_item(i).map(Some).map_err(err),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
+        let mut item: Item = serde_dynamo::to_item(&profile).map_err(err)?;
+        item.insert(PK.into(), s(profile_pk(&profile.iin)));
+        item.insert(SK.into(), s(PROFILE_SK));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
+    async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
+        let mut item = key(profile_pk(parent), &link_sk(child));
+        item.insert("child".into(), s(child.as_str()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
+    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                PK,
+                profile_pk(parent),
+                Some(("begins_with(#sk, :sk)", "LINK#".into())),
+                None,
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| get_str(i, "child"))
+            .filter_map(|c| Iin::try_from(c.to_owned()).ok())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn enqueue(&self, note: Notification) -> Result<(), StoreError> {
+        let mut i: Item = HashMap::new();
+        i.insert(PK.into(), s(notification_pk(&note.id)));
+        i.insert(SK.into(), s(NOTIFICATION_SK));
+        i.insert(
+            "n".into(),
+            serde_dynamo::to_attribute_value(&note).map_err(err)?,
+        );
+        i.insert("district".into(), s(NO_DISTRICT));
+        i.insert(GSI2PK.into(), s(outbox_pk(&note.id)));
+        i.insert(
+            GSI2SK.into(),
+            s(format!("{}#{}", micros(note.created_at), note.id)),
+        );
+        let counter = self.update(
+            key(stats_pk(NO_DISTRICT, stats_shard(&note.id)), STATS_SK),
+            "ADD notif_pending :one",
+            None,
+            HashMap::new(),
+            HashMap::from([(":one".into(), n(1))]),
+        )?;
+        let items = vec![
+            (
+                self.put(i, Some("attribute_not_exists(PK)"), Item::new())?,
+                Guard::Application,
+            ),
+            (counter, Guard::Unconditional),
+        ];
+        match self.transact(items).await {
+            // Already enqueued: idempotent.
+            Ok(()) | Err(CommitError::Conflict(_)) => Ok(()),
+            Err(CommitError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let mut all = Vec::new();
+        for shard in 0..DUE_SHARDS {
+            all.extend(
+                self.query_all(
+                    Some(GSI2),
+                    GSI2PK,
+                    format!("OUTBOX#{shard}"),
+                    None,
+                    Some(limit),
+                )
+                .await?,
+            );
+        }
+        all.sort_by(|a, b| get_str(a, GSI2SK).cmp(&get_str(b, GSI2SK)));
+        all.truncate(limit);
+        all.into_iter()
+            .map(|i| {
+                let v = i
+                    .get("n")
+                    .cloned()
+                    .ok_or_else(|| err("outbox item without body"))?;
+                serde_dynamo::from_attribute_value(v).map_err(err)
+            })
+            .collect()
+    }
+
+    async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
+        let Some(item) = self.get(notification_pk(id), NOTIFICATION_SK).await? else {
+            return Ok(());
+        };
+        if !item.contains_key(GSI2PK) {
+            return Ok(()); // already marked: idempotent
+        }
+        let (expr, counter, values) = match &delivery {
+            Delivery::Delivered { at } => (
+                "REMOVE GSI2PK, GSI2SK SET delivered_at = :at",
+                None,
+                HashMap::from([(":at".to_owned(), s(at.to_rfc3339()))]),
+            ),
+            Delivery::Failed { at, error } => (
+                "REMOVE GSI2PK, GSI2SK SET failed_at = :at, failure = :e",
+                Some("notif_failed"),
+                HashMap::from([
+                    (":at".to_owned(), s(at.to_rfc3339())),
+                    (":e".to_owned(), s(error.clone())),
+                ]),
+            ),
+        };
+        let mut items = vec![(
+            self.update(
+                key(notification_pk(id), NOTIFICATION_SK),
+                expr,
+                Some("attribute_exists(GSI2PK)"),
+                HashMap::new(),
+                values,
+            )?,
+            Guard::Application,
+        )];
+        if let Some(district) = get_str(&item, "district") {
+            let mut add = vec!["notif_pending :minus"];
+            if counter.is_some() {
+                add.push("notif_failed :one");
+            }
+            let mut values = HashMap::from([(":minus".to_owned(), n(-1))]);
+            if counter.is_some() {
+                values.insert(":one".into(), n(1));
+            }
+            items.push((
+                self.update(
+                    key(stats_pk(district, stats_shard(id)), STATS_SK),
+                    &format!("ADD {}", add.join(", ")),
+                    None,
+                    HashMap::new(),
+                    values,
+                )?,
+                Guard::Unconditional,
+            ));
+        }
+        match self.transact(items).await {
+            Ok(()) | Err(CommitError::Conflict(_)) => Ok(()),
+            Err(CommitError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError> {
+        let districts: Vec<String> = match district {
+            Some(d) => vec![d.to_owned()],
+            None => self
+                .reference
+                .districts
+                .iter()
+                .map(|d| d.code.clone())
+                .chain([NO_DISTRICT.to_owned()])
+                .collect(),
+        };
+        let (mut pending, mut failed) = (0, 0);
+        for d in districts {
+            let shards = self.counters(&d).await?;
+            pending += sum_counter(&shards, "notif_pending");
+            failed += sum_counter(&shards, "notif_failed");
+        }
+        Ok((pending, failed))
+    }
+}

@@ -1,0 +1,32 @@
+//! AWS adapters of Kezek's ports: the DynamoDB store and outbox (single-table design, see
+//! `docs/dynamodb.md`) and a request-counting interceptor for the SDK client.
+
+pub mod counter;
+pub mod dynamo;
+pub mod keys;
+
+pub use counter::RequestCounter;
+pub use dynamo::DynamoStore;
+
+/// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the
+/// standard retry mode: throttling and transient errors are retried with exponential backoff.
+pub async fn dynamodb_client(counter: Option<RequestCounter>) -> aws_sdk_dynamodb::Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    dynamodb_client_from(&shared, counter)
+}
+
+/// A DynamoDB client from a loaded SDK config, with standard retries (5 attempts, exponential
+/// backoff with jitter) and, when given, the request counter.
+pub fn dynamodb_client_from(
+    shared: &aws_config::SdkConfig,
+    counter: Option<RequestCounter>,
+) -> aws_sdk_dynamodb::Client {
+    let mut conf = aws_sdk_dynamodb::config::Builder::from(shared)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+    if let Some(c) = counter {
+        conf = conf.interceptor(c);
+    }
+    aws_sdk_dynamodb::Client::from_conf(conf.build())
+}
