@@ -12,7 +12,9 @@ use axum::Router;
 use kezek_core::domain::Language;
 use kezek_core::iin::Iin;
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{BuiltinRegisters, Clock, OutgoingMessage, SendError, Sender, SimClock};
+use kezek_core::ports::{
+    BuiltinRegisters, Clock, Outbox, OutgoingMessage, SendError, Sender, SimClock, Store,
+};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::time::local as almaty;
 use kezek_core::{Failure, Principal, Role, Service};
@@ -50,25 +52,27 @@ pub struct Local {
     pub api: Api,
     pub clock: Arc<SimClock>,
     pub outbox: Arc<DevOutbox>,
-    pub store: Arc<EmbeddedStore>,
 }
 
 impl Local {
     /// A runner on a fresh embedded store; `key` signs sessions.
     pub fn new(key: &[u8]) -> Result<Local, String> {
         let store = Arc::new(EmbeddedStore::new());
+        Local::with_store(key, store.clone(), store)
+    }
+
+    /// A runner on any store adapter (the DynamoDB one with `--store dynamodb`).
+    pub fn with_store(
+        key: &[u8],
+        store: Arc<dyn Store>,
+        outbox: Arc<dyn Outbox>,
+    ) -> Result<Local, String> {
         let clock = Arc::new(SimClock::new());
-        let service = Service::new(
-            store.clone(),
-            store.clone(),
-            clock.clone(),
-            Arc::new(BuiltinRegisters),
-        );
+        let service = Service::new(store, outbox, clock.clone(), Arc::new(BuiltinRegisters));
         Ok(Local {
             api: Api::new(service, Sessions::new(key)?),
             clock,
             outbox: Arc::new(DevOutbox::default()),
-            store,
         })
     }
 

@@ -1,7 +1,11 @@
 //! `cargo run --release -p kezek-local -- --port 3000`: the whole API on an embedded store.
 
 use clap::Parser;
+use kezek_aws::DynamoStore;
+use kezek_core::ports::Store;
+use kezek_core::store_embedded::EmbeddedStore;
 use kezek_local::{seed, Local};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -21,6 +25,13 @@ struct Args {
     /// Start with an empty catalogue.
     #[arg(long)]
     no_seed: bool,
+    /// The store: `embedded` (in memory) or `dynamodb` (AWS_ENDPOINT_URL, region and credentials
+    /// from the environment; the table is created when missing).
+    #[arg(long, default_value = "embedded", value_parser = ["embedded", "dynamodb"])]
+    store: String,
+    /// The DynamoDB table, with `--store dynamodb`.
+    #[arg(long, default_value = "kezek-local")]
+    table: String,
 }
 
 #[tokio::main]
@@ -47,9 +58,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into_bytes(),
     };
-    let local = Local::new(&key)?;
+    let (local, store): (Local, Arc<dyn Store>) = match args.store.as_str() {
+        "dynamodb" => {
+            let client = kezek_aws::dynamodb_client(None).await;
+            let store = Arc::new(DynamoStore::new(client, &args.table));
+            store.ensure_table().await?;
+            tracing::info!(table = %args.table, "DynamoDB store");
+            (
+                Local::with_store(&key, store.clone(), store.clone())?,
+                store,
+            )
+        }
+        _ => {
+            let store = Arc::new(EmbeddedStore::new());
+            (
+                Local::with_store(&key, store.clone(), store.clone())?,
+                store,
+            )
+        }
+    };
     if !args.no_seed {
-        let ids = seed::seed(local.store.as_ref()).await?;
+        let ids = seed::seed(store.as_ref()).await?;
         tracing::info!(kindergartens = ids.len(), "seeded");
     }
     if args.sweep_every > 0 {

@@ -247,6 +247,37 @@ impl DynamoStore {
         }
     }
 
+    /// Bulk-loads applications as they are (items and index keys, no history or outbox), 25 per
+    /// BatchWriteItem: for migrating an existing queue into the table.
+    pub async fn import(&self, apps: &[Application]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in apps.chunks(25) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let put = PutRequest::builder()
+                    .set_item(Some(self.app_item(a)?))
+                    .build()
+                    .map_err(err)?;
+                writes.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = Some(HashMap::from([(self.table.clone(), writes)]));
+            while let Some(items) = pending.take().filter(|m| !m.is_empty()) {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(items))
+                    .send()
+                    .await
+                    .map_err(sdk_err)?;
+                pending = out
+                    .unprocessed_items()
+                    .filter(|m| m.values().any(|v| !v.is_empty()))
+                    .cloned();
+            }
+        }
+        Ok(())
+    }
+
     fn app_item(&self, app: &Application) -> Result<Item, StoreError> {
         let mut item: Item = serde_dynamo::to_item(app).map_err(err)?;
         item.insert(PK.into(), s(app_pk(&app.id)));

@@ -63,6 +63,7 @@ macro_rules! http_cases {
             outbox_registered_notification,
         );
         $crate::http_cases!(@multi $factory;
+            confirm_at_the_sweep_instant_one_outcome,
             concurrent_last_free_place,
             concurrent_duplicate_submissions,
         );
@@ -2423,6 +2424,96 @@ pub async fn outbox_registered_notification(env: Env) {
 }
 
 // ===== concurrency ===============================================================================
+
+/// Parents confirm while sweeps expire the same offers (quality.md): exactly one outcome wins per
+/// application, and its history and notifications match it. Before the deadline the confirmation
+/// wins; after it the lapse does, once, however many sweeps and confirmations race.
+pub async fn confirm_at_the_sweep_instant_one_outcome(env: Env) {
+    let mut late = Vec::new();
+    for n in 1..=4 {
+        late.push(env.offered(n, 1).await);
+    }
+    let mut early = Vec::new();
+    for n in 11..=14 {
+        early.push(env.offered(n, 1).await);
+    }
+    let confirm_by = time(&env.app(&late[0].0, &late[0].1).await["voucher"]["confirm_by"]);
+
+    let race = |apps: &Vec<(User, String, String)>| {
+        let mut tasks = Vec::new();
+        for (parent, id, _) in apps {
+            let req = env
+                .req("POST", &format!("/v1/applications/{id}/voucher/confirm"))
+                .auth(parent)
+                .request();
+            let api = env.api.clone();
+            tasks.push(tokio::spawn(async move { api.handle(req).await }));
+        }
+        for _ in 0..2 {
+            let req = env
+                .req("POST", "/v1/admin/sweeps/expiry")
+                .auth(&env.admin())
+                .request();
+            let api = env.api.clone();
+            tasks.push(tokio::spawn(async move { api.handle(req).await }));
+        }
+        tasks
+    };
+
+    // Just before the deadline: every confirmation wins, the sweeps lapse nothing.
+    env.set_clock(confirm_by - Duration::seconds(30));
+    let n = early.len();
+    for (i, t) in race(&early).into_iter().enumerate() {
+        let r = reply(t.await.expect("task"));
+        if i < n {
+            assert_eq!(r.ok(200)["status"], "voucher_active");
+        } else {
+            r.ok(200);
+        }
+    }
+    for (parent, id, _) in &early {
+        assert_eq!(env.app(parent, id).await["status"], "voucher_active");
+        let actions = env.history_actions(parent, id).await;
+        assert!(!actions.iter().any(|a| a == "expire_offer"), "{actions:?}");
+    }
+
+    // Just after it: every confirmation is refused with the lapsed outcome, which lands once.
+    env.set_clock(confirm_by + Duration::seconds(1));
+    let n = late.len();
+    for (i, t) in race(&late).into_iter().enumerate() {
+        let r = reply(t.await.expect("task"));
+        if i < n {
+            // Refused either way: the deadline passed, or the sweep's lapse landed first.
+            assert_eq!(r.status, 409, "{}", r.json);
+            let code = r.json["error"]["code"].as_str().unwrap_or_default();
+            assert!(
+                code == "deadline_passed"
+                    || (code == "not_in_status" && r.json["error"]["status"] == "stop_listed"),
+                "{}",
+                r.json
+            );
+        } else {
+            r.ok(200);
+        }
+    }
+    let pending = env.outbox.pending(100_000).await.expect("outbox");
+    for (parent, id, _) in &late {
+        assert_eq!(env.app(parent, id).await["status"], "stop_listed");
+        let actions = env.history_actions(parent, id).await;
+        let lapses = actions.iter().filter(|a| *a == "expire_offer").count();
+        assert_eq!(lapses, 1, "{actions:?}");
+        assert!(
+            !actions.iter().any(|a| a == "confirm_voucher"),
+            "{actions:?}"
+        );
+        let told = pending
+            .iter()
+            .filter(|m| m.application_id.as_deref() == Some(id.as_str()))
+            .filter(|m| m.kind == NotificationKind::StopListed)
+            .count();
+        assert_eq!(told, 1, "one stop-list notification for {id}");
+    }
+}
 
 pub async fn concurrent_last_free_place(env: Env) {
     const PARENTS: u32 = 10;

@@ -1,0 +1,317 @@
+//! DynamoDB request budgets of quality.md, counted exactly by the request-counting interceptor on
+//! the SDK client, against moto. `cargo test -p kezek-aws --test budgets -- --nocapture` prints
+//! the counts per use case.
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use kezek_aws::{DynamoStore, RequestCounter};
+use kezek_core::calendar::Calendar;
+use kezek_core::domain::{
+    Actor, AdmissionMode, DdoType, InstructionLanguage, Language, Ownership, SignedWith,
+};
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::lifecycle::{self, Command, Context, NewApplication, Sweep};
+use kezek_core::ports::{BuiltinRegisters, SimClock};
+use kezek_core::reference::Reference;
+use kezek_core::usecases::{ChooseInput, KindergartenInput, ParentAction, RunInput, SubmitInput};
+use kezek_core::{Principal, Role, Service};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+static SERIAL: AtomicU32 = AtomicU32::new(0);
+
+fn iin(birth: NaiveDate) -> Iin {
+    loop {
+        let s = SERIAL.fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = make_iin(birth, s % 2 == 0, s) {
+            return i;
+        }
+    }
+}
+
+fn child() -> Iin {
+    let n = SERIAL.load(Ordering::Relaxed);
+    iin(NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + Duration::days((n % 200) as i64))
+}
+
+struct Env {
+    svc: Service,
+    store: Arc<DynamoStore>,
+    counter: RequestCounter,
+    clock: Arc<SimClock>,
+    parent: Principal,
+    operator: Principal,
+}
+
+async fn env() -> Env {
+    let counter = RequestCounter::new();
+    let store = common::store_with(Some(counter.clone())).await;
+    let clock = Arc::new(SimClock::new());
+    // Monday 1 June 2026, 10:00 in Astana.
+    clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
+    let svc = Service::new(
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(BuiltinRegisters),
+    );
+    let parent = Principal {
+        iin: iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()),
+        role: Role::Parent,
+        districts: vec![],
+    };
+    let operator = Principal {
+        iin: iin(NaiveDate::from_ymd_opt(1985, 1, 1).unwrap()),
+        role: Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    Env {
+        svc,
+        store,
+        counter,
+        clock,
+        parent,
+        operator,
+    }
+}
+
+impl Env {
+    /// Runs `f`, then prints and returns its requests.
+    async fn measure<T>(&self, what: &str, f: impl std::future::Future<Output = T>) -> (T, u64) {
+        self.counter.reset();
+        let out = f.await;
+        let counts = self.counter.counts();
+        let total = self.counter.total();
+        println!("budget: {what:<48} {total} requests {counts:?}");
+        (out, total)
+    }
+
+    async fn submit(&self) -> String {
+        let input = SubmitInput {
+            district: "KOK".into(),
+            child_iin: child().as_str().into(),
+            email: "parent@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: None,
+            signature: None,
+        };
+        self.svc
+            .submit(&self.parent, input, Language::Ru)
+            .await
+            .expect("submit")
+            .id
+    }
+
+    async fn kindergarten(&self, places: u32) -> String {
+        let input = KindergartenInput {
+            name_kk: "Балапан".into(),
+            name_ru: "Балапан".into(),
+            district: "KOK".into(),
+            address: "Абай 1".into(),
+            phone: "+77162000000".into(),
+            ownership: Ownership::State,
+            ddo_type: DdoType::Kindergarten,
+            languages: InstructionLanguage::Both,
+            admission: AdmissionMode::General,
+            free_places: Some([("3".to_owned(), places)].into()),
+        };
+        self.svc
+            .create_kindergarten(&self.operator, input)
+            .await
+            .expect("kindergarten")
+            .id
+    }
+
+    async fn run(&self) -> Vec<String> {
+        self.svc
+            .voucher_run(
+                Some(&self.operator),
+                RunInput {
+                    district: "KOK".into(),
+                    age_group: 3,
+                },
+            )
+            .await
+            .expect("run")
+            .application_ids
+    }
+
+    async fn act(&self, id: &str, action: ParentAction) -> kezek_core::views::ApplicationView {
+        self.svc
+            .act(&self.parent, id, action, Language::Ru)
+            .await
+            .expect("action")
+    }
+}
+
+#[tokio::test]
+async fn parent_routes_stay_within_their_request_budgets() {
+    let e = env().await;
+    let kg = e.kindergarten(3).await;
+
+    // Submit: the number, one transaction (duplicate check inside), the position query.
+    let (id, n) = e.measure("submit", e.submit()).await;
+    assert!(n <= 3, "submit: {n}");
+
+    let (_, n) = e
+        .measure(
+            "GET application (queued: + position)",
+            e.svc.application(&e.parent, &id, Language::Kk),
+        )
+        .await;
+    assert!(n <= 2 + 1, "read: {n}");
+    let (_, n) = e
+        .measure("GET history", e.svc.history(&e.parent, &id, Language::Kk))
+        .await;
+    assert!(n <= 2, "history: {n}");
+
+    // A voucher run of one offer: catalogue, pool, queue head, one transaction per offer.
+    let (offered, n) = e.measure("voucher run (1 offer)", e.run()).await;
+    assert_eq!(offered, vec![id.clone()]);
+    assert!(n <= 3 + 1, "run: {n}");
+
+    let (_, n) = e
+        .measure("confirm voucher", e.act(&id, ParentAction::ConfirmVoucher))
+        .await;
+    assert!(n <= 2, "confirm: {n}");
+    let choose = ParentAction::Choose(ChooseInput {
+        kindergarten_id: kg.clone(),
+        signature: None,
+    });
+    let (v, n) = e.measure("choose kindergarten", e.act(&id, choose)).await;
+    assert_eq!(v.status, kezek_core::domain::Status::Enrolled);
+    assert!(n <= 2, "choose: {n}");
+
+    // Refuse, restore, withdraw.
+    let second = e.submit().await;
+    e.run().await;
+    let (_, n) = e
+        .measure("refuse voucher", e.act(&second, ParentAction::Refuse))
+        .await;
+    assert!(n <= 2, "refuse: {n}");
+
+    let third = e.submit().await;
+    e.run().await;
+    e.clock
+        .set(Utc.with_ymd_and_hms(2026, 6, 5, 5, 0, 0).unwrap());
+    e.svc.sweep(Sweep::Expiry).await.expect("sweep");
+    let (v, n) = e
+        .measure(
+            "restore (queued: + position)",
+            e.act(&third, ParentAction::Restore),
+        )
+        .await;
+    assert_eq!(v.status, kezek_core::domain::Status::Queued);
+    assert!(n <= 2 + 1, "restore: {n}");
+    let (_, n) = e
+        .measure("withdraw", e.act(&third, ParentAction::Withdraw))
+        .await;
+    assert!(n <= 2, "withdraw: {n}");
+}
+
+#[tokio::test]
+async fn a_voucher_run_reads_one_page_and_writes_one_transaction_per_offer() {
+    let e = env().await;
+    e.kindergarten(5).await;
+    for _ in 0..8 {
+        e.submit().await;
+    }
+    let (offered, n) = e.measure("voucher run (5 offers, 8 queued)", e.run()).await;
+    assert_eq!(offered.len(), 5);
+    assert_eq!(n, 3 + 5, "catalogue + pool + queue page + 5 transactions");
+    let (again, n) = e
+        .measure("voucher run again (no places left)", e.run())
+        .await;
+    assert!(again.is_empty());
+    assert_eq!(
+        n, 2,
+        "catalogue + pool: nothing to offer, the queue is not read"
+    );
+}
+
+/// An expiry sweep over 10,000 live applications with 10 due reads only the 10 due ones: one
+/// query page per shard of the due index, one transaction per due item.
+#[tokio::test]
+async fn an_expiry_sweep_reads_only_what_is_due() {
+    let e = env().await;
+    let reference = Reference::builtin();
+    let district = reference.district("KOK").expect("KOK").clone();
+    let cal = Calendar::builtin();
+    let now = e.svc.now();
+    let ctx = |t| Context {
+        now: t,
+        calendar: cal,
+        reference,
+    };
+    let last_week = now - Duration::days(7);
+    let mut apps = Vec::new();
+    for i in 0..10_000u64 {
+        let registered = last_week - Duration::days(30);
+        let new = NewApplication {
+            id: uuid::Uuid::new_v4().to_string(),
+            registration_seq: i + 1,
+            district: district.clone(),
+            applicant_iin: e.parent.iin.clone(),
+            child_iin: child(),
+            child_birth_date: NaiveDate::from_ymd_opt(2023, 3, 1).unwrap(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: Language::Kk,
+            privilege: None,
+            signed_with: SignedWith::Session,
+        };
+        let app = lifecycle::submit(new, ctx(registered))
+            .expect("submit")
+            .application;
+        // 9,000 queued; 990 offered today (due later); 10 offered last week (due now).
+        let app = match i {
+            0..9_000 => app,
+            _ => {
+                let when = if i >= 9_990 { last_week } else { now };
+                let offer = Command::OfferVoucher {
+                    run_id: "r".into(),
+                    age_group: 3,
+                };
+                lifecycle::apply(&app, offer, &Actor::System, ctx(when))
+                    .expect("offer")
+                    .application
+            }
+        };
+        apps.push(app);
+    }
+    e.store.import(&apps).await.expect("import");
+
+    let before = e.store.items_read();
+    let (report, n) = e
+        .measure(
+            "expiry sweep: 10,000 live, 10 due",
+            e.svc.sweep(Sweep::Expiry),
+        )
+        .await;
+    let report = report.expect("sweep");
+    let read = e.store.items_read() - before;
+    println!(
+        "budget: expiry sweep read {read} items, lapsed {}",
+        report.lapsed
+    );
+    assert_eq!(report.lapsed, 10);
+    assert_eq!(read, 10, "only the due items are read");
+    let shards = kezek_aws::keys::DUE_SHARDS;
+    assert_eq!(
+        n,
+        shards + 10,
+        "one page per due-index shard + one transaction per due item"
+    );
+
+    let before = e.store.items_read();
+    let (_, n) = e
+        .measure(
+            "reconfirmation sweep: 9,000 queued, none due",
+            e.svc.sweep(Sweep::Reconfirmation),
+        )
+        .await;
+    assert_eq!(e.store.items_read() - before, 0);
+    assert_eq!(n, shards);
+}
