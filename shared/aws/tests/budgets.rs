@@ -24,7 +24,7 @@ static SERIAL: AtomicU32 = AtomicU32::new(0);
 fn iin(birth: NaiveDate) -> Iin {
     loop {
         let s = SERIAL.fetch_add(1, Ordering::Relaxed);
-        if let Some(i) = make_iin(birth, s % 2 == 0, s) {
+        if let Some(i) = make_iin(birth, s.is_multiple_of(2), s) {
             return i;
         }
     }
