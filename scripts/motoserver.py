@@ -6,34 +6,13 @@ accepted concurrently, but each request is processed under one lock, so every tr
 as DynamoDB's are.
 Usage: python scripts/motoserver.py PORT (not moto.py: that shadows the package).
 """
-import copy
-import pickle
 import sys
 import threading
 
-import moto.dynamodb.models as dynamodb_models
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-
-class _FastCopy:
-    """moto also deep-copies every table a transaction touches, to roll back on failure: O(table)
-    per transaction, minutes for a table of a thousand applications. A pickle round trip makes the
-    same deep copy several times faster."""
-
-    def __getattr__(self, name):
-        return getattr(copy, name)
-
-    @staticmethod
-    def deepcopy(value, memo=None):
-        try:
-            return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-        except Exception:
-            return copy.deepcopy(value, memo)
-
-
-dynamodb_models.copy = _FastCopy()
 
 inner = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
