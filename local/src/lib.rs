@@ -52,6 +52,8 @@ pub struct Local {
     pub api: Api,
     pub clock: Arc<SimClock>,
     pub outbox: Arc<DevOutbox>,
+    /// One delivery run at a time, so concurrent requests never send a notification twice.
+    delivering: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Local {
@@ -73,11 +75,13 @@ impl Local {
             api: Api::new(service, Sessions::new(key)?),
             clock,
             outbox: Arc::new(DevOutbox::default()),
+            delivering: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
     /// Sends what the outbox holds through the dev outbox.
     pub async fn deliver(&self) -> Result<usize, Failure> {
+        let _one_at_a_time = self.delivering.lock().await;
         let mut total = 0;
         loop {
             let n = self

@@ -29,6 +29,11 @@ struct Args {
     /// from the environment; the table is created when missing).
     #[arg(long, default_value = "embedded", value_parser = ["embedded", "dynamodb"])]
     store: String,
+    /// A folder of working-day calendar files (`<year>.toml`, the format of
+    /// `shared/core/data/calendar/`) that replace the shipped years: operators update the
+    /// calendar without a rebuild.
+    #[arg(long)]
+    calendar_dir: Option<std::path::PathBuf>,
     /// The DynamoDB table, with `--store dynamodb`.
     #[arg(long, default_value = "kezek-local")]
     table: String,
@@ -58,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into_bytes(),
     };
-    let (local, store): (Local, Arc<dyn Store>) = match args.store.as_str() {
+    let (mut local, store): (Local, Arc<dyn Store>) = match args.store.as_str() {
         "dynamodb" => {
             let client = kezek_aws::dynamodb_client(None).await;
             let store = Arc::new(DynamoStore::new(client, &args.table));
@@ -77,6 +82,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
     };
+    if let Some(dir) = &args.calendar_dir {
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                texts.push(std::fs::read_to_string(&path)?);
+            }
+        }
+        // Shipped years first; a file for the same year replaces it.
+        let mut files: Vec<&str> = kezek_core::calendar::BUILTIN_YEARS.to_vec();
+        files.extend(texts.iter().map(String::as_str));
+        let calendar = kezek_core::calendar::Calendar::from_toml(&files)?;
+        tracing::info!(dir = %dir.display(), years = ?calendar.years().collect::<Vec<_>>(), "calendar");
+        local.api.service.calendar = Arc::new(calendar);
+    }
     if !args.no_seed {
         let ids = seed::seed(store.as_ref()).await?;
         tracing::info!(kindergartens = ids.len(), "seeded");

@@ -247,15 +247,28 @@ impl DynamoStore {
         }
     }
 
-    /// Bulk-loads applications as they are (items and index keys, no history or outbox), 25 per
-    /// BatchWriteItem: for migrating an existing queue into the table.
+    /// Bulk-loads applications as they are: the items with their index keys and, for live ones,
+    /// the child locks; 25 items per BatchWriteItem. For migrating an existing queue into an empty
+    /// table: history, outbox, voucher pools and status counters are not written.
     pub async fn import(&self, apps: &[Application]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        for chunk in apps.chunks(25) {
+        let mut items = Vec::with_capacity(apps.len() * 2);
+        // One lock per child (a batch may not name a key twice).
+        let mut locks: BTreeMap<String, Item> = BTreeMap::new();
+        for a in apps {
+            items.push(self.app_item(a)?);
+            if a.status != Status::Archived {
+                let mut lock = key(child_lock_pk(&a.child_iin), CHILD_LOCK_SK);
+                lock.insert("application_id".into(), s(a.id.clone()));
+                locks.insert(child_lock_pk(&a.child_iin), lock);
+            }
+        }
+        items.extend(locks.into_values());
+        for chunk in items.chunks(25) {
             let mut writes = Vec::with_capacity(chunk.len());
-            for a in chunk {
+            for item in chunk {
                 let put = PutRequest::builder()
-                    .set_item(Some(self.app_item(a)?))
+                    .set_item(Some(item.clone()))
                     .build()
                     .map_err(err)?;
                 writes.push(WriteRequest::builder().put_request(put).build());
@@ -331,12 +344,19 @@ impl DynamoStore {
             .build())
     }
 
-    async fn transact(&self, items: Vec<(TransactWriteItem, Guard)>) -> Result<(), CommitError> {
+    /// Runs a transaction. With a `token`, an SDK retry of a transaction that did commit succeeds
+    /// instead of failing its own conditions (DynamoDB's idempotency window, 10 minutes).
+    async fn transact_with(
+        &self,
+        items: Vec<(TransactWriteItem, Guard)>,
+        token: Option<String>,
+    ) -> Result<(), CommitError> {
         let (writes, guards): (Vec<_>, Vec<_>) = items.into_iter().unzip();
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .set_client_request_token(token)
             .send()
             .await;
         match result {
@@ -357,7 +377,10 @@ impl DynamoStore {
                     };
                     Err(CommitError::Conflict(conflict))
                 }
-                TransactWriteItemsError::TransactionInProgressException(_) => {
+                // Another writer's change of the same version (same token, other items), or one
+                // still in progress: re-read and decide again.
+                TransactWriteItemsError::TransactionInProgressException(_)
+                | TransactWriteItemsError::IdempotentParameterMismatchException(_) => {
                     Err(CommitError::Conflict(Conflict::Stale))
                 }
                 _ => Err(CommitError::Store(err(format!(
@@ -367,6 +390,10 @@ impl DynamoStore {
             },
             Err(e) => Err(CommitError::Store(sdk_err(e))),
         }
+    }
+
+    async fn transact(&self, items: Vec<(TransactWriteItem, Guard)>) -> Result<(), CommitError> {
+        self.transact_with(items, None).await
     }
 
     async fn query_all(
@@ -384,6 +411,9 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
+                // Base-table reads (history, links) see the latest write, as the embedded store
+                // does; indexes are eventually consistent by nature.
+                .consistent_read(index.is_none())
                 .set_index_name(index.map(str::to_owned))
                 .expression_attribute_names("#pk", pk_name)
                 .expression_attribute_values(":pk", s(pk.clone()))
@@ -441,26 +471,47 @@ impl DynamoStore {
         Ok(out.item().cloned())
     }
 
-    /// Sums a district's sharded counters in one BatchGetItem.
-    async fn counters(&self, district: &str) -> Result<Vec<Item>, StoreError> {
-        let mut keys = KeysAndAttributes::builder().consistent_read(true);
-        for shard in 0..STAT_SHARDS {
-            keys = keys.keys(key(stats_pk(district, shard), STATS_SK));
+    /// Reads items by key in one BatchGetItem, repeating for keys DynamoDB left unprocessed
+    /// (throttling) with a growing pause.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut request = KeysAndAttributes::builder().consistent_read(true);
+        for k in keys {
+            request = request.keys(k);
         }
-        let out = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, keys.build().map_err(err)?)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        let items = out
-            .responses()
-            .and_then(|r| r.get(&self.table))
-            .cloned()
-            .unwrap_or_default();
+        let mut pending = Some(request.build().map_err(err)?);
+        let mut items = Vec::new();
+        let mut pause = std::time::Duration::from_millis(20);
+        while let Some(req) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, req)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                items.extend(found.iter().cloned());
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(1));
+            }
+        }
         self.read(items.len());
         Ok(items)
+    }
+
+    /// Sums a district's sharded counters in one BatchGetItem.
+    async fn counters(&self, district: &str) -> Result<Vec<Item>, StoreError> {
+        let keys = (0..STAT_SHARDS)
+            .map(|shard| key(stats_pk(district, shard), STATS_SK))
+            .collect();
+        self.batch_get(keys).await
     }
 }
 
@@ -630,7 +681,9 @@ impl Store for DynamoStore {
                 Guard::Unconditional,
             ));
         }
-        self.transact(items).await
+        // One token per (application, version): a retried commit of this change is idempotent.
+        let token = format!("{:016x}-{:016x}", fnv(&app.id), app.version);
+        self.transact_with(items, Some(token)).await
     }
 
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
@@ -645,25 +698,12 @@ impl Store for DynamoStore {
         id: &str,
         kindergarten_id: &str,
     ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
-        let keys = KeysAndAttributes::builder()
-            .consistent_read(true)
-            .keys(key(app_pk(id), APP_SK))
-            .keys(key(kindergarten_pk(kindergarten_id), KG_SK))
-            .build()
-            .map_err(err)?;
-        let out = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, keys)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        let items = out
-            .responses()
-            .and_then(|r| r.get(&self.table))
-            .cloned()
-            .unwrap_or_default();
-        self.read(items.len());
+        let items = self
+            .batch_get(vec![
+                key(app_pk(id), APP_SK),
+                key(kindergarten_pk(kindergarten_id), KG_SK),
+            ])
+            .await?;
         let (mut app, mut kg) = (None, None);
         for i in items {
             match get_str(&i, SK) {

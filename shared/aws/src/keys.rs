@@ -121,7 +121,7 @@ pub fn queue_pk(district: &str, cohort: Cohort) -> String {
 
 pub fn queue_sk(key: &QueueKey) -> String {
     format!(
-        "{}#{:020}#{:010}#{}",
+        "{:03}#{:020}#{:010}#{}",
         key.rank,
         key.registered_at.max(0),
         key.registration_seq,

@@ -21,6 +21,9 @@ use std::sync::Arc;
 const MAX_ATTEMPTS: usize = 5;
 /// Longest free-text field (reasons, names, addresses).
 pub const MAX_TEXT: usize = 500;
+/// Most due items `GET /v1/admin/stats` reads per sweep (region-wide, then counted for the
+/// district): the sweeps run every 15 minutes and keep this backlog small.
+pub const STATS_DUE_LIMIT: usize = 1000;
 /// A sweep reads the due index in pages of this size.
 pub const SWEEP_PAGE: usize = 100;
 
@@ -436,9 +439,10 @@ impl Service {
                     }
                 }
                 Err(Refusal::DeadlinePassed) => {
-                    // The lapsed outcome, at once: the sweep's transition, then the refusal.
-                    self.lapse(&app, now).await;
-                    return Err(Refusal::DeadlinePassed.into());
+                    // The lapsed outcome, at once: the sweep's transition, then the refusal naming
+                    // the status it left the application in.
+                    let status = self.lapse(&app, now).await;
+                    return Err(Failure::conflict("deadline_passed", status));
                 }
                 Err(r) => return Err(r.into()),
             }
@@ -449,11 +453,22 @@ impl Service {
         })
     }
 
-    /// Applies what a passed deadline means now (best effort; the sweep does it otherwise).
-    async fn lapse(&self, app: &Application, now: Time) {
-        if let Ok(d) = lifecycle::apply(app, Command::Sweep, &Actor::System, self.ctx(now)) {
-            if let Err(e) = self.store.commit(d.into()).await {
-                tracing::info!(application = %app.id, error = %e, "lapse left to the sweep");
+    /// Applies what a passed deadline means now (the sweep does it otherwise) and returns the
+    /// application's status after it.
+    async fn lapse(&self, app: &Application, now: Time) -> Status {
+        let Ok(d) = lifecycle::apply(app, Command::Sweep, &Actor::System, self.ctx(now)) else {
+            return app.status;
+        };
+        let status = d.application.status;
+        match self.store.commit(d.into()).await {
+            Ok(()) => status,
+            // Someone else (a sweep) committed first: read what it left.
+            Err(e) => {
+                tracing::info!(application = %app.id, error = %e, "lapse committed elsewhere");
+                match self.store.application(&app.id).await {
+                    Ok(Some(current)) => current.status,
+                    _ => status,
+                }
             }
         }
     }
@@ -637,7 +652,12 @@ impl Service {
                 .await?;
             let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference)).collect();
             let actor = who.map_or(Actor::System, |p| p.actor());
-            for i in queue::select_for_run(district.allocation, &keys, capacity) {
+            // The whole head in the policy's order: a child skipped (reconfirmation lapsed, changed
+            // meanwhile) is replaced by the next, until the places are offered.
+            for i in queue::select_for_run(district.allocation, &keys, keys.len()) {
+                if offered.len() >= capacity {
+                    break;
+                }
                 let command = Command::OfferVoucher {
                     run_id: run_id.clone(),
                     age_group,
@@ -709,7 +729,7 @@ impl Service {
         for sweep in [Sweep::Expiry, Sweep::Reconfirmation] {
             due += self
                 .store
-                .due(sweep, now, 10_000)
+                .due(sweep, now, STATS_DUE_LIMIT)
                 .await?
                 .iter()
                 .filter(|a| a.district == district)
@@ -748,6 +768,9 @@ impl Service {
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
         let reason = valid_text(&input.reason, "reason")?;
+        if reason.is_empty() {
+            return Err(Failure::bad("missing_field", "reason"));
+        }
         let mut app = self.load(id).await?;
         who.require_operator_in(&app.district)?;
         for _ in 0..MAX_ATTEMPTS {
@@ -868,9 +891,8 @@ impl Service {
                         )
                         .await?;
                 }
-                Some(e) => {
-                    tracing::warn!(notification = %n.id, error = %e, "delivery retried later")
-                }
+                // The provider's text may name the recipient: log only that it will be retried.
+                Some(_) => tracing::warn!(notification = %n.id, "delivery failed, retried later"),
             }
         }
         Ok(sent)

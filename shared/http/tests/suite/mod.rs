@@ -1643,7 +1643,11 @@ pub async fn confirm_after_deadline_lapses_then_restore_once(env: Env) {
     // One second after the deadline, before any sweep ran.
     env.set_clock(confirm_by + Duration::seconds(1));
     let r = env.act(&parent, &id, "voucher/confirm").await;
-    r.err(409, "deadline_passed");
+    let e = r.err(409, "deadline_passed");
+    assert_eq!(
+        e["status"], "stop_listed",
+        "the 409 names the new status: {e}"
+    );
     let app = env.app(&parent, &id).await;
     assert_eq!(
         app["status"], "stop_listed",
