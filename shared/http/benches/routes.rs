@@ -211,7 +211,7 @@ fn routes(c: &mut Criterion) {
         ),
         ("GET me", "/v1/me".into(), Some(&b.parent)),
         (
-            "GET admin queue (first 1000)",
+            "GET admin queue (first 100)",
             "/v1/admin/queue?district=KOK&age_group=3".into(),
             Some(&b.operator),
         ),

@@ -19,6 +19,8 @@ pub use session::{Sessions, Token};
 
 /// Largest request body accepted (bytes); larger is 413.
 pub const MAX_BODY: usize = 64 * 1024;
+/// Entries the operator's queue view returns by default (`?limit=` up to [`MAX_QUEUE_VIEW`]).
+pub const DEFAULT_QUEUE_VIEW: usize = 100;
 /// Most entries the operator's queue view returns.
 pub const MAX_QUEUE_VIEW: usize = 1000;
 
@@ -149,10 +151,15 @@ impl Api {
                 let age = q
                     .get("age_group")
                     .ok_or(Failure::bad("missing_field", "age_group"))?;
-                ok(
-                    C::OK,
-                    s.admin_queue(&who, district, age, MAX_QUEUE_VIEW).await?,
-                )
+                let limit = match q.get("limit") {
+                    None => DEFAULT_QUEUE_VIEW,
+                    Some(l) => l
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_QUEUE_VIEW).contains(n))
+                        .ok_or(Failure::bad("invalid_field", "limit"))?,
+                };
+                ok(C::OK, s.admin_queue(&who, district, age, limit).await?)
             }
             (["v1", "admin", "stats"], &Method::GET) => {
                 let who = self.who(req)?;

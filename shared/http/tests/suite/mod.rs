@@ -2078,6 +2078,17 @@ pub async fn admin_queue_order_and_privilege_reject(env: Env) {
             ids[3].clone()
         ]
     );
+    // Paged: the head of the same order; a bad limit is a 400 naming it.
+    let head = queue("district=KOK&age_group=3&limit=2").await;
+    assert_eq!(order(&head), order(&q)[..2].to_vec());
+    for bad in ["0", "1001", "x"] {
+        env.get(
+            &format!("/v1/admin/queue?district=KOK&age_group=3&limit={bad}"),
+            &op,
+        )
+        .await
+        .bad("invalid_field", "limit");
+    }
     let positions: Vec<_> = q.iter().map(|e| e["position"].as_u64()).collect();
     assert_eq!(positions, [Some(1), Some(2), Some(3), Some(4), Some(5)]);
     assert_eq!(q[0]["privilege"], "military");
