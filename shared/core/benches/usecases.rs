@@ -98,7 +98,7 @@ fn usecases(c: &mut Criterion) {
     c.bench_function("use case: confirm voucher", |b| {
         b.to_async(&rt).iter_batched(
             || {
-                rt.block_on(async {
+                futures::executor::block_on(async {
                     let id = submit(true).await;
                     let kg = kezek_core::usecases::KindergartenInput {
                         name_kk: "Б".into(),

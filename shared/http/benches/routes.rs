@@ -237,7 +237,7 @@ fn routes(c: &mut Criterion) {
     });
     g.bench_function("POST voucher/confirm", |bn| {
         bn.to_async(&rt).iter_batched(
-            || rt.block_on(b.offered()),
+            || futures::executor::block_on(b.offered()),
             |id| {
                 let path = format!("/v1/applications/{id}/voucher/confirm");
                 async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
@@ -248,7 +248,7 @@ fn routes(c: &mut Criterion) {
     g.bench_function("POST kindergarten (choose and sign)", |bn| {
         bn.to_async(&rt).iter_batched(
             || {
-                rt.block_on(async {
+                futures::executor::block_on(async {
                     let id = b.offered().await;
                     b.call(
                         Method::POST,
@@ -270,7 +270,7 @@ fn routes(c: &mut Criterion) {
     });
     g.bench_function("POST withdraw", |bn| {
         bn.to_async(&rt).iter_batched(
-            || rt.block_on(b.submit()),
+            || futures::executor::block_on(b.submit()),
             |id| {
                 let path = format!("/v1/applications/{id}/withdraw");
                 async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
