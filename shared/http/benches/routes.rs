@@ -24,6 +24,8 @@ struct Bench {
     parent: String,
     operator: String,
     filler: String,
+    /// The district's kindergartens (20, as in a real district).
+    kgs: Vec<String>,
     next_child: AtomicU32,
     kg: String,
 }
@@ -95,35 +97,48 @@ impl Bench {
         self.submit_as(&self.parent, true).await
     }
 
-    /// A fresh application with an offered voucher (the run takes the head of the queue, so it
-    /// makes one place per offer).
-    async fn offered(&self) -> String {
+    /// A fresh queued application and one more free place for it in one of the district's
+    /// kindergartens (rotating over them, so none nears the places limit).
+    async fn placed(&self) -> (String, String) {
         let id = self.submit().await;
-        let body = r#"{"district":"KOK","age_group":3}"#;
-        let path = format!("/v1/admin/kindergartens/{}/places", self.kg);
-        let kg = self
+        let n = self.next_child.load(Ordering::Relaxed) as usize;
+        let kg = self.kgs[n % self.kgs.len()].clone();
+        let all = self
             .call(Method::GET, "/v1/kindergartens?district=KOK", None, "")
             .await;
-        let free = kg[0]["free_places"]["3"].as_u64().unwrap_or(0);
-        self.call(
-            Method::PUT,
-            &path,
-            Some(&self.operator),
-            &format!(r#"{{"3": {}}}"#, free + 1),
-        )
-        .await;
-        let run = self
-            .call(
-                Method::POST,
-                "/v1/admin/voucher-runs",
-                Some(&self.operator),
-                body,
-            )
+        let free = all
+            .as_array()
+            .and_then(|l| l.iter().find(|k| k["id"] == kg.as_str()))
+            .and_then(|k| k["free_places"]["3"].as_u64())
+            .unwrap_or(0);
+        let path = format!("/v1/admin/kindergartens/{kg}/places");
+        let places = format!(r#"{{"3": {}}}"#, free + 1);
+        self.call(Method::PUT, &path, Some(&self.operator), &places)
             .await;
-        run["application_ids"][0]
+        (id, kg)
+    }
+
+    /// The voucher run of one offer.
+    async fn run(&self) -> serde_json::Value {
+        let body = r#"{"district":"KOK","age_group":3}"#;
+        self.call(
+            Method::POST,
+            "/v1/admin/voucher-runs",
+            Some(&self.operator),
+            body,
+        )
+        .await
+    }
+
+    /// A fresh application with an offered voucher, and the kindergarten with its place.
+    async fn offered(&self) -> (String, String) {
+        let (id, kg) = self.placed().await;
+        let run = self.run().await;
+        let offered = run["application_ids"][0]
             .as_str()
             .map(str::to_owned)
-            .unwrap_or(id)
+            .unwrap_or(id);
+        (offered, kg)
     }
 }
 
@@ -162,7 +177,7 @@ fn setup(rt: &Runtime) -> Bench {
             )
             .expect("token")
             .token;
-        let mut b = Bench { api, parent, operator, filler, next_child: AtomicU32::new(0), kg: String::new() };
+        let mut b = Bench { api, parent, operator, filler, kgs: Vec::new(), next_child: AtomicU32::new(0), kg: String::new() };
         let kg = b
             .call(
                 Method::POST,
@@ -172,6 +187,13 @@ fn setup(rt: &Runtime) -> Bench {
             )
             .await;
         b.kg = kg["id"].as_str().unwrap_or_default().to_owned();
+        for i in 0..20 {
+            let body = format!(
+                r#"{{"name_kk":"Айгөлек {i}","name_ru":"Айголек {i}","district":"KOK","address":"Ауэзов {i}","phone":"+77162000001","ownership":"state","type":"kindergarten","languages":"both","admission":"general","free_places":{{"3":0}}}}"#
+            );
+            let kg = b.call(Method::POST, "/v1/admin/kindergartens", Some(&b.operator), &body).await;
+            b.kgs.push(kg["id"].as_str().unwrap_or_default().to_owned());
+        }
         // The parent's own applications are few; the queue is long (other parents' children).
         for _ in 0..QUEUED {
             b.submit_as(&b.filler, false).await;
@@ -237,7 +259,7 @@ fn routes(c: &mut Criterion) {
     });
     g.bench_function("POST voucher/confirm", |bn| {
         bn.to_async(&rt).iter_batched(
-            || futures::executor::block_on(b.offered()),
+            || futures::executor::block_on(b.offered()).0,
             |id| {
                 let path = format!("/v1/applications/{id}/voucher/confirm");
                 async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
@@ -249,7 +271,7 @@ fn routes(c: &mut Criterion) {
         bn.to_async(&rt).iter_batched(
             || {
                 futures::executor::block_on(async {
-                    let id = b.offered().await;
+                    let (id, kg) = b.offered().await;
                     b.call(
                         Method::POST,
                         &format!("/v1/applications/{id}/voucher/confirm"),
@@ -257,12 +279,12 @@ fn routes(c: &mut Criterion) {
                         "",
                     )
                     .await;
-                    id
+                    (id, kg)
                 })
             },
-            |id| {
+            |(id, kg)| {
                 let path = format!("/v1/applications/{id}/kindergarten");
-                let body = format!(r#"{{"kindergarten_id":"{}"}}"#, b.kg);
+                let body = format!(r#"{{"kindergarten_id":"{kg}"}}"#);
                 async move { b.call(Method::POST, &path, Some(&b.parent), &body).await }
             },
             BatchSize::SmallInput,
@@ -279,7 +301,11 @@ fn routes(c: &mut Criterion) {
         )
     });
     g.bench_function("POST voucher-runs (1 offer)", |bn| {
-        bn.to_async(&rt).iter(|| b.offered())
+        bn.to_async(&rt).iter_batched(
+            || futures::executor::block_on(b.placed()),
+            |_| b.run(),
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("POST sweeps/expiry (nothing due)", |bn| {
         bn.to_async(&rt).iter(|| {
