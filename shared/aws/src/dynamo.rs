@@ -18,7 +18,7 @@ use kezek_core::ports::*;
 use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
 use kezek_core::reference::Reference;
 use kezek_core::time::Time;
-use serde::{Deserialize, Serialize};
+use kezek_core::views::KindergartenView;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -65,70 +65,6 @@ fn get_u64(item: &Item, name: &str) -> u64 {
 /// increment), the sum never is.
 fn sum_counter(shards: &[Item], name: &str) -> u64 {
     shards.iter().map(|i| get_i64(i, name)).sum::<i64>().max(0) as u64
-}
-
-/// A catalogue entry as stored (places keyed by age group as strings).
-#[derive(Serialize, Deserialize)]
-struct KgRecord {
-    id: String,
-    version: u64,
-    name_kk: String,
-    name_ru: String,
-    district: String,
-    address: String,
-    phone: String,
-    ownership: Ownership,
-    #[serde(rename = "type")]
-    ddo_type: DdoType,
-    languages: InstructionLanguage,
-    admission: AdmissionMode,
-    free_places: BTreeMap<String, u32>,
-}
-
-impl From<&Kindergarten> for KgRecord {
-    fn from(k: &Kindergarten) -> Self {
-        KgRecord {
-            id: k.id.clone(),
-            version: k.version,
-            name_kk: k.name_kk.clone(),
-            name_ru: k.name_ru.clone(),
-            district: k.district.clone(),
-            address: k.address.clone(),
-            phone: k.phone.clone(),
-            ownership: k.ownership,
-            ddo_type: k.ddo_type,
-            languages: k.languages,
-            admission: k.admission,
-            free_places: k
-                .free_places
-                .iter()
-                .map(|(a, n)| (a.to_string(), *n))
-                .collect(),
-        }
-    }
-}
-
-impl From<KgRecord> for Kindergarten {
-    fn from(k: KgRecord) -> Self {
-        Kindergarten {
-            id: k.id,
-            version: k.version,
-            name_kk: k.name_kk,
-            name_ru: k.name_ru,
-            district: k.district,
-            address: k.address,
-            phone: k.phone,
-            ownership: k.ownership,
-            ddo_type: k.ddo_type,
-            languages: k.languages,
-            admission: k.admission,
-            free_places: k
-                .free_places
-                .into_iter()
-                .filter_map(|(a, n)| a.parse::<AgeGroup>().ok().map(|a| (a, n)))
-                .collect(),
-        }
-    }
 }
 
 /// What each item of a transaction guards, to name the conflict when one of its conditions fails.
@@ -450,6 +386,17 @@ impl DynamoStore {
         }
     }
 
+    /// Every application in one partition of an owner index.
+    async fn apps_on(
+        &self,
+        index: &str,
+        pk_name: &str,
+        pk: String,
+    ) -> Result<Vec<Application>, StoreError> {
+        let items = self.query_all(Some(index), pk_name, pk, None, None).await?;
+        self.apps(items)
+    }
+
     fn apps(&self, items: Vec<Item>) -> Result<Vec<Application>, StoreError> {
         items
             .into_iter()
@@ -710,7 +657,7 @@ impl Store for DynamoStore {
                 Some(APP_SK) => app = Some(serde_dynamo::from_item(i).map_err(err)?),
                 Some(KG_SK) => {
                     kg = Some(
-                        serde_dynamo::from_item::<_, KgRecord>(i)
+                        serde_dynamo::from_item::<_, KindergartenView>(i)
                             .map_err(err)?
                             .into(),
                     )
@@ -722,29 +669,11 @@ impl Store for DynamoStore {
     }
 
     async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
-        let items = self
-            .query_all(
-                Some(GSI3),
-                GSI3PK,
-                format!("PARENT#{}", iin.as_str()),
-                None,
-                None,
-            )
-            .await?;
-        self.apps(items)
+        self.apps_on(GSI3, GSI3PK, applicant_pk(iin)).await
     }
 
     async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError> {
-        let items = self
-            .query_all(
-                Some(GSI4),
-                GSI4PK,
-                format!("CHILD#{}", child.as_str()),
-                None,
-                None,
-            )
-            .await?;
-        self.apps(items)
+        self.apps_on(GSI4, GSI4PK, child_pk(child)).await
     }
 
     async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -854,7 +783,7 @@ impl Store for DynamoStore {
 
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
         match self.get(kindergarten_pk(id), KG_SK).await? {
-            Some(i) => serde_dynamo::from_item::<_, KgRecord>(i)
+            Some(i) => serde_dynamo::from_item::<_, KindergartenView>(i)
                 .map(|k| Some(k.into()))
                 .map_err(err),
             None => Ok(None),
@@ -869,7 +798,7 @@ impl Store for DynamoStore {
         items
             .into_iter()
             .map(|i| {
-                serde_dynamo::from_item::<_, KgRecord>(i)
+                serde_dynamo::from_item::<_, KindergartenView>(i)
                     .map(Into::into)
                     .map_err(err)
             })
@@ -885,7 +814,7 @@ impl Store for DynamoStore {
         if old.as_ref().map(|o| o.version) != expected_version {
             return Err(CommitError::Conflict(Conflict::Stale));
         }
-        let mut item: Item = serde_dynamo::to_item(KgRecord::from(&kg)).map_err(err)?;
+        let mut item: Item = serde_dynamo::to_item(KindergartenView::from(&kg)).map_err(err)?;
         item.insert(PK.into(), s(kindergarten_pk(&kg.id)));
         item.insert(SK.into(), s(KG_SK));
         item.insert(GSI4PK.into(), s(CATALOGUE));

@@ -54,6 +54,16 @@ pub fn history_sk(version: u64) -> String {
     format!("H#{version:010}")
 }
 
+/// A parent's applications in GSI3.
+pub fn applicant_pk(iin: &Iin) -> String {
+    format!("PARENT#{}", iin.as_str())
+}
+
+/// A child's applications in GSI4.
+pub fn child_pk(child: &Iin) -> String {
+    format!("CHILD#{}", child.as_str())
+}
+
 pub fn child_lock_pk(child: &Iin) -> String {
     format!("CHILD#{}", child.as_str())
 }
@@ -141,9 +151,9 @@ pub fn application_index_keys(
 ) -> Vec<(&'static str, String)> {
     let registered = format!("{}#{}", micros(app.registered_at), app.id);
     let mut keys = vec![
-        (GSI3PK, format!("PARENT#{}", app.applicant_iin.as_str())),
+        (GSI3PK, applicant_pk(&app.applicant_iin)),
         (GSI3SK, registered.clone()),
-        (GSI4PK, format!("CHILD#{}", app.child_iin.as_str())),
+        (GSI4PK, child_pk(&app.child_iin)),
         (GSI4SK, registered),
     ];
     if app.status == Status::Queued {

@@ -213,6 +213,31 @@ impl From<&Kindergarten> for KindergartenView {
     }
 }
 
+/// The catalogue entry back from its view (also the DynamoDB item's shape); age-group keys that
+/// are not numbers are dropped.
+impl From<KindergartenView> for Kindergarten {
+    fn from(k: KindergartenView) -> Self {
+        Kindergarten {
+            id: k.id,
+            version: k.version,
+            name_kk: k.name_kk,
+            name_ru: k.name_ru,
+            district: k.district,
+            address: k.address,
+            phone: k.phone,
+            ownership: k.ownership,
+            ddo_type: k.ddo_type,
+            languages: k.languages,
+            admission: k.admission,
+            free_places: k
+                .free_places
+                .into_iter()
+                .filter_map(|(a, n)| a.parse::<AgeGroup>().ok().map(|a| (a, n)))
+                .collect(),
+        }
+    }
+}
+
 /// One entry of the operator's queue view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueEntryView {
