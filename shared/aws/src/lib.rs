@@ -4,9 +4,11 @@
 pub mod counter;
 pub mod dynamo;
 pub mod keys;
+pub mod sender;
 
 pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
+pub use sender::AwsSender;
 
 /// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the
 /// standard retry mode: throttling and transient errors are retried with exponential backoff.

@@ -28,6 +28,7 @@
 
 pub mod cases;
 pub mod fixtures;
+pub mod moto;
 
 use std::future::Future;
 use std::sync::Arc;

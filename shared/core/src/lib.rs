@@ -21,6 +21,7 @@ pub mod ports;
 pub mod queue;
 pub mod reference;
 pub mod store_embedded;
+pub mod telemetry;
 pub mod texts;
 pub mod time;
 pub mod usecases;

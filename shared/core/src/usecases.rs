@@ -130,6 +130,17 @@ pub struct KindergartenInput {
     pub free_places: Option<BTreeMap<String, u32>>,
 }
 
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// Every message sent; the outbox records it.
+    Sent,
+    /// A permanent failure (e.g. a rejected address); the outbox records it for the operators.
+    Failed,
+    /// A transient failure; nothing recorded, to be tried again.
+    Retry,
+}
+
 /// `POST /v1/admin/voucher-runs`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RunInput {
@@ -201,6 +212,15 @@ impl Service {
     pub fn now(&self) -> Time {
         use chrono::SubsecRound;
         local(self.clock.now()).trunc_subsecs(3)
+    }
+
+    /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
+    async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
+        let (action, to) = (decision.history.action, decision.application.status);
+        let district = decision.application.district.clone();
+        self.store.commit(decision.into()).await?;
+        crate::telemetry::committed(&district, action, to);
+        Ok(())
     }
 
     fn ctx(&self, now: Time) -> Context<'_> {
@@ -332,7 +352,7 @@ impl Service {
             self.ctx(now),
         )?;
         let app = decision.application.clone();
-        self.store.commit(decision.into()).await?;
+        self.commit(decision).await?;
         self.view(&app, now, lang).await
     }
 
@@ -430,7 +450,7 @@ impl Service {
             match lifecycle::apply(&app, command(), &who.actor(), self.ctx(now)) {
                 Ok(decision) => {
                     let next = decision.application.clone();
-                    match self.store.commit(decision.into()).await {
+                    match self.commit(decision).await {
                         Ok(()) => return self.view(&next, now, lang).await,
                         Err(CommitError::Conflict(Conflict::Stale)) => {
                             app = self.load(id).await?;
@@ -460,7 +480,7 @@ impl Service {
             return app.status;
         };
         let status = d.application.status;
-        match self.store.commit(d.into()).await {
+        match self.commit(d).await {
             Ok(()) => status,
             // Someone else (a sweep) committed first: read what it left.
             Err(e) => {
@@ -666,7 +686,7 @@ impl Service {
                     continue; // e.g. its reconfirmation lapsed: the sweep archives it
                 };
                 let id = d.application.id.clone();
-                match self.store.commit(d.into()).await {
+                match self.commit(d).await {
                     Ok(()) => offered.push(id),
                     Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => break,
                     Err(CommitError::Conflict(_)) => continue,
@@ -759,6 +779,62 @@ impl Service {
         })
     }
 
+    /// The scheduled voucher runs: one run per age group that has free places, in a district or
+    /// (`None`) in every district of the region. Each run is [`Service::voucher_run`], so a run
+    /// started twice never offers more vouchers than places.
+    pub async fn scheduled_voucher_runs(
+        &self,
+        district: Option<&str>,
+    ) -> Result<Vec<ScheduledRunView>, Failure> {
+        let districts: Vec<String> = match district {
+            Some(d) => vec![self.known_district(d, "district")?],
+            None => self
+                .reference
+                .districts
+                .iter()
+                .map(|d| d.code.clone())
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for code in districts {
+            let mut ages: Vec<AgeGroup> = Vec::new();
+            for k in self.store.kindergartens(Some(&code)).await? {
+                for (age, free) in k.free_places {
+                    if free > 0 && !ages.contains(&age) {
+                        ages.push(age);
+                    }
+                }
+            }
+            ages.sort_unstable();
+            for age in ages {
+                let input = RunInput {
+                    district: code.clone(),
+                    age_group: i64::from(age),
+                };
+                let run = self.voucher_run(None, input).await?;
+                out.push(ScheduledRunView {
+                    district: code.clone(),
+                    age_group: age,
+                    run,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts of applications by status in every district, for the operators' dashboard
+    /// (reads the status counters only: one small read per district).
+    pub async fn report_status_counts(&self) -> Result<(), Failure> {
+        for d in &self.reference.districts {
+            let counts = self.store.status_counts(&d.code).await?;
+            for status in Status::ALL {
+                let n = counts.get(&status).copied().unwrap_or(0);
+                crate::telemetry::applications(&d.code, status, n);
+            }
+        }
+        Ok(())
+    }
+
     /// An operator rejects a privilege claim: the child moves to the general order.
     pub async fn reject_privilege(
         &self,
@@ -780,7 +856,7 @@ impl Service {
             };
             let d = lifecycle::apply(&app, command, &who.actor(), self.ctx(now))?;
             let next = d.application.clone();
-            match self.store.commit(d.into()).await {
+            match self.commit(d).await {
                 Ok(()) => return self.view(&next, now, lang).await,
                 Err(CommitError::Conflict(Conflict::Stale)) => app = self.load(id).await?,
                 Err(e) => return Err(e.into()),
@@ -812,7 +888,7 @@ impl Service {
                     {
                         Ok(d) => {
                             let lapsed = d.history.action != Action::Reminder;
-                            match self.store.commit(d.into()).await {
+                            match self.commit(d).await {
                                 Ok(()) => {
                                     progressed = true;
                                     if lapsed {
@@ -864,38 +940,58 @@ impl Service {
         let pending = self.outbox.pending(limit).await?;
         let mut sent = 0;
         for n in pending {
-            let messages = self.render(&n).await?;
-            let mut failed = None;
-            for m in &messages {
-                if let Err(e) = sender.send(m).await {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            let now = self.now();
-            match failed {
-                None => {
-                    self.outbox
-                        .mark(&n.id, Delivery::Delivered { at: now })
-                        .await?;
-                    sent += 1;
-                }
-                Some(e) if !e.retryable => {
-                    self.outbox
-                        .mark(
-                            &n.id,
-                            Delivery::Failed {
-                                at: now,
-                                error: e.message,
-                            },
-                        )
-                        .await?;
-                }
-                // The provider's text may name the recipient: log only that it will be retried.
-                Some(_) => tracing::warn!(notification = %n.id, "delivery failed, retried later"),
+            if self.deliver(&n, sender).await? == Delivered::Sent {
+                sent += 1;
             }
         }
         Ok(sent)
+    }
+
+    /// Renders one notification, sends its e-mail and SMS and records the outcome in the outbox.
+    /// A retryable failure records nothing: the caller tries again later.
+    pub async fn deliver(
+        &self,
+        n: &Notification,
+        sender: &dyn Sender,
+    ) -> Result<Delivered, Failure> {
+        let messages = self.render(n).await?;
+        let mut failed = None;
+        for m in &messages {
+            if let Err(e) = sender.send(m).await {
+                failed = Some((m.channel, e));
+                break;
+            }
+        }
+        let now = self.now();
+        Ok(match failed {
+            None => {
+                self.outbox
+                    .mark(&n.id, Delivery::Delivered { at: now })
+                    .await?;
+                for m in &messages {
+                    crate::telemetry::notification(m.channel.as_str(), true);
+                }
+                Delivered::Sent
+            }
+            Some((channel, e)) if !e.retryable => {
+                self.outbox
+                    .mark(
+                        &n.id,
+                        Delivery::Failed {
+                            at: now,
+                            error: e.message,
+                        },
+                    )
+                    .await?;
+                crate::telemetry::notification(channel.as_str(), false);
+                Delivered::Failed
+            }
+            // The provider's text may name the recipient: log only that it will be retried.
+            Some(_) => {
+                tracing::warn!(notification = %n.id, "delivery failed, retried later");
+                Delivered::Retry
+            }
+        })
     }
 
     /// The e-mail and SMS of a notification in the parent's language.

@@ -259,6 +259,15 @@ pub struct VoucherRunView {
     pub outstanding_before: u32,
 }
 
+/// One run of a scheduled voucher issuance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledRunView {
+    pub district: String,
+    pub age_group: u8,
+    #[serde(flatten)]
+    pub run: VoucherRunView,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatsView {
     pub district: String,

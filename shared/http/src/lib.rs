@@ -65,8 +65,7 @@ impl Api {
     }
 
     async fn route(&self, req: &Request, lang: Language) -> Reply {
-        let path = req.uri().path().trim_end_matches('/');
-        let segs: Vec<&str> = path.split('/').skip(1).collect();
+        let segs = path_segments(req.uri().path());
         let m = req.method();
         let s = &self.service;
         use StatusCode as C;
@@ -213,38 +212,66 @@ fn route_not_found() -> Failure {
     }
 }
 
+/// Every route this layer serves, as API Gateway route keys (`METHOD /path/{param}`): the
+/// table `infra/openapi.yaml` and the Lambda functions' route sets are checked against.
+pub const ROUTES: &[&str] = &[
+    "GET /v1/health",
+    "GET /v1/districts",
+    "GET /v1/kindergartens",
+    "GET /v1/me",
+    "PUT /v1/me",
+    "POST /v1/me/children",
+    "POST /v1/applications",
+    "GET /v1/applications",
+    "GET /v1/applications/{id}",
+    "GET /v1/applications/{id}/history",
+    "POST /v1/applications/{id}/reconfirm",
+    "POST /v1/applications/{id}/voucher/confirm",
+    "POST /v1/applications/{id}/voucher/extend",
+    "POST /v1/applications/{id}/voucher/refuse",
+    "POST /v1/applications/{id}/kindergarten",
+    "POST /v1/applications/{id}/restore",
+    "POST /v1/applications/{id}/withdraw",
+    "POST /v1/admin/kindergartens",
+    "PUT /v1/admin/kindergartens/{id}",
+    "PUT /v1/admin/kindergartens/{id}/places",
+    "POST /v1/admin/voucher-runs",
+    "GET /v1/admin/queue",
+    "GET /v1/admin/stats",
+    "POST /v1/admin/privileges/{application_id}/reject",
+    "POST /v1/admin/sweeps/expiry",
+    "POST /v1/admin/sweeps/reconfirmation",
+];
+
+/// Whether a route template (`/v1/applications/{id}`) matches path segments.
+fn template_matches(template: &str, segs: &[&str]) -> bool {
+    let parts: Vec<&str> = template.split('/').skip(1).collect();
+    parts.len() == segs.len()
+        && parts
+            .iter()
+            .zip(segs)
+            .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+}
+
+fn path_segments(path: &str) -> Vec<&str> {
+    path.trim_end_matches('/').split('/').skip(1).collect()
+}
+
+/// The route key (`POST /v1/applications/{id}/restore`) of a method and path, if it is a route.
+pub fn route_key(method: &Method, path: &str) -> Option<&'static str> {
+    let segs = path_segments(path);
+    ROUTES.iter().copied().find(|r| {
+        r.split_once(' ')
+            .is_some_and(|(m, t)| m == method.as_str() && template_matches(t, &segs))
+    })
+}
+
 /// Whether a path is a route of the API with some method (for 405 rather than 404).
 fn known_path(segs: &[&str]) -> bool {
-    matches!(
-        segs,
-        [
-            "v1",
-            "health" | "districts" | "kindergartens" | "me" | "applications"
-        ] | ["v1", "me", "children"]
-            | ["v1", "applications", _]
-            | [
-                "v1",
-                "applications",
-                _,
-                "history" | "reconfirm" | "kindergarten" | "restore" | "withdraw"
-            ]
-            | [
-                "v1",
-                "applications",
-                _,
-                "voucher",
-                "confirm" | "extend" | "refuse"
-            ]
-            | [
-                "v1",
-                "admin",
-                "kindergartens" | "voucher-runs" | "queue" | "stats"
-            ]
-            | ["v1", "admin", "kindergartens", _]
-            | ["v1", "admin", "kindergartens", _, "places"]
-            | ["v1", "admin", "privileges", _, "reject"]
-            | ["v1", "admin", "sweeps", _]
-    )
+    ROUTES.iter().any(|r| {
+        r.split_once(' ')
+            .is_some_and(|(_, t)| template_matches(t, segs))
+    })
 }
 
 /// The message language from `Accept-Language` (`kk`, `ru`, `en`; default `ru`), honouring order

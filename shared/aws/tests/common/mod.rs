@@ -1,51 +1,14 @@
-//! The moto emulator for integration tests: `AWS_ENDPOINT_URL` when the test command started it;
-//! otherwise this process starts moto (`scripts/motoserver.py`, from the workspace's `.venv`) on a free
-//! port, and that server exits with the test process.
+//! The moto emulator for integration tests (see `kezek_contract::moto`).
 
 #![allow(dead_code)]
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use kezek_aws::{dynamodb_client_from, DynamoStore, RequestCounter};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 fn endpoint() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL") {
-            return url;
-        }
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let python = format!("{root}/.venv/bin/python");
-        assert!(
-            std::path::Path::new(&python).exists(),
-            "no moto server: run ./scripts/test (it installs moto in .venv and starts it)"
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let script = format!(
-            "\"{python}\" \"{root}/scripts/motoserver.py\" {port} >/dev/null 2>&1 & m=$!; \
-             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $m",
-            pid = std::process::id()
-        );
-        // Not waited on: the watcher outlives this call and ends the server when the test
-        // process exits.
-        #[allow(clippy::zombie_processes)]
-        std::process::Command::new("bash")
-            .args(["-c", &script])
-            .spawn()
-            .expect("start moto_server");
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        url
-    })
+    kezek_contract::moto::endpoint()
 }
 
 pub fn sdk_config() -> SdkConfig {

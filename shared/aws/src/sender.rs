@@ -1,0 +1,108 @@
+//! The [`Sender`] port in AWS: e-mail through SES v2, SMS through Amazon SNS.
+
+use async_trait::async_trait;
+use aws_smithy_runtime_api::client::result::SdkError;
+use kezek_core::ports::{Channel, OutgoingMessage, SendError, Sender};
+
+/// Sends e-mail with SES v2 from one verified address, and SMS with SNS.
+#[derive(Clone)]
+pub struct AwsSender {
+    ses: aws_sdk_sesv2::Client,
+    sns: aws_sdk_sns::Client,
+    from: String,
+}
+
+impl AwsSender {
+    pub fn new(ses: aws_sdk_sesv2::Client, sns: aws_sdk_sns::Client, from: &str) -> AwsSender {
+        AwsSender {
+            ses,
+            sns,
+            from: from.to_owned(),
+        }
+    }
+
+    pub fn from_config(shared: &aws_config::SdkConfig, from: &str) -> AwsSender {
+        AwsSender::new(
+            aws_sdk_sesv2::Client::new(shared),
+            aws_sdk_sns::Client::new(shared),
+            from,
+        )
+    }
+}
+
+/// Throttling, timeouts and server errors are retried; a rejected message or address is not.
+/// The provider's text may quote the recipient, so only the error code is kept.
+fn classify<E, R>(e: SdkError<E, R>) -> SendError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    let (code, retryable) = match &e {
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("ServiceError").to_owned();
+            let permanent = matches!(
+                code.as_str(),
+                "MessageRejected"
+                    | "MailFromDomainNotVerifiedException"
+                    | "BadRequestException"
+                    | "InvalidParameter"
+                    | "InvalidParameterException"
+                    | "InvalidParameterValue"
+                    | "OptedOut"
+                    | "AccountSuspendedException"
+            );
+            (code, !permanent)
+        }
+        SdkError::ConstructionFailure(_) => ("ConstructionFailure".to_owned(), false),
+        SdkError::TimeoutError(_) => ("Timeout".to_owned(), true),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".to_owned(), true),
+        SdkError::ResponseError(_) => ("ResponseError".to_owned(), true),
+        _ => ("Unknown".to_owned(), true),
+    };
+    SendError {
+        message: code,
+        retryable,
+    }
+}
+
+#[async_trait]
+impl Sender for AwsSender {
+    async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
+        match m.channel {
+            Channel::Email => {
+                use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+                let text = |s: &str| {
+                    Content::builder()
+                        .data(s)
+                        .charset("UTF-8")
+                        .build()
+                        .map_err(|e| SendError {
+                            message: format!("build: {e}"),
+                            retryable: false,
+                        })
+                };
+                let message = Message::builder()
+                    .subject(text(&m.subject)?)
+                    .body(Body::builder().text(text(&m.body)?).build())
+                    .build();
+                self.ses
+                    .send_email()
+                    .from_email_address(&self.from)
+                    .destination(Destination::builder().to_addresses(&m.to).build())
+                    .content(EmailContent::builder().simple(message).build())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            }
+            Channel::Sms => self
+                .sns
+                .publish()
+                .phone_number(&m.to)
+                .message(&m.body)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(classify),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The table of Kezek's Lambda functions: the binary of each flow step, the API routes it serves
+//! and what else triggers it. `infra/template.yaml`, `infra/openapi.yaml` and `events/` are
+//! checked against this table by the tests.
+
+/// One Lambda function (one binary crate under `functions/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// Registration in a district's queue.
+    Submit,
+    /// The yearly reconfirmation and the voucher confirmation.
+    Confirm,
+    /// Choosing a kindergarten and signing the contract.
+    SelectKindergarten,
+    /// The other parent actions: extension, refusal, restore, withdrawal.
+    ParentActions,
+    /// Read routes: health, districts, catalogue, journal, application, history.
+    ReadApi,
+    /// The parent's profile and linked children.
+    Profile,
+    /// Operators' catalogue, places, queue view, statistics and privilege rejection.
+    Operator,
+    /// Voucher runs: operator-started and scheduled.
+    IssueVoucher,
+    /// The expiry sweep of every deadline (scheduled and operator-started).
+    ExpirySweep,
+    /// The yearly reconfirmation reminders and removals (scheduled and operator-started).
+    ReconfirmationReminder,
+    /// Sends the e-mail and SMS of notifications taken from the queue.
+    Notifier,
+}
+
+/// What starts a function besides API routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// API Gateway (HTTP API, payload 2.0) only.
+    Api,
+    /// EventBridge Scheduler, and the API routes listed.
+    Schedule,
+    /// SQS batches.
+    Queue,
+}
+
+impl Function {
+    pub const ALL: [Function; 11] = [
+        Function::Submit,
+        Function::Confirm,
+        Function::SelectKindergarten,
+        Function::ParentActions,
+        Function::ReadApi,
+        Function::Profile,
+        Function::Operator,
+        Function::IssueVoucher,
+        Function::ExpirySweep,
+        Function::ReconfirmationReminder,
+        Function::Notifier,
+    ];
+
+    /// The crate and binary name under `functions/`, and the folder of its sample events.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Submit => "submit",
+            Function::Confirm => "confirm",
+            Function::SelectKindergarten => "select-kindergarten",
+            Function::ParentActions => "parent-actions",
+            Function::ReadApi => "read-api",
+            Function::Profile => "profile",
+            Function::Operator => "operator",
+            Function::IssueVoucher => "issue-voucher",
+            Function::ExpirySweep => "expiry-sweep",
+            Function::ReconfirmationReminder => "reconfirmation-reminder",
+            Function::Notifier => "notifier",
+        }
+    }
+
+    /// The logical id of the function in `infra/template.yaml`.
+    pub fn logical_id(self) -> &'static str {
+        match self {
+            Function::Submit => "SubmitFunction",
+            Function::Confirm => "ConfirmFunction",
+            Function::SelectKindergarten => "SelectKindergartenFunction",
+            Function::ParentActions => "ParentActionsFunction",
+            Function::ReadApi => "ReadApiFunction",
+            Function::Profile => "ProfileFunction",
+            Function::Operator => "OperatorFunction",
+            Function::IssueVoucher => "IssueVoucherFunction",
+            Function::ExpirySweep => "ExpirySweepFunction",
+            Function::ReconfirmationReminder => "ReconfirmationReminderFunction",
+            Function::Notifier => "NotifierFunction",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn trigger(self) -> Trigger {
+        match self {
+            Function::IssueVoucher | Function::ExpirySweep | Function::ReconfirmationReminder => {
+                Trigger::Schedule
+            }
+            Function::Notifier => Trigger::Queue,
+            _ => Trigger::Api,
+        }
+    }
+
+    /// The API routes (keys of [`kezek_http::ROUTES`]) this function serves.
+    pub fn routes(self) -> &'static [&'static str] {
+        match self {
+            Function::Submit => &["POST /v1/applications"],
+            Function::Confirm => &[
+                "POST /v1/applications/{id}/reconfirm",
+                "POST /v1/applications/{id}/voucher/confirm",
+            ],
+            Function::SelectKindergarten => &["POST /v1/applications/{id}/kindergarten"],
+            Function::ParentActions => &[
+                "POST /v1/applications/{id}/voucher/extend",
+                "POST /v1/applications/{id}/voucher/refuse",
+                "POST /v1/applications/{id}/restore",
+                "POST /v1/applications/{id}/withdraw",
+            ],
+            Function::ReadApi => &[
+                "GET /v1/health",
+                "GET /v1/districts",
+                "GET /v1/kindergartens",
+                "GET /v1/applications",
+                "GET /v1/applications/{id}",
+                "GET /v1/applications/{id}/history",
+            ],
+            Function::Profile => &["GET /v1/me", "PUT /v1/me", "POST /v1/me/children"],
+            Function::Operator => &[
+                "POST /v1/admin/kindergartens",
+                "PUT /v1/admin/kindergartens/{id}",
+                "PUT /v1/admin/kindergartens/{id}/places",
+                "GET /v1/admin/queue",
+                "GET /v1/admin/stats",
+                "POST /v1/admin/privileges/{application_id}/reject",
+            ],
+            Function::IssueVoucher => &["POST /v1/admin/voucher-runs"],
+            Function::ExpirySweep => &["POST /v1/admin/sweeps/expiry"],
+            Function::ReconfirmationReminder => &["POST /v1/admin/sweeps/reconfirmation"],
+            Function::Notifier => &[],
+        }
+    }
+
+    /// The function that serves a route key, if any.
+    pub fn of_route(route: &str) -> Option<Function> {
+        Function::ALL
+            .into_iter()
+            .find(|f| f.routes().contains(&route))
+    }
+}

@@ -1,0 +1,315 @@
+//! What every Kezek Lambda shares. A function's `main` is one line, [`run`]: JSON logs (with the
+//! request id of each invocation), AWS clients built once per cold start, the handler of its
+//! [`Function`], and the EMF metrics flushed after each invocation. [`Handler`] is the same code
+//! the tests feed `events/` to, over any store.
+
+pub mod function;
+
+pub use function::{Function, Trigger};
+pub use lambda_runtime::Error;
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body as EventBody;
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use kezek_core::domain::Notification;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::{Sender, SystemClock};
+use kezek_core::usecases::Delivered;
+use kezek_core::{Failure, Service};
+use kezek_http::{Api, Sessions};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The namespace of Kezek's business metrics in CloudWatch.
+pub const METRICS_NAMESPACE: &str = "Kezek";
+
+/// A function's handler: the service, the API when the function serves routes, and the sender
+/// when it delivers notifications.
+#[derive(Clone)]
+pub struct Handler {
+    pub function: Function,
+    pub service: Service,
+    api: Option<Api>,
+    sender: Option<Arc<dyn Sender>>,
+}
+
+/// A scheduled event: EventBridge's envelope (`time`, `detail`); the schedules of
+/// `infra/template.yaml` send it with the scheduled time.
+#[derive(Debug, Default, Deserialize)]
+struct Scheduled {
+    #[serde(default)]
+    time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    detail: Option<ScheduledDetail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ScheduledDetail {
+    /// A voucher run's district; every district when absent.
+    #[serde(default)]
+    district: Option<String>,
+}
+
+impl Handler {
+    /// `sessions` for a function that serves routes, `sender` for the notifier.
+    pub fn new(
+        function: Function,
+        service: Service,
+        sessions: Option<Sessions>,
+        sender: Option<Arc<dyn Sender>>,
+    ) -> Handler {
+        let api = sessions.map(|s| Api::new(service.clone(), s));
+        Handler {
+            function,
+            service,
+            api,
+            sender,
+        }
+    }
+
+    /// Handles one invocation's payload. An API Gateway request always gets a response in the
+    /// contract's shape; a scheduled run or a batch reports what it did; an error is returned
+    /// only when the whole invocation should be retried.
+    pub async fn handle(&self, event: Value) -> Result<Value, Error> {
+        if event.get("requestContext").is_some() && event.get("routeKey").is_some() {
+            let request: ApiGatewayV2httpRequest = serde_json::from_value(event)?;
+            let response = self.http(request).await;
+            return Ok(serde_json::to_value(response)?);
+        }
+        match self.function.trigger() {
+            Trigger::Schedule => self.scheduled(serde_json::from_value(event)?).await,
+            Trigger::Queue => {
+                let batch: SqsEvent = serde_json::from_value(event)?;
+                Ok(serde_json::to_value(self.batch(batch).await)?)
+            }
+            Trigger::Api => {
+                Err(format!("{}: not an API Gateway request", self.function.name()).into())
+            }
+        }
+    }
+
+    /// An API Gateway (HTTP API, payload 2.0) request to one of this function's routes.
+    pub async fn http(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        let req: Request = LambdaRequest::ApiGatewayV2(request).into();
+        let route = kezek_http::route_key(req.method(), req.uri().path());
+        let response = match (&self.api, route) {
+            (Some(api), Some(r)) if self.function.routes().contains(&r) => api.handle(req).await,
+            _ => {
+                let lang = kezek_http::language(req.headers());
+                let f = Failure::NotFound {
+                    code: "route_not_found",
+                };
+                kezek_http::error_response(&f, lang, &self.service)
+            }
+        };
+        to_apigw(response)
+    }
+
+    async fn scheduled(&self, event: Scheduled) -> Result<Value, Error> {
+        let lag = event
+            .time
+            .map(|t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0);
+        let report = match self.function {
+            Function::ExpirySweep | Function::ReconfirmationReminder => {
+                let sweep = if self.function == Function::ExpirySweep {
+                    Sweep::Expiry
+                } else {
+                    Sweep::Reconfirmation
+                };
+                let report = self.service.sweep(sweep).await.map_err(fail)?;
+                kezek_core::telemetry::sweep(&report, lag);
+                if sweep == Sweep::Expiry {
+                    self.service.report_status_counts().await.map_err(fail)?;
+                }
+                serde_json::to_value(report)?
+            }
+            Function::IssueVoucher => {
+                let district = event.detail.and_then(|d| d.district);
+                let runs = self
+                    .service
+                    .scheduled_voucher_runs(district.as_deref())
+                    .await
+                    .map_err(fail)?;
+                let offered: usize = runs.iter().map(|r| r.run.offered).sum();
+                tracing::info!(runs = runs.len(), offered, "scheduled voucher runs");
+                serde_json::json!({ "runs": runs, "offered": offered })
+            }
+            f => return Err(format!("{}: not a scheduled function", f.name()).into()),
+        };
+        Ok(report)
+    }
+
+    /// An SQS batch of notifications: each is sent once and recorded; a transient failure leaves
+    /// the message for a retry (partial batch failure), and after the last retry it rests in
+    /// the dead-letter queue.
+    pub async fn batch(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let mut failures = Vec::new();
+        for record in batch.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let outcome = match (
+                record
+                    .body
+                    .as_deref()
+                    .map(serde_json::from_str::<Notification>),
+                &self.sender,
+            ) {
+                (Some(Ok(n)), Some(sender)) => self.service.deliver(&n, sender.as_ref()).await,
+                (Some(Err(e)), _) => {
+                    tracing::error!(message = %id, error = %e, "not a notification");
+                    Err(Failure::Unavailable("malformed message".into()))
+                }
+                (None, _) => Err(Failure::Unavailable("empty message".into())),
+                (_, None) => Err(Failure::Unavailable("no sender".into())),
+            };
+            match outcome {
+                Ok(Delivered::Sent | Delivered::Failed) => {}
+                Ok(Delivered::Retry) | Err(_) => {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    failures.push(failure);
+                }
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failures;
+        response
+    }
+}
+
+fn fail(f: Failure) -> Error {
+    format!("{}: {f}", f.code()).into()
+}
+
+fn to_apigw(response: Response<Body>) -> ApiGatewayV2httpResponse {
+    let (parts, body) = response.into_parts();
+    let mut out = ApiGatewayV2httpResponse::default();
+    out.status_code = i64::from(parts.status.as_u16());
+    out.headers = parts.headers;
+    out.body = Some(match body {
+        Body::Empty => EventBody::Empty,
+        Body::Text(t) => EventBody::Text(t),
+        Body::Binary(b) => EventBody::Binary(b),
+        _ => EventBody::Empty,
+    });
+    out.is_base64_encoded = false;
+    out
+}
+
+/// Configuration from the environment, set by `infra/template.yaml`.
+pub struct Settings {
+    /// `TABLE_NAME`: the DynamoDB table.
+    pub table: String,
+    /// `KEZEK_SESSION_KEY`: the session signing key (functions that serve routes).
+    pub session_key: Option<Vec<u8>>,
+    /// `SENDER_EMAIL`: the SES identity e-mail goes from (the notifier).
+    pub sender_email: Option<String>,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, Error> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Settings {
+            table: var("TABLE_NAME").ok_or("TABLE_NAME is not set")?,
+            session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
+            sender_email: var("SENDER_EMAIL"),
+        })
+    }
+}
+
+/// Builds a function's handler over DynamoDB (and SES/SNS for the notifier) from a loaded SDK
+/// config: the clients are made here once, at cold start.
+pub fn build(
+    function: Function,
+    shared: &aws_config::SdkConfig,
+    settings: &Settings,
+) -> Result<Handler, Error> {
+    let client = kezek_aws::dynamodb_client_from(shared, None);
+    let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
+    let service = Service::new(
+        store.clone(),
+        store,
+        Arc::new(SystemClock),
+        Arc::new(kezek_core::ports::BuiltinRegisters),
+    );
+    let sessions = if function.routes().is_empty() {
+        None
+    } else {
+        let key = settings
+            .session_key
+            .as_deref()
+            .ok_or("KEZEK_SESSION_KEY is not set")?;
+        Some(Sessions::new(key)?)
+    };
+    let sender: Option<Arc<dyn Sender>> = if function.trigger() == Trigger::Queue {
+        let from = settings
+            .sender_email
+            .as_deref()
+            .ok_or("SENDER_EMAIL is not set")?;
+        Some(Arc::new(kezek_aws::AwsSender::from_config(shared, from)))
+    } else {
+        None
+    };
+    Ok(Handler::new(function, service, sessions, sender))
+}
+
+/// JSON logs on stdout; the runtime's span adds each invocation's `requestId`. The level comes
+/// from `AWS_LAMBDA_LOG_LEVEL` (Lambda's logging controls), INFO by default.
+pub fn init_logging() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" | "FATAL" => LevelFilter::ERROR,
+        _ => LevelFilter::INFO,
+    };
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(level)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// The EMF recorder of the process (installed once): metrics are flushed as one JSON line.
+pub fn metrics_collector(
+) -> Result<&'static metrics_cloudwatch_embedded::Collector, metrics_cloudwatch_embedded::Error> {
+    use std::sync::OnceLock;
+    static COLLECTOR: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+    if let Some(c) = COLLECTOR.get() {
+        return Ok(c);
+    }
+    let c = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .init()?;
+    Ok(COLLECTOR.get_or_init(|| c))
+}
+
+/// A function's `main`: logging, clients and handler once per cold start, then the invocations.
+pub async fn run(function: Function) -> Result<(), Error> {
+    init_logging();
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let settings = Settings::from_env()?;
+    let handler = build(function, &shared, &settings)?;
+    let metrics = metrics_collector()?;
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let result = handler.handle(event.payload).await;
+        let _ = metrics
+            .set_property("requestId", event.context.request_id)
+            .flush(std::io::stdout().lock());
+        result
+    }))
+    .await
+}
