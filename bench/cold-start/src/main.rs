@@ -1,0 +1,270 @@
+//! The cold-start harness. For every function built by `cargo lambda build --release` (and the
+//! hello-world baseline built with it), it starts the `bootstrap` as Lambda would, against a
+//! minimal Lambda Runtime API served in this process, and measures:
+//! - init: from exec to the function's first `GET /runtime/invocation/next`;
+//! - first response: from exec to the `POST …/response` of the first invocation.
+//!
+//! Runs are interleaved (hello-world, then each function, repeated) so that machine noise falls
+//! on all alike; medians are printed with the ratio to hello-world, and each function's binary
+//! and deployment zip size.
+//!
+//! `cargo run -p cold-start -- --lambda-dir target/lambda [--runs 15]`
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use clap::Parser;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// `cargo lambda build` output: `<dir>/<function>/bootstrap`.
+    #[arg(long, default_value = "target/lambda")]
+    lambda_dir: PathBuf,
+    /// Cold starts per function.
+    #[arg(long, default_value_t = 15)]
+    runs: usize,
+    /// The baseline's folder name.
+    #[arg(long, default_value = "hello-world")]
+    baseline: String,
+}
+
+/// What the Runtime API saw of the current cold start.
+#[derive(Default)]
+struct Run {
+    event: Value,
+    started: Option<Instant>,
+    first_next: Option<Duration>,
+    response: Option<Duration>,
+    served: bool,
+    error: Option<String>,
+}
+
+type Shared = Arc<Mutex<Run>>;
+
+async fn next(State(run): State<Shared>) -> (StatusCode, HeaderMap, String) {
+    let event = {
+        let mut r = run.lock().unwrap();
+        let started = r.started.expect("a run in progress");
+        if r.first_next.is_none() {
+            r.first_next = Some(started.elapsed());
+        }
+        if r.served {
+            None
+        } else {
+            r.served = true;
+            Some(r.event.to_string())
+        }
+    };
+    let Some(event) = event else {
+        // The function waits for its next invocation until it is stopped.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return (StatusCode::NO_CONTENT, HeaderMap::new(), String::new());
+    };
+    let mut h = HeaderMap::new();
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 30_000;
+    h.insert(
+        "lambda-runtime-aws-request-id",
+        HeaderValue::from_static("cold-start-1"),
+    );
+    h.insert(
+        "lambda-runtime-deadline-ms",
+        HeaderValue::from_str(&deadline.to_string()).unwrap(),
+    );
+    h.insert(
+        "lambda-runtime-invoked-function-arn",
+        HeaderValue::from_static("arn:aws:lambda:eu-central-1:123456789012:function:cold-start"),
+    );
+    h.insert(
+        "lambda-runtime-trace-id",
+        HeaderValue::from_static("Root=1-00000000-000000000000000000000000;Sampled=0"),
+    );
+    (StatusCode::OK, h, event)
+}
+
+async fn response(State(run): State<Shared>, Path(_id): Path<String>, body: String) -> StatusCode {
+    let mut r = run.lock().unwrap();
+    let started = r.started.expect("a run in progress");
+    r.response = Some(started.elapsed());
+    if body.contains("\"statusCode\":5") {
+        r.error = Some(body);
+    }
+    StatusCode::ACCEPTED
+}
+
+async fn error(State(run): State<Shared>, body: String) -> StatusCode {
+    run.lock().unwrap().error = Some(body);
+    StatusCode::ACCEPTED
+}
+
+/// The first event each function gets: one that needs no network, so the figure is the
+/// function's own start and first handling.
+fn first_event(name: &str) -> Value {
+    match name {
+        "notifier" => json!({"Records": []}),
+        n if n.starts_with("hello") => json!({"name": "kezek"}),
+        _ => json!({
+            "version": "2.0", "routeKey": "GET /v1/districts", "rawPath": "/v1/districts",
+            "rawQueryString": "", "headers": {"accept-language": "kk"}, "isBase64Encoded": false,
+            "requestContext": {"accountId": "123456789012", "apiId": "coldstart", "domainName": "localhost",
+                "http": {"method": "GET", "path": "/v1/districts", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cold-start"},
+                "requestId": "cold-start-1", "routeKey": "GET /v1/districts", "stage": "$default",
+                "time": "01/Jul/2026:10:00:00 +0000", "timeEpoch": 1782900000000u64}
+        }),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The size of the deployment zip: the zip cargo lambda made, or the bootstrap deflated.
+fn zip_size(dir: &std::path::Path) -> u64 {
+    if let Ok(m) = std::fs::metadata(dir.join("bootstrap.zip")) {
+        return m.len();
+    }
+    let bytes = std::fs::read(dir.join("bootstrap")).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o755);
+    z.start_file("bootstrap", opts).unwrap();
+    std::io::Write::write_all(&mut z, &bytes).unwrap();
+    z.finish().unwrap();
+    out.into_inner().len() as u64
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let mut names: Vec<String> = std::fs::read_dir(&args.lambda_dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run cargo lambda build --release first)",
+                args.lambda_dir.display()
+            )
+        })
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("bootstrap").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.contains(&args.baseline),
+        "no {} in {}",
+        args.baseline,
+        args.lambda_dir.display()
+    );
+    names.retain(|n| n != &args.baseline);
+    names.insert(0, args.baseline.clone());
+
+    let run: Shared = Arc::new(Mutex::new(Run::default()));
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(error))
+        .with_state(run.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut init: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut first: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    for _ in 0..args.runs {
+        for (i, name) in names.iter().enumerate() {
+            *run.lock().unwrap() = Run {
+                event: first_event(name),
+                started: Some(Instant::now()),
+                ..Run::default()
+            };
+            let mut child = Command::new(args.lambda_dir.join(name).join("bootstrap"))
+                .env_clear()
+                .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+                .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+                .env("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start")
+                .env("AWS_REGION", "eu-central-1")
+                .env("AWS_ACCESS_KEY_ID", "cold-start")
+                .env("AWS_SECRET_ACCESS_KEY", "cold-start")
+                .env("TABLE_NAME", "kezek")
+                .env(
+                    "KEZEK_SESSION_KEY",
+                    "cold-start-session-key-0123456789abcdef",
+                )
+                .env("SENDER_EMAIL", "noreply@kezek.example.kz")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                tokio::time::sleep(Duration::from_micros(200)).await;
+                let r = run.lock().unwrap();
+                if r.response.is_some() || r.error.is_some() || Instant::now() > deadline {
+                    break;
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let r = run.lock().unwrap();
+            if let Some(e) = &r.error {
+                panic!("{name} failed: {e}");
+            }
+            init[i].push(
+                r.first_next
+                    .unwrap_or_else(|| panic!("{name} never asked for an event")),
+            );
+            first[i].push(
+                r.response
+                    .unwrap_or_else(|| panic!("{name} never answered")),
+            );
+        }
+    }
+    let base_init = ms(median(init[0].clone()));
+    let base_first = ms(median(first[0].clone()));
+    println!(
+        "cold start, median of {} runs each (interleaved), against {}:",
+        args.runs, args.baseline
+    );
+    println!(
+        "{:<26} {:>9} {:>7} {:>12} {:>7} {:>10} {:>9}",
+        "function", "init ms", "ratio", "1st resp ms", "ratio", "binary KB", "zip KB"
+    );
+    for (i, name) in names.iter().enumerate() {
+        let dir = args.lambda_dir.join(name);
+        let bin = std::fs::metadata(dir.join("bootstrap")).unwrap().len();
+        let i_ms = ms(median(init[i].clone()));
+        let f_ms = ms(median(first[i].clone()));
+        println!(
+            "{:<26} {:>9.2} {:>7.2} {:>12.2} {:>7.2} {:>10} {:>9}",
+            name,
+            i_ms,
+            i_ms / base_init,
+            f_ms,
+            f_ms / base_first,
+            bin / 1024,
+            zip_size(&dir) / 1024
+        );
+    }
+}

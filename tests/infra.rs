@@ -1,0 +1,192 @@
+//! `infra/` agrees with the function table: every route of `infra/openapi.yaml` is a route of the
+//! API and is integrated with the function that serves it; every function is in the SAM template
+//! with its code, triggers and permissions; every `functions/` crate is in the table.
+
+use kezek_lambda::{Function, Trigger};
+use serde_yaml_ng::Value;
+use std::collections::BTreeSet;
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_route_of_the_openapi_definition_has_its_function() {
+    let doc = yaml("infra/openapi.yaml");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        let path = path.as_str().unwrap();
+        for (method, op) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if !["get", "put", "post", "delete", "patch"].contains(&method) {
+                continue;
+            }
+            let route = format!("{} {path}", method.to_uppercase());
+            let function = Function::of_route(&route)
+                .unwrap_or_else(|| panic!("{route}: no function serves it"));
+            let integration = &op["x-amazon-apigateway-integration"];
+            assert_eq!(integration["type"].as_str(), Some("aws_proxy"), "{route}");
+            assert_eq!(
+                integration["payloadFormatVersion"].as_str(),
+                Some("2.0"),
+                "{route}"
+            );
+            let target = &integration["uri"]["Fn::GetAtt"];
+            assert_eq!(
+                target[0].as_str(),
+                Some(function.logical_id()),
+                "{route} is integrated with its function"
+            );
+            assert!(
+                op["responses"].as_mapping().is_some_and(|r| !r.is_empty()),
+                "{route}"
+            );
+            routes.insert(route);
+        }
+    }
+    let served: BTreeSet<String> = kezek_http::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        routes, served,
+        "openapi.yaml lists exactly the routes the API serves"
+    );
+    for f in Function::ALL {
+        for r in f.routes() {
+            assert!(
+                served.contains(*r),
+                "{}: {r} is a route of the API",
+                f.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_function_is_in_the_template_with_its_triggers() {
+    let template = yaml("infra/template.yaml");
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut in_template = BTreeSet::new();
+    for (id, r) in resources {
+        if r["Type"].as_str() == Some("AWS::Serverless::Function") {
+            in_template.insert(id.as_str().unwrap().to_owned());
+        }
+    }
+    let table: BTreeSet<String> = Function::ALL
+        .iter()
+        .map(|f| f.logical_id().to_owned())
+        .collect();
+    assert_eq!(
+        in_template, table,
+        "the template's functions are the table's"
+    );
+
+    let mut crates = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        crates.insert(entry.unwrap().file_name().to_string_lossy().into_owned());
+    }
+    let names: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_owned()).collect();
+    assert_eq!(
+        crates, names,
+        "functions/ holds one crate per function of the table"
+    );
+
+    for f in Function::ALL {
+        let r = &template["Resources"][f.logical_id()];
+        let p = &r["Properties"];
+        assert_eq!(
+            r["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda")
+        );
+        assert_eq!(
+            p["CodeUri"].as_str(),
+            Some(format!("../functions/{}", f.name()).as_str())
+        );
+        let events = p["Events"].as_mapping();
+        let event_types: Vec<&str> = events
+            .map(|m| m.values().filter_map(|e| e["Type"].as_str()).collect())
+            .unwrap_or_default();
+        match f.trigger() {
+            Trigger::Api => assert!(event_types.is_empty(), "{}", f.name()),
+            Trigger::Schedule => {
+                assert!(!event_types.is_empty(), "{} is scheduled", f.name());
+                for e in events.unwrap().values() {
+                    assert_eq!(e["Type"].as_str(), Some("ScheduleV2"));
+                    let props = &e["Properties"];
+                    assert_eq!(
+                        props["ScheduleExpressionTimezone"].as_str(),
+                        Some("Asia/Almaty")
+                    );
+                    let input: serde_json::Value =
+                        serde_json::from_str(props["Input"].as_str().unwrap()).unwrap();
+                    assert_eq!(input["time"], "<aws.scheduler.scheduled-time>");
+                    assert!(props["DeadLetterConfig"].as_mapping().is_some());
+                }
+            }
+            Trigger::Queue => {
+                assert_eq!(event_types, ["SQS"]);
+                let e = events.unwrap().values().next().unwrap();
+                let types = &e["Properties"]["FunctionResponseTypes"];
+                assert_eq!(types[0].as_str(), Some("ReportBatchItemFailures"));
+            }
+        }
+        let base = f.logical_id().trim_end_matches("Function");
+        let permission = &template["Resources"][format!("{base}ApiPermission").as_str()];
+        assert_eq!(
+            permission["Type"].as_str().is_some(),
+            !f.routes().is_empty(),
+            "{}: API Gateway may invoke exactly the functions with routes",
+            f.name()
+        );
+        for alarm in ["ErrorsAlarm", "ThrottlesAlarm"] {
+            let a = &template["Resources"][format!("{base}{alarm}").as_str()];
+            assert_eq!(
+                a["Type"].as_str(),
+                Some("AWS::CloudWatch::Alarm"),
+                "{base}{alarm}"
+            );
+        }
+        // Least privilege: only the read function lacks writes; only the notifier sends.
+        let policy = serde_yaml_ng::to_string(&p["Policies"]).unwrap();
+        assert_eq!(
+            policy.contains("dynamodb:PutItem"),
+            f != Function::ReadApi,
+            "{}",
+            f.name()
+        );
+        assert_eq!(
+            policy.contains("ses:SendEmail"),
+            f == Function::Notifier,
+            "{}",
+            f.name()
+        );
+        assert!(!policy.contains("dynamodb:Scan"), "nothing scans the table");
+        for line in policy.lines() {
+            let item = line
+                .trim()
+                .trim_start_matches("- ")
+                .trim_start_matches("Action: ");
+            let is_action = ["dynamodb:", "ses:", "sns:", "sqs:"]
+                .iter()
+                .any(|p| item.starts_with(p));
+            assert!(item != "'*'", "{}: no wildcard actions", f.name());
+            assert!(!(is_action && item.ends_with('*')), "{}: {item}", f.name());
+        }
+    }
+    let table = &template["Resources"]["Table"]["Properties"];
+    assert_eq!(table["DeletionProtectionEnabled"].as_bool(), Some(true));
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        table["SSESpecification"]["SSEEnabled"].as_bool(),
+        Some(true)
+    );
+    let arch = &template["Parameters"]["Architecture"];
+    assert_eq!(arch["Default"].as_str(), Some("arm64"));
+}
