@@ -111,7 +111,9 @@ impl Env {
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
-                let built = kezek_lambda::build(f, &shared, &settings).unwrap();
+                // The notifier is built as in AWS, then given the shared recorder as its sender.
+                let make: kezek_lambda::MakeSender = |_, _| Arc::new(Recorder::default());
+                let built = kezek_lambda::build(f, &shared, &settings, Some(make)).unwrap();
                 let h = if f == Function::Notifier {
                     Handler::new(f, built.service.clone(), None, Some(recorder.clone()))
                 } else {

@@ -252,7 +252,7 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
         let iin =
             Iin::parse(input.iin.trim(), today).map_err(|_| Failure::bad("invalid_iin", "iin"))?;
         let role = input.role.unwrap_or(Role::Parent);
-        let reference = local.api.service.reference;
+        let reference = local.api.service.reference();
         let districts = match (role, input.districts) {
             (Role::Parent, _) => Vec::new(),
             (Role::Operator, None) => reference.districts.iter().map(|d| d.code.clone()).collect(),

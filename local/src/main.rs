@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         files.extend(texts.iter().map(String::as_str));
         let calendar = kezek_core::calendar::Calendar::from_toml(&files)?;
         tracing::info!(dir = %dir.display(), years = ?calendar.years().collect::<Vec<_>>(), "calendar");
-        local.api.service.calendar = Arc::new(calendar);
+        local.api.service.calendar = Some(Arc::new(calendar));
     }
     if !args.no_seed {
         let ids = seed::seed(store.as_ref()).await?;

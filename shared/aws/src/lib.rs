@@ -3,11 +3,13 @@
 
 pub mod counter;
 pub mod dynamo;
+pub mod http_client;
 pub mod keys;
 pub mod sender;
 
 pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
+pub use http_client::lazy_https_client;
 pub use sender::AwsSender;
 
 /// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the
@@ -31,4 +33,17 @@ pub fn dynamodb_client_from(
         conf = conf.interceptor(c);
     }
     aws_sdk_dynamodb::Client::from_conf(conf.build())
+}
+
+/// The SDK config of a Lambda: region and credentials from the environment Lambda sets (no
+/// provider chain to build at cold start), `AWS_ENDPOINT_URL` honoured, and one HTTPS client set
+/// up on first use.
+pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .http_client(lazy_https_client())
+        .load()
+        .await
 }

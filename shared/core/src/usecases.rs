@@ -185,9 +185,8 @@ pub struct Service {
     pub outbox: Arc<dyn Outbox>,
     pub clock: Arc<dyn Clock>,
     pub registers: Arc<dyn Registers>,
-    pub calendar: Arc<Calendar>,
-    pub reference: &'static Reference,
-    pub texts: &'static Texts,
+    /// Replacement working-day calendar (the operator's files); the shipped one when `None`.
+    pub calendar: Option<Arc<Calendar>>,
 }
 
 impl Service {
@@ -202,9 +201,7 @@ impl Service {
             outbox,
             clock,
             registers,
-            calendar: Arc::new(Calendar::builtin().clone()),
-            reference: Reference::builtin(),
-            texts: Texts::builtin(),
+            calendar: None,
         }
     }
 
@@ -212,6 +209,24 @@ impl Service {
     pub fn now(&self) -> Time {
         use chrono::SubsecRound;
         local(self.clock.now()).trunc_subsecs(3)
+    }
+
+    /// The working-day calendar. The shipped data is parsed on first use, not when the service
+    /// is built, so a Lambda's cold start does not pay for it.
+    pub fn calendar(&self) -> &Calendar {
+        self.calendar
+            .as_deref()
+            .unwrap_or_else(|| Calendar::builtin())
+    }
+
+    /// The region's reference data (districts, privileges), parsed on first use.
+    pub fn reference(&self) -> &'static Reference {
+        Reference::builtin()
+    }
+
+    /// The kk/ru/en texts, parsed on first use.
+    pub fn texts(&self) -> &'static Texts {
+        Texts::builtin()
     }
 
     /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
@@ -226,8 +241,8 @@ impl Service {
     fn ctx(&self, now: Time) -> Context<'_> {
         Context {
             now,
-            calendar: &self.calendar,
-            reference: self.reference,
+            calendar: self.calendar(),
+            reference: self.reference(),
         }
     }
 
@@ -238,7 +253,7 @@ impl Service {
     }
 
     pub fn districts(&self) -> Vec<DistrictView> {
-        self.reference.districts.iter().map(Into::into).collect()
+        self.reference().districts.iter().map(Into::into).collect()
     }
 
     pub async fn catalogue(&self, f: CatalogueFilter) -> Result<Vec<KindergartenView>, Failure> {
@@ -288,7 +303,7 @@ impl Service {
         let now = self.now();
         let today = local_date(now);
         let district = self
-            .reference
+            .reference()
             .district(input.district.trim())
             .ok_or(Failure::bad("unknown_district", "district"))?
             .clone();
@@ -302,7 +317,7 @@ impl Service {
         let privilege = match input.privilege {
             None => None,
             Some(p) => {
-                if self.reference.privilege(&p.category).is_none() {
+                if self.reference().privilege(&p.category).is_none() {
                     return Err(Failure::bad("unknown_privilege", "privilege.category"));
                 }
                 if p.document_ids.is_empty() {
@@ -399,7 +414,7 @@ impl Service {
         self.readable(who, id).await?;
         let h = self.store.history(id).await?;
         Ok(h.iter()
-            .map(|e| HistoryView::new(e, self.texts, lang))
+            .map(|e| HistoryView::new(e, self.texts(), lang))
             .collect())
     }
 
@@ -633,7 +648,7 @@ impl Service {
         input: RunInput,
     ) -> Result<VoucherRunView, Failure> {
         let district = self
-            .reference
+            .reference()
             .district(input.district.trim())
             .ok_or(Failure::bad("unknown_district", "district"))?
             .clone();
@@ -670,7 +685,7 @@ impl Service {
                     capacity.saturating_mul(4).max(capacity),
                 )
                 .await?;
-            let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference)).collect();
+            let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference())).collect();
             let actor = who.map_or(Actor::System, |p| p.actor());
             // The whole head in the policy's order: a child skipped (reconfirmation lapsed, changed
             // meanwhile) is replaced by the next, until the places are offered.
@@ -731,7 +746,7 @@ impl Service {
                     .as_ref()
                     .filter(|p| p.rejected.is_none())
                     .map(|p| p.category.clone()),
-                rank: a.rank(self.reference),
+                rank: a.rank(self.reference()),
                 child: ChildView {
                     iin_masked: a.child_iin.masked(),
                     birth_date: a.child_birth_date,
@@ -789,7 +804,7 @@ impl Service {
         let districts: Vec<String> = match district {
             Some(d) => vec![self.known_district(d, "district")?],
             None => self
-                .reference
+                .reference()
                 .districts
                 .iter()
                 .map(|d| d.code.clone())
@@ -825,7 +840,7 @@ impl Service {
     /// Counts of applications by status in every district, for the operators' dashboard
     /// (reads the status counters only: one small read per district).
     pub async fn report_status_counts(&self) -> Result<(), Failure> {
-        for d in &self.reference.districts {
+        for d in &self.reference().districts {
             let counts = self.store.status_counts(&d.code).await?;
             for status in Status::ALL {
                 let n = counts.get(&status).copied().unwrap_or(0);
@@ -1005,7 +1020,7 @@ impl Service {
             facts.age_group = Some(queue::age_group(app.child_birth_date, local_date(now)));
             facts.position = self.position(&app, now).await?;
         }
-        let Some(r) = self.texts.render(n, self.reference, facts) else {
+        let Some(r) = self.texts().render(n, self.reference(), facts) else {
             return Ok(Vec::new());
         };
         let at = self.now();
@@ -1099,7 +1114,7 @@ impl Service {
     }
 
     fn known_district(&self, code: &str, field: &str) -> Result<String, Failure> {
-        self.reference
+        self.reference()
             .district(code.trim())
             .map(|d| d.code.clone())
             .ok_or(Failure::bad("unknown_district", field))
@@ -1146,7 +1161,7 @@ impl Service {
             return Ok(None);
         }
         let cohort = queue::cohort_of(app.child_birth_date);
-        let key = app.queue_key(self.reference);
+        let key = app.queue_key(self.reference());
         Ok(Some(
             self.store
                 .queue_position(&app.district, cohort, &key)
@@ -1162,7 +1177,7 @@ impl Service {
     ) -> Result<ApplicationView, Failure> {
         let position = self.position(app, now).await?;
         let age = queue::age_group(app.child_birth_date, local_date(now));
-        Ok(ApplicationView::new(app, age, position, self.texts, lang))
+        Ok(ApplicationView::new(app, age, position, self.texts(), lang))
     }
 }
 

@@ -386,7 +386,7 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<B
 
 /// The contract's error body in the asked language.
 pub fn error_response(f: &Failure, lang: Language, service: &Service) -> Response<Body> {
-    let texts = service.texts;
+    let texts = service.texts();
     let status_label;
     let max = MAX_BODY.to_string();
     let mut vars: Vec<(&str, &str)> = vec![("max", max.as_str())];

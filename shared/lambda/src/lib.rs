@@ -221,12 +221,17 @@ impl Settings {
     }
 }
 
-/// Builds a function's handler over DynamoDB (and SES/SNS for the notifier) from a loaded SDK
+/// Makes the notifier's sender from the SDK config and the `SENDER_EMAIL` address. Given by the
+/// notifier's `main`, so that only the notifier links the SES and SNS clients.
+pub type MakeSender = fn(&aws_config::SdkConfig, &str) -> Arc<dyn Sender>;
+
+/// Builds a function's handler over DynamoDB (and the sender for the notifier) from a loaded SDK
 /// config: the clients are made here once, at cold start.
 pub fn build(
     function: Function,
     shared: &aws_config::SdkConfig,
     settings: &Settings,
+    make_sender: Option<MakeSender>,
 ) -> Result<Handler, Error> {
     let client = kezek_aws::dynamodb_client_from(shared, None);
     let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
@@ -245,12 +250,13 @@ pub fn build(
             .ok_or("KEZEK_SESSION_KEY is not set")?;
         Some(Sessions::new(key)?)
     };
-    let sender: Option<Arc<dyn Sender>> = if function.trigger() == Trigger::Queue {
+    let sender = if function.trigger() == Trigger::Queue {
         let from = settings
             .sender_email
             .as_deref()
             .ok_or("SENDER_EMAIL is not set")?;
-        Some(Arc::new(kezek_aws::AwsSender::from_config(shared, from)))
+        let make = make_sender.ok_or("the notifier needs a sender")?;
+        Some(make(shared, from))
     } else {
         None
     };
@@ -298,10 +304,15 @@ pub fn metrics_collector(
 
 /// A function's `main`: logging, clients and handler once per cold start, then the invocations.
 pub async fn run(function: Function) -> Result<(), Error> {
+    run_with(function, None).await
+}
+
+/// [`run`], with the notifier's sender.
+pub async fn run_with(function: Function, make_sender: Option<MakeSender>) -> Result<(), Error> {
     init_logging();
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let shared = kezek_aws::lambda_sdk_config().await;
     let settings = Settings::from_env()?;
-    let handler = build(function, &shared, &settings)?;
+    let handler = build(function, &shared, &settings, make_sender)?;
     let metrics = metrics_collector()?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
