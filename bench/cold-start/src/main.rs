@@ -132,11 +132,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The size of the deployment zip: the zip cargo lambda made, or the bootstrap deflated.
+/// The size of the deployment zip: the bootstrap deflated, as `cargo lambda build --output-format zip`
+/// packs it.
 fn zip_size(dir: &std::path::Path) -> u64 {
-    if let Ok(m) = std::fs::metadata(dir.join("bootstrap.zip")) {
-        return m.len();
-    }
     let bytes = std::fs::read(dir.join("bootstrap")).unwrap();
     let mut out = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut out);
@@ -173,29 +171,29 @@ async fn main() {
     names.retain(|n| n != &args.baseline);
     names.insert(0, args.baseline.clone());
 
-    let run: Shared = Arc::new(Mutex::new(Run::default()));
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(response),
-        )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(error))
-        .with_state(run.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
     let mut init: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..args.runs {
         for (i, name) in names.iter().enumerate() {
-            *run.lock().unwrap() = Run {
+            // A Runtime API of its own per cold start (a new port), so that a stopped
+            // function's last request never meets the next one's event.
+            let run: Shared = Arc::new(Mutex::new(Run {
                 event: first_event(name),
-                started: Some(Instant::now()),
                 ..Run::default()
-            };
+            }));
+            let app = Router::new()
+                .route("/2018-06-01/runtime/invocation/next", get(next))
+                .route(
+                    "/2018-06-01/runtime/invocation/{id}/response",
+                    post(response),
+                )
+                .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+                .route("/2018-06-01/runtime/init/error", post(error))
+                .with_state(run.clone());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = tokio::spawn(async move { axum::serve(listener, app).await });
+            run.lock().unwrap().started = Some(Instant::now());
             let mut child = Command::new(args.lambda_dir.join(name).join("bootstrap"))
                 .env_clear()
                 .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
@@ -227,6 +225,7 @@ async fn main() {
             }
             let _ = child.kill();
             let _ = child.wait();
+            server.abort();
             let r = run.lock().unwrap();
             if let Some(e) = &r.error {
                 panic!("{name} failed: {e}");
