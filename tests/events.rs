@@ -30,6 +30,8 @@ enum Expect {
     Report(&'static str),
     /// An SQS batch response failing exactly these message ids.
     BatchFailures(&'static [&'static str]),
+    /// A stream batch relayed whole to the notifier's queue.
+    Relayed(usize),
 }
 
 use Expect::*;
@@ -83,6 +85,7 @@ const CASES: &[(&str, Setup, Expect)] = &[
         Queued,
         Report("examined"),
     ),
+    ("outbox-relay/stream.json", Queued, Relayed(1)),
     (
         "notifier/batch.json",
         Queued,
@@ -257,6 +260,12 @@ async fn every_sample_event_gets_its_expected_response() {
                 if file.starts_with("issue-voucher") {
                     assert_eq!(out["offered"], 1, "{file}: {out}");
                 }
+            }
+            Relayed(n) => {
+                assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");
+                let published = env.queue.published.lock().unwrap();
+                assert_eq!(published.len(), *n, "{file}");
+                assert_eq!(published[0].application_id.as_deref(), Some(id.as_str()));
             }
             BatchFailures(ids) => {
                 let failed: Vec<&str> = out["batchItemFailures"]

@@ -1,14 +1,16 @@
 //! The flow from submission to enrolment driven through the Lambda handlers, each built as its
-//! Lambda builds it at cold start, on DynamoDB in moto; the notifications of the flow then go
-//! through the notifier's SQS handler.
+//! Lambda builds it at cold start, on DynamoDB, SQS and SES in moto; the flow's notifications go
+//! from the outbox through the relay (stream records), the queue and the notifier to SES.
 
+use kezek_core::ports::SendError;
 use kezek_lambda::Function;
 use kezek_tests::*;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 #[tokio::test]
 async fn submission_to_enrolment_through_the_lambda_handlers() {
-    let env = Env::dynamodb().await;
+    let env = Env::dynamodb(5).await;
     let parent = env.parent();
     let operator = env.operator();
 
@@ -132,33 +134,108 @@ async fn submission_to_enrolment_through_the_lambda_handlers() {
         .await;
     assert_eq!(report["lapsed"], 0, "{report}");
 
-    // The flow's notifications through the notifier, as SQS delivers them; a redelivered
-    // batch reports no failure.
-    let pending = env
-        .handler(Function::Notifier)
-        .service
-        .outbox
-        .pending(100)
-        .await
-        .unwrap();
-    assert_eq!(pending.len(), 4);
-    let records: Vec<Value> = pending
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            json!({"messageId": format!("m{i}"), "body": serde_json::to_string(n).unwrap(),
-            "eventSource": "aws:sqs", "attributes": {}, "messageAttributes": {}})
-        })
-        .collect();
-    let out = env
-        .invoke(Function::Notifier, json!({ "Records": records }))
-        .await;
+    // The flow's notifications: the relay publishes the outbox entries the stream shows it,
+    // the notifier sends each by SES (and SNS) once.
+    let event = env.outbox_stream_event().await;
+    assert_eq!(event["Records"].as_array().unwrap().len(), 4);
+    let out = env.invoke(Function::OutboxRelay, event.clone()).await;
     assert_eq!(out["batchItemFailures"], json!([]), "{out}");
-    let sent = env.recorder.sent.lock().unwrap().clone();
-    assert_eq!(sent.len(), 8, "an e-mail and an SMS each");
-    assert!(sent.iter().any(|m| m.to == "parent@example.kz"));
+    let (received, failed) = env.poll_notifications().await;
+    assert_eq!((received, failed), (4, 0));
+    let mails = sent_emails(&env);
+    assert_eq!(mails.len(), 4, "{mails:?}");
+    for m in &mails {
+        assert_eq!(
+            m["destinations"]["ToAddresses"],
+            json!(["parent@example.kz"]),
+            "{m}"
+        );
+        let subject = m["subject"].as_str().unwrap();
+        assert!(
+            subject.chars().any(|c| "әғқңөұүһі".contains(c)),
+            "the parent asked for Kazakh: {subject}"
+        );
+    }
     let (_, stats) = env
         .http("GET", "/v1/admin/stats?district=KOK", None, Some(&operator))
         .await;
     assert_eq!(stats["notifications"]["pending"], 0, "{stats}");
+
+    // The same entries published again (a stream retry, the safety net) send nothing twice.
+    env.invoke(Function::OutboxRelay, event).await;
+    let (received, failed) = env.poll_notifications().await;
+    assert_eq!((received, failed), (4, 0));
+    assert_eq!(
+        sent_emails(&env).len(),
+        4,
+        "an SQS message delivered twice sends one e-mail"
+    );
+}
+
+/// The e-mails moto's SES accepted from this environment's sender.
+fn sent_emails(env: &Env) -> Vec<Value> {
+    let _ = env;
+    let url = format!("{}/moto-api/data.json", kezek_contract::moto::endpoint());
+    let out = std::process::Command::new("curl")
+        .args(["-s", &url])
+        .output()
+        .unwrap();
+    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.to_string().contains("parent@example.kz"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failing_provider_leaves_the_message_for_retry_then_in_the_dead_letter_queue() {
+    let failing = Arc::new(Recorder::default());
+    *failing.failing.lock().unwrap() = Some(SendError {
+        message: "Throttling".into(),
+        retryable: true,
+    });
+    let env = Env::dynamodb(2)
+        .await
+        .with_notifier_sender(failing.clone(), 2);
+    let body = json!({"district": "KOK", "child_iin": CHILD, "email": "retry@example.kz",
+        "phone": "+77011234567", "language": "ru"});
+    let (s, _) = env
+        .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
+        .await;
+    assert_eq!(s, 201);
+    let out = env
+        .invoke(Function::OutboxRelay, env.outbox_stream_event().await)
+        .await;
+    assert_eq!(out["batchItemFailures"], json!([]));
+
+    // First receive: the send fails, the message stays for a retry, the outbox entry pending.
+    assert_eq!(env.poll_notifications().await, (1, 1));
+    assert_eq!(stats(&env).await, (Some(1), Some(0)));
+    // The last receive: still failing; recorded as failed, and SQS moves it to the DLQ.
+    assert_eq!(env.poll_notifications().await, (1, 1));
+    assert_eq!(env.poll_notifications().await, (0, 0));
+    assert_eq!(env.dead_letters().await, 1);
+    assert_eq!(
+        stats(&env).await,
+        (Some(0), Some(1)),
+        "the outbox keeps it, as failed"
+    );
+    assert!(failing.sent.lock().unwrap().is_empty());
+}
+
+/// (pending, failed) notifications in the operators' stats of Kokshetau.
+async fn stats(env: &Env) -> (Option<u64>, Option<u64>) {
+    let (_, stats) = env
+        .http(
+            "GET",
+            "/v1/admin/stats?district=KOK",
+            None,
+            Some(&env.operator()),
+        )
+        .await;
+    let n = &stats["notifications"];
+    (n["pending"].as_u64(), n["failed"].as_u64())
 }

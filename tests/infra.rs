@@ -127,6 +127,23 @@ fn every_function_is_in_the_template_with_its_triggers() {
                     assert!(props["DeadLetterConfig"].as_mapping().is_some());
                 }
             }
+            Trigger::Stream => {
+                assert_eq!(event_types, ["DynamoDB"]);
+                let e = events.unwrap().values().next().unwrap();
+                let props = &e["Properties"];
+                let types = &props["FunctionResponseTypes"];
+                assert_eq!(types[0].as_str(), Some("ReportBatchItemFailures"));
+                assert!(props["DestinationConfig"]["OnFailure"]
+                    .as_mapping()
+                    .is_some());
+                let filter = props["FilterCriteria"]["Filters"][0]["Pattern"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    filter.contains("INSERT"),
+                    "only new outbox entries: {filter}"
+                );
+            }
             Trigger::Queue => {
                 assert_eq!(event_types, ["SQS"]);
                 let e = events.unwrap().values().next().unwrap();
@@ -150,17 +167,24 @@ fn every_function_is_in_the_template_with_its_triggers() {
                 "{base}{alarm}"
             );
         }
-        // Least privilege: only the read function lacks writes; only the notifier sends.
+        // Least privilege: the read function and the relay do not write the table; only the
+        // notifier sends; only the relay and the expiry sweep publish to the queue.
         let policy = serde_yaml_ng::to_string(&p["Policies"]).unwrap();
         assert_eq!(
             policy.contains("dynamodb:PutItem"),
-            f != Function::ReadApi,
+            !matches!(f, Function::ReadApi | Function::OutboxRelay),
             "{}",
             f.name()
         );
         assert_eq!(
             policy.contains("ses:SendEmail"),
             f == Function::Notifier,
+            "{}",
+            f.name()
+        );
+        assert_eq!(
+            policy.contains("sqs:SendMessage"),
+            matches!(f, Function::OutboxRelay | Function::ExpirySweep),
             "{}",
             f.name()
         );

@@ -3,14 +3,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kezek_core::domain::Notification;
 use kezek_core::iin::Iin;
 use kezek_core::ports::{
-    BuiltinRegisters, Clock, OutgoingMessage, SendError, Sender, SimClock, Store,
+    BuiltinRegisters, Clock, NotificationQueue, OutgoingMessage, SendError, Sender, SimClock,
+    Store, StoreError,
 };
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::{Principal, Role, Service};
 use kezek_http::Sessions;
-use kezek_lambda::{Function, Handler, Settings};
+use kezek_lambda::{Adapters, Function, Handler, Settings};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -46,8 +48,34 @@ pub struct Env {
     pub handlers: BTreeMap<&'static str, Handler>,
     pub sessions: Sessions,
     pub clock: Option<Arc<SimClock>>,
+    /// The embedded environment's sender.
     pub recorder: Arc<Recorder>,
+    /// The embedded environment's notification queue.
+    pub queue: Arc<MemoryQueue>,
     pub store: Arc<dyn Store>,
+    pub aws: Option<Aws>,
+}
+
+/// The moto side of a DynamoDB environment.
+pub struct Aws {
+    pub shared: aws_config::SdkConfig,
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+}
+
+/// A notification queue in memory: what the relay published.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub published: Mutex<Vec<Notification>>,
+}
+
+#[async_trait]
+impl NotificationQueue for MemoryQueue {
+    async fn publish(&self, batch: &[Notification]) -> Result<Vec<String>, StoreError> {
+        self.published.lock().unwrap().extend_from_slice(batch);
+        Ok(Vec::new())
+    }
 }
 
 impl Env {
@@ -64,14 +92,20 @@ impl Env {
             Arc::new(BuiltinRegisters),
         );
         let recorder = Arc::new(Recorder::default());
+        let queue = Arc::new(MemoryQueue::default());
         let sessions = Sessions::new(KEY).unwrap();
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
                 let sessions = (!f.routes().is_empty()).then(|| sessions.clone());
-                let sender: Option<Arc<dyn Sender>> =
-                    (f == Function::Notifier).then(|| recorder.clone() as Arc<dyn Sender>);
-                (f.name(), Handler::new(f, service.clone(), sessions, sender))
+                let adapters = Adapters {
+                    sender: Some(recorder.clone() as Arc<dyn Sender>),
+                    queue: Some(queue.clone() as Arc<dyn NotificationQueue>),
+                };
+                (
+                    f.name(),
+                    Handler::new(f, service.clone(), sessions, adapters),
+                )
             })
             .collect();
         Env {
@@ -79,14 +113,16 @@ impl Env {
             sessions,
             clock: Some(clock),
             recorder,
+            queue,
             store,
+            aws: None,
         }
     }
 
-    /// Every function built as its Lambda builds it at cold start ([`kezek_lambda::build`]),
-    /// on a fresh DynamoDB table in moto with the seed catalogue; the notifier's sender is the
-    /// recorder.
-    pub async fn dynamodb() -> Env {
+    /// Every function built as its Lambda builds it at cold start ([`kezek_lambda::build`]):
+    /// DynamoDB (a fresh table with the seed catalogue), the notifier's SQS queue with its
+    /// dead-letter queue (`max_receives` receives), SES and SNS, all in moto.
+    pub async fn dynamodb(max_receives: u32) -> Env {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(kezek_contract::moto::endpoint())
             .region(aws_config::Region::new("us-east-1"))
@@ -95,40 +131,225 @@ impl Env {
             ))
             .load()
             .await;
-        let table = format!("kezek-flow-{}", uuid::Uuid::new_v4().simple());
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let table = format!("kezek-flow-{suffix}");
         let store = Arc::new(kezek_aws::DynamoStore::new(
             kezek_aws::dynamodb_client_from(&shared, None),
             &table,
         ));
         store.ensure_table().await.unwrap();
         kezek_local::seed::seed(store.as_ref()).await.unwrap();
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let dlq = sqs
+            .create_queue()
+            .queue_name(format!("kezek-dlq-{suffix}"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("kezek-notifications-{suffix}"))
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                redrive.to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let sender_email = "noreply@kezek.example.kz";
+        aws_sdk_sesv2::Client::new(&shared)
+            .create_email_identity()
+            .email_identity(sender_email)
+            .send()
+            .await
+            .unwrap();
         let settings = Settings {
             table,
             session_key: Some(KEY.to_vec()),
-            sender_email: Some("noreply@kezek.example.kz".into()),
+            sender_email: Some(sender_email.into()),
+            queue_url: Some(queue_url.clone()),
+            max_receives: Some(max_receives),
         };
-        let recorder = Arc::new(Recorder::default());
+        let make = kezek_lambda::Make {
+            sender: Some(|shared, from| Arc::new(kezek_aws::AwsSender::from_config(shared, from))),
+            queue: Some(|shared, url| Arc::new(kezek_aws::SqsQueue::from_config(shared, url))),
+        };
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
-                // The notifier is built as in AWS, then given the shared recorder as its sender.
-                let make: kezek_lambda::MakeSender = |_, _| Arc::new(Recorder::default());
-                let built = kezek_lambda::build(f, &shared, &settings, Some(make)).unwrap();
-                let h = if f == Function::Notifier {
-                    Handler::new(f, built.service.clone(), None, Some(recorder.clone()))
-                } else {
-                    built
-                };
-                (f.name(), h)
+                (
+                    f.name(),
+                    kezek_lambda::build(f, &shared, &settings, make).unwrap(),
+                )
             })
             .collect();
         Env {
             handlers,
             sessions: Sessions::new(KEY).unwrap(),
             clock: None,
-            recorder,
+            recorder: Arc::new(Recorder::default()),
+            queue: Arc::new(MemoryQueue::default()),
             store,
+            aws: Some(Aws {
+                shared,
+                table: settings.table.clone(),
+                queue_url,
+                dlq_url: dlq,
+            }),
         }
+    }
+
+    /// Gives the notifier another sender (e.g. one that fails).
+    pub fn with_notifier_sender(mut self, sender: Arc<dyn Sender>, max_receives: u32) -> Env {
+        let h = self.handler(Function::Notifier);
+        let adapters = Adapters {
+            sender: Some(sender),
+            queue: None,
+        };
+        let notifier = Handler::new(Function::Notifier, h.service.clone(), None, adapters)
+            .with_max_receives(max_receives);
+        self.handlers.insert(Function::Notifier.name(), notifier);
+        self
+    }
+
+    /// The relay's input as the table's stream gives it: an INSERT record of each pending
+    /// outbox item, read from the table.
+    pub async fn outbox_stream_event(&self) -> Value {
+        let aws = self.aws.as_ref().expect("DynamoDB in moto");
+        let table = aws.table.clone();
+        let client = aws_sdk_dynamodb::Client::new(&aws.shared);
+        let pending = self
+            .handler(Function::Notifier)
+            .service
+            .outbox
+            .pending(100)
+            .await
+            .unwrap();
+        let mut records = Vec::new();
+        for (i, n) in pending.iter().enumerate() {
+            let item = client
+                .get_item()
+                .table_name(&table)
+                .key(
+                    "PK",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("NOTIF#{}", n.id)),
+                )
+                .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("N".into()))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap();
+            let keys: std::collections::HashMap<_, _> = item
+                .iter()
+                .filter(|(k, _)| *k == "PK" || *k == "SK")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let image = serde_dynamo::Item::from(item);
+            let keys = serde_dynamo::Item::from(keys);
+            records.push(json!({
+                "eventID": format!("e{i}"), "eventName": "INSERT", "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+                "dynamodb": {"Keys": keys, "NewImage": image, "SequenceNumber": format!("{}", 1000 + i),
+                    "SizeBytes": 512, "StreamViewType": "NEW_IMAGE"},
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/kezek/stream/2026-11-22T00:00:00.000"
+            }));
+        }
+        json!({ "Records": records })
+    }
+
+    /// One poll of the notifier's queue as Lambda's event source does it: receive a batch,
+    /// invoke the notifier, delete what succeeded; the failures are made visible again at once
+    /// (the test's stand-in for the visibility timeout). Returns (received, failed).
+    pub async fn poll_notifications(&self) -> (usize, usize) {
+        let aws = self.aws.as_ref().expect("SQS in moto");
+        let sqs = aws_sdk_sqs::Client::new(&aws.shared);
+        let out = sqs
+            .receive_message()
+            .queue_url(&aws.queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return (0, 0);
+        }
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                let count = m
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
+                    .cloned()
+                    .unwrap_or_else(|| "1".into());
+                json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+                    "attributes": {"ApproximateReceiveCount": count}, "messageAttributes": {},
+                    "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+            })
+            .collect();
+        let response = self
+            .invoke(Function::Notifier, json!({ "Records": records }))
+            .await;
+        let failed: Vec<String> = response["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+            .collect();
+        for m in &messages {
+            let id = m.message_id.clone().unwrap_or_default();
+            let handle = m.receipt_handle.clone().unwrap_or_default();
+            if failed.contains(&id) {
+                sqs.change_message_visibility()
+                    .queue_url(&aws.queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                sqs.delete_message()
+                    .queue_url(&aws.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        (messages.len(), failed.len())
+    }
+
+    /// Messages in the dead-letter queue.
+    pub async fn dead_letters(&self) -> usize {
+        let aws = self.aws.as_ref().expect("SQS in moto");
+        let sqs = aws_sdk_sqs::Client::new(&aws.shared);
+        let out = sqs
+            .receive_message()
+            .queue_url(&aws.dlq_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
+        out.messages.unwrap_or_default().len()
     }
 
     pub fn handler(&self, f: Function) -> &Handler {

@@ -14,5 +14,9 @@ fn sender(shared: &aws_config::SdkConfig, from: &str) -> Arc<dyn Sender> {
 
 #[tokio::main]
 async fn main() -> Result<(), kezek_lambda::Error> {
-    kezek_lambda::run_with(kezek_lambda::Function::Notifier, Some(sender)).await
+    let make = kezek_lambda::Make {
+        sender: Some(sender),
+        ..Default::default()
+    };
+    kezek_lambda::run_with(kezek_lambda::Function::Notifier, make).await
 }

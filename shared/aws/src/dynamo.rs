@@ -1055,4 +1055,85 @@ impl Outbox for DynamoStore {
         }
         Ok((pending, failed))
     }
+
+    async fn claim_send(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Time,
+        lease: chrono::Duration,
+    ) -> Result<SendClaim, StoreError> {
+        let mut item = key(send_pk(id), channel.as_str());
+        item.insert("state".into(), s("sending"));
+        item.insert("lease_until".into(), n((now + lease).timestamp_millis()));
+        item.insert(
+            "ttl".into(),
+            n((now + chrono::Duration::days(SEND_RECORD_DAYS)).timestamp()),
+        );
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(PK) OR (#state = :sending AND lease_until < :now)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(SendClaim::Claimed),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                let current = self.get(send_pk(id), channel.as_str()).await?;
+                Ok(match current.as_ref().and_then(|i| get_str(i, "state")) {
+                    Some("sent") => SendClaim::AlreadySent,
+                    _ => SendClaim::Busy,
+                })
+            }
+            Err(e) => Err(sdk_err(e)),
+        }
+    }
+
+    async fn record_sent(&self, id: &str, channel: Channel, at: Time) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(send_pk(id), channel.as_str())))
+            .update_expression("SET #state = :sent, sent_at = :at REMOVE lease_until")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
+    async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(send_pk(id), channel.as_str())))
+            .condition_expression("#state = :sending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s("sending"))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err(e)),
+        }
+    }
 }

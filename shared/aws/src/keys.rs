@@ -121,6 +121,14 @@ pub fn notification_pk(id: &str) -> String {
 }
 pub const NOTIFICATION_SK: &str = "N";
 
+/// The record of one channel's send of a notification: `SEND#<notification id>` / `<channel>`.
+pub fn send_pk(id: &str) -> String {
+    format!("SEND#{id}")
+}
+
+/// Days a send record is kept (DynamoDB TTL removes it after): longer than any redelivery.
+pub const SEND_RECORD_DAYS: i64 = 30;
+
 pub fn outbox_pk(id: &str) -> String {
     format!("OUTBOX#{}", fnv(id) % DUE_SHARDS)
 }

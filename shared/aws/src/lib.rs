@@ -5,11 +5,13 @@ pub mod counter;
 pub mod dynamo;
 pub mod http_client;
 pub mod keys;
+pub mod queue;
 pub mod sender;
 
 pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
+pub use queue::SqsQueue;
 pub use sender::AwsSender;
 
 /// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the

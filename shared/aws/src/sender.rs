@@ -21,10 +21,20 @@ impl AwsSender {
         }
     }
 
+    /// Clients with the standard retry mode: throttling and transient errors are retried
+    /// within the call (3 attempts, exponential backoff with jitter); what still fails is retried
+    /// by the queue.
     pub fn from_config(shared: &aws_config::SdkConfig, from: &str) -> AwsSender {
+        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(3);
+        let ses = aws_sdk_sesv2::config::Builder::from(shared)
+            .retry_config(retry.clone())
+            .build();
+        let sns = aws_sdk_sns::config::Builder::from(shared)
+            .retry_config(retry)
+            .build();
         AwsSender::new(
-            aws_sdk_sesv2::Client::new(shared),
-            aws_sdk_sns::Client::new(shared),
+            aws_sdk_sesv2::Client::from_conf(ses),
+            aws_sdk_sns::Client::from_conf(sns),
             from,
         )
     }
@@ -80,9 +90,13 @@ impl Sender for AwsSender {
                             retryable: false,
                         })
                 };
+                let mut body = Body::builder().text(text(&m.body)?);
+                if let Some(html) = &m.html {
+                    body = body.html(text(html)?);
+                }
                 let message = Message::builder()
                     .subject(text(&m.subject)?)
-                    .body(Body::builder().text(text(&m.body)?).build())
+                    .body(body.build())
                     .build();
                 self.ses
                     .send_email()

@@ -1142,3 +1142,67 @@ pub async fn outbox_enqueue_mark_and_counts<S: Subject>(s: Arc<S>) {
     assert_eq!(s.counts(Some(&d.code)).await.unwrap(), (1, 1));
     assert_eq!(s.counts(Some(&e.code)).await.unwrap(), (0, 0));
 }
+
+/// A send is claimed once per notification and channel: a second claim while the first holds
+/// reads busy, one after the send is recorded reads already sent, one after a release or an
+/// expired lease claims again; concurrent claims give exactly one claimant.
+pub async fn send_claims_hold_once_per_channel<S: Subject>(s: Arc<S>) {
+    use kezek_core::ports::{Channel, SendClaim};
+    let t = base();
+    let lease = chrono::Duration::minutes(2);
+    let id = format!("{}:1:registered", uuid());
+    let claim = |c: Channel, at| {
+        let s = s.clone();
+        let id = id.clone();
+        async move { s.claim_send(&id, c, at, lease).await.unwrap() }
+    };
+    assert_eq!(claim(Channel::Email, t).await, SendClaim::Claimed);
+    assert_eq!(claim(Channel::Email, t + minutes(1)).await, SendClaim::Busy);
+    assert_eq!(
+        claim(Channel::Sms, t).await,
+        SendClaim::Claimed,
+        "channels are apart"
+    );
+    // A lease that ran out (the sender crashed) may be claimed again.
+    assert_eq!(
+        claim(Channel::Email, t + minutes(3)).await,
+        SendClaim::Claimed
+    );
+    s.record_sent(&id, Channel::Email, t + minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(Channel::Email, t + minutes(10)).await,
+        SendClaim::AlreadySent
+    );
+    // Releasing a sent record changes nothing; releasing a claim frees it at once.
+    s.release_send(&id, Channel::Email).await.unwrap();
+    assert_eq!(
+        claim(Channel::Email, t + minutes(11)).await,
+        SendClaim::AlreadySent
+    );
+    s.release_send(&id, Channel::Sms).await.unwrap();
+    assert_eq!(
+        claim(Channel::Sms, t + minutes(1)).await,
+        SendClaim::Claimed
+    );
+
+    let other = format!("{}:2:voucher_offered", uuid());
+    let outcomes = spawn_all(&s, (0..8).collect(), move |s, _| {
+        let other = other.clone();
+        async move {
+            s.claim_send(&other, Channel::Email, t, lease)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let claimed = outcomes
+        .iter()
+        .filter(|o| **o == SendClaim::Claimed)
+        .count();
+    assert_eq!(
+        claimed, 1,
+        "one claimant among concurrent deliveries: {outcomes:?}"
+    );
+}

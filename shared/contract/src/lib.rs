@@ -75,6 +75,7 @@ where
         profiles_and_linked_children,
         outbox_follows_commits,
         outbox_enqueue_mark_and_counts,
+        send_claims_hold_once_per_channel,
     );
 }
 
@@ -108,6 +109,7 @@ macro_rules! contract_tests {
             profiles_and_linked_children,
             outbox_follows_commits,
             outbox_enqueue_mark_and_counts,
+            send_claims_hold_once_per_channel,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

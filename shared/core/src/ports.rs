@@ -176,6 +176,36 @@ pub trait Outbox: Send + Sync {
     /// (pending, failed) counts, of a district's applications, or (`None`) of the region's
     /// districts and the notifications of no application (one-time codes).
     async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError>;
+    /// Claims the sending of one channel of a notification (a conditional write): the first
+    /// claimant gets [`SendClaim::Claimed`] and sends; a send already recorded reads
+    /// [`SendClaim::AlreadySent`]; a claim held elsewhere whose lease has not run out reads
+    /// [`SendClaim::Busy`]. So a notification delivered twice sends each message once.
+    async fn claim_send(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Time,
+        lease: chrono::Duration,
+    ) -> Result<SendClaim, StoreError>;
+    /// Records that a claimed message was accepted by the provider.
+    async fn record_sent(&self, id: &str, channel: Channel, at: Time) -> Result<(), StoreError>;
+    /// Gives up a claim after a failed send, so that a retry may send at once.
+    async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError>;
+}
+
+/// What [`Outbox::claim_send`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendClaim {
+    Claimed,
+    AlreadySent,
+    Busy,
+}
+
+/// The notifier's queue (SQS in AWS): the relay publishes outbox entries to it.
+#[async_trait]
+pub trait NotificationQueue: Send + Sync {
+    /// Publishes notifications; returns the ids of those that could not be published.
+    async fn publish(&self, batch: &[Notification]) -> Result<Vec<String>, StoreError>;
 }
 
 /// The business clock. The local runner's can be moved; the production one is the system clock.
@@ -237,7 +267,7 @@ impl Registers for BuiltinRegisters {
 }
 
 /// A channel of delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Email,
@@ -261,7 +291,11 @@ pub struct OutgoingMessage {
     pub to: String,
     pub language: Language,
     pub subject: String,
+    /// The plain text (the e-mail's text part, or the SMS).
     pub body: String,
+    /// The e-mail's HTML part (the same text, escaped, in paragraphs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
     pub at: Time,
 }
 

@@ -38,6 +38,8 @@ struct Inner {
     pending: BTreeMap<u64, Notification>,
     /// Every notification id ever enqueued, with its district and delivery outcome.
     notifications: HashMap<String, (Option<String>, Option<Delivery>)>,
+    /// Claims and records of each channel's send.
+    sends: HashMap<(String, Channel), SendState>,
 }
 
 /// The embedded store. `Send + Sync`; clone an `Arc` of it to share.
@@ -474,4 +476,47 @@ impl Outbox for EmbeddedStore {
         }
         Ok((pending, failed))
     }
+
+    async fn claim_send(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Time,
+        lease: chrono::Duration,
+    ) -> Result<SendClaim, StoreError> {
+        let mut g = self.lock();
+        let key = (id.to_owned(), channel);
+        match g.sends.get(&key) {
+            Some(SendState::Sent) => Ok(SendClaim::AlreadySent),
+            Some(SendState::Sending { until }) if *until > now => Ok(SendClaim::Busy),
+            _ => {
+                g.sends
+                    .insert(key, SendState::Sending { until: now + lease });
+                Ok(SendClaim::Claimed)
+            }
+        }
+    }
+
+    async fn record_sent(&self, id: &str, channel: Channel, _at: Time) -> Result<(), StoreError> {
+        self.lock()
+            .sends
+            .insert((id.to_owned(), channel), SendState::Sent);
+        Ok(())
+    }
+
+    async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let key = (id.to_owned(), channel);
+        if matches!(g.sends.get(&key), Some(SendState::Sending { .. })) {
+            g.sends.remove(&key);
+        }
+        Ok(())
+    }
+}
+
+/// A channel's send of a notification, as the embedded store records it.
+#[derive(Debug, Clone)]
+enum SendState {
+    Sending { until: Time },
+    Sent,
 }

@@ -256,3 +256,37 @@ pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
     out.push_str(rest);
     out
 }
+
+/// The HTML part of an e-mail: the plain text escaped, its blank-line-separated paragraphs as
+/// `<p>`, its line breaks as `<br>`, in a document of the parent's language.
+pub fn html_email(lang: Language, subject: &str, body: &str) -> String {
+    fn escape(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    let paragraphs: String = body
+        .trim()
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.trim().lines().map(escape).collect();
+            format!("<p>{}</p>\n", lines.join("<br>\n"))
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family: Arial, sans-serif; font-size: 15px; line-height: 1.5; color: #1a1a1a\">\n{paragraphs}</body>\n</html>\n",
+        lang = lang.code(),
+        title = escape(subject),
+    )
+}

@@ -130,6 +130,11 @@ pub struct KindergartenInput {
     pub free_places: Option<BTreeMap<String, u32>>,
 }
 
+/// How long a claim on a send holds off other deliveries of the same message.
+pub const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// How long an outbox entry stays pending before the expiry sweep publishes it again.
+pub const REPUBLISH_AFTER: chrono::Duration = chrono::Duration::minutes(30);
+
 /// What became of one delivery attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivered {
@@ -963,7 +968,10 @@ impl Service {
     }
 
     /// Renders one notification, sends its e-mail and SMS and records the outcome in the outbox.
-    /// A retryable failure records nothing: the caller tries again later.
+    /// Each message is claimed before it is sent and recorded once the provider accepts it, so a
+    /// notification delivered twice (an SQS redelivery, a retry after one channel failed) sends
+    /// each message once. A retryable failure records nothing but gives the claim up: the caller
+    /// tries again later.
     pub async fn deliver(
         &self,
         n: &Notification,
@@ -972,9 +980,28 @@ impl Service {
         let messages = self.render(n).await?;
         let mut failed = None;
         for m in &messages {
-            if let Err(e) = sender.send(m).await {
-                failed = Some((m.channel, e));
-                break;
+            let now = self.now();
+            match self
+                .outbox
+                .claim_send(&n.id, m.channel, now, SEND_LEASE)
+                .await?
+            {
+                SendClaim::AlreadySent => continue,
+                SendClaim::Busy => return Ok(Delivered::Retry),
+                SendClaim::Claimed => {}
+            }
+            match sender.send(m).await {
+                Ok(()) => {
+                    self.outbox
+                        .record_sent(&n.id, m.channel, self.now())
+                        .await?;
+                    crate::telemetry::notification(m.channel.as_str(), true);
+                }
+                Err(e) => {
+                    self.outbox.release_send(&n.id, m.channel).await?;
+                    failed = Some((m.channel, e));
+                    break;
+                }
             }
         }
         let now = self.now();
@@ -983,21 +1010,10 @@ impl Service {
                 self.outbox
                     .mark(&n.id, Delivery::Delivered { at: now })
                     .await?;
-                for m in &messages {
-                    crate::telemetry::notification(m.channel.as_str(), true);
-                }
                 Delivered::Sent
             }
             Some((channel, e)) if !e.retryable => {
-                self.outbox
-                    .mark(
-                        &n.id,
-                        Delivery::Failed {
-                            at: now,
-                            error: e.message,
-                        },
-                    )
-                    .await?;
+                self.give_up(n, &e.message).await?;
                 crate::telemetry::notification(channel.as_str(), false);
                 Delivered::Failed
             }
@@ -1007,6 +1023,56 @@ impl Service {
                 Delivered::Retry
             }
         })
+    }
+
+    /// Records that a notification will not be delivered (a permanent failure, or its retries
+    /// are exhausted): it stays in the outbox as failed, counted in the operators' stats.
+    pub async fn give_up(&self, n: &Notification, reason: &str) -> Result<(), Failure> {
+        let at = self.now();
+        self.outbox
+            .mark(
+                &n.id,
+                Delivery::Failed {
+                    at,
+                    error: reason.to_owned(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The relay: publishes outbox entries to the notifier's queue; returns the ids that could
+    /// not be published (the caller retries them).
+    pub async fn relay(
+        &self,
+        queue: &dyn NotificationQueue,
+        batch: &[Notification],
+    ) -> Result<Vec<String>, Failure> {
+        let mut failed = Vec::new();
+        for chunk in batch.chunks(10) {
+            failed.extend(queue.publish(chunk).await?);
+        }
+        Ok(failed)
+    }
+
+    /// The relay's safety net, run with the expiry sweep: publishes again the outbox entries
+    /// still pending [`REPUBLISH_AFTER`] after they were written (the relay failed past its
+    /// retries), at most `limit`. The notifier's claims make a second publication harmless.
+    pub async fn republish_stale(
+        &self,
+        queue: &dyn NotificationQueue,
+        limit: usize,
+    ) -> Result<usize, Failure> {
+        let cutoff = self.now() - REPUBLISH_AFTER;
+        let stale: Vec<Notification> = self
+            .outbox
+            .pending(limit)
+            .await?
+            .into_iter()
+            .filter(|n| n.created_at < cutoff)
+            .collect();
+        let failed = self.relay(queue, &stale).await?;
+        Ok(stale.len() - failed.len())
     }
 
     /// The e-mail and SMS of a notification in the parent's language.
@@ -1033,6 +1099,7 @@ impl Service {
                 language: n.language,
                 subject: r.subject.clone(),
                 body: r.body.clone(),
+                html: Some(crate::texts::html_email(n.language, &r.subject, &r.body)),
                 at,
             });
         }
@@ -1044,6 +1111,7 @@ impl Service {
                 language: n.language,
                 subject: String::new(),
                 body: r.sms.clone(),
+                html: None,
                 at,
             });
         }

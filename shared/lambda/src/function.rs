@@ -27,6 +27,8 @@ pub enum Function {
     ReconfirmationReminder,
     /// Sends the e-mail and SMS of notifications taken from the queue.
     Notifier,
+    /// Moves new outbox entries from the table's stream to the notifier's queue.
+    OutboxRelay,
 }
 
 /// What starts a function besides API routes.
@@ -38,10 +40,12 @@ pub enum Trigger {
     Schedule,
     /// SQS batches.
     Queue,
+    /// DynamoDB stream batches.
+    Stream,
 }
 
 impl Function {
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 12] = [
         Function::Submit,
         Function::Confirm,
         Function::SelectKindergarten,
@@ -53,6 +57,7 @@ impl Function {
         Function::ExpirySweep,
         Function::ReconfirmationReminder,
         Function::Notifier,
+        Function::OutboxRelay,
     ];
 
     /// The crate and binary name under `functions/`, and the folder of its sample events.
@@ -69,6 +74,7 @@ impl Function {
             Function::ExpirySweep => "expiry-sweep",
             Function::ReconfirmationReminder => "reconfirmation-reminder",
             Function::Notifier => "notifier",
+            Function::OutboxRelay => "outbox-relay",
         }
     }
 
@@ -86,6 +92,7 @@ impl Function {
             Function::ExpirySweep => "ExpirySweepFunction",
             Function::ReconfirmationReminder => "ReconfirmationReminderFunction",
             Function::Notifier => "NotifierFunction",
+            Function::OutboxRelay => "OutboxRelayFunction",
         }
     }
 
@@ -99,6 +106,7 @@ impl Function {
                 Trigger::Schedule
             }
             Function::Notifier => Trigger::Queue,
+            Function::OutboxRelay => Trigger::Stream,
             _ => Trigger::Api,
         }
     }
@@ -138,7 +146,7 @@ impl Function {
             Function::IssueVoucher => &["POST /v1/admin/voucher-runs"],
             Function::ExpirySweep => &["POST /v1/admin/sweeps/expiry"],
             Function::ReconfirmationReminder => &["POST /v1/admin/sweeps/reconfirmation"],
-            Function::Notifier => &[],
+            Function::Notifier | Function::OutboxRelay => &[],
         }
     }
 

@@ -9,12 +9,14 @@ pub use function::{Function, Trigger};
 pub use lambda_runtime::Error;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::dynamodb::Event as DynamoEvent;
 use aws_lambda_events::encodings::Body as EventBody;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use chrono::{DateTime, Utc};
 use kezek_core::domain::Notification;
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{Sender, SystemClock};
+use kezek_core::ports::{NotificationQueue, Sender, SystemClock};
 use kezek_core::usecases::Delivered;
 use kezek_core::{Failure, Service};
 use kezek_http::{Api, Sessions};
@@ -36,7 +38,23 @@ pub struct Handler {
     pub service: Service,
     api: Option<Api>,
     sender: Option<Arc<dyn Sender>>,
+    queue: Option<Arc<dyn NotificationQueue>>,
+    /// The queue's receive count after which a message goes to the dead-letter queue.
+    max_receives: u32,
 }
+
+/// The adapters a function needs besides the store.
+#[derive(Clone, Default)]
+pub struct Adapters {
+    /// The notifier's e-mail and SMS sender.
+    pub sender: Option<Arc<dyn Sender>>,
+    /// The notifier's queue (the relay, and the expiry sweep's safety net).
+    pub queue: Option<Arc<dyn NotificationQueue>>,
+}
+
+/// Receives of a notification message before SQS moves it to the dead-letter queue (the
+/// template's `maxReceiveCount`), unless `MAX_RECEIVES` says otherwise.
+pub const DEFAULT_MAX_RECEIVES: u32 = 5;
 
 /// A scheduled event: EventBridge's envelope (`time`, `detail`); the schedules of
 /// `infra/template.yaml` send it with the scheduled time.
@@ -61,15 +79,23 @@ impl Handler {
         function: Function,
         service: Service,
         sessions: Option<Sessions>,
-        sender: Option<Arc<dyn Sender>>,
+        adapters: Adapters,
     ) -> Handler {
         let api = sessions.map(|s| Api::new(service.clone(), s));
         Handler {
             function,
             service,
             api,
-            sender,
+            sender: adapters.sender,
+            queue: adapters.queue,
+            max_receives: DEFAULT_MAX_RECEIVES,
         }
+    }
+
+    /// The receive count at which the notifier gives a message up (records it failed).
+    pub fn with_max_receives(mut self, n: u32) -> Handler {
+        self.max_receives = n.max(1);
+        self
     }
 
     /// Handles one invocation's payload. An API Gateway request always gets a response in the
@@ -86,6 +112,10 @@ impl Handler {
             Trigger::Queue => {
                 let batch: SqsEvent = serde_json::from_value(event)?;
                 Ok(serde_json::to_value(self.batch(batch).await)?)
+            }
+            Trigger::Stream => {
+                let event: DynamoEvent = serde_json::from_value(event)?;
+                Ok(serde_json::to_value(self.stream(event).await)?)
             }
             Trigger::Api => {
                 Err(format!("{}: not an API Gateway request", self.function.name()).into())
@@ -123,10 +153,22 @@ impl Handler {
                 };
                 let report = self.service.sweep(sweep).await.map_err(fail)?;
                 kezek_core::telemetry::sweep(&report, lag);
+                let mut out = serde_json::to_value(&report)?;
                 if sweep == Sweep::Expiry {
                     self.service.report_status_counts().await.map_err(fail)?;
+                    if let Some(queue) = &self.queue {
+                        let n = self
+                            .service
+                            .republish_stale(queue.as_ref(), REPUBLISH_LIMIT)
+                            .await
+                            .map_err(fail)?;
+                        if n > 0 {
+                            tracing::warn!(republished = n, "outbox entries the relay missed");
+                        }
+                        out["republished"] = serde_json::json!(n);
+                    }
                 }
-                serde_json::to_value(report)?
+                out
             }
             Function::IssueVoucher => {
                 let district = event.detail.and_then(|d| d.district);
@@ -166,9 +208,28 @@ impl Handler {
                 (None, _) => Err(Failure::Unavailable("empty message".into())),
                 (_, None) => Err(Failure::Unavailable("no sender".into())),
             };
+            let receives: u32 = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1);
             match outcome {
                 Ok(Delivered::Sent | Delivered::Failed) => {}
                 Ok(Delivered::Retry) | Err(_) => {
+                    if receives >= self.max_receives {
+                        // The last retry: the message goes to the dead-letter queue; the outbox
+                        // keeps the notification, recorded as failed for the operators.
+                        if let Some(Ok(n)) = record
+                            .body
+                            .as_deref()
+                            .map(serde_json::from_str::<Notification>)
+                        {
+                            if let Err(e) = self.service.give_up(&n, "retries exhausted").await {
+                                tracing::error!(message = %id, error = %e, "recording a failed notification");
+                            }
+                            kezek_core::telemetry::notification("queue", false);
+                        }
+                    }
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = id;
                     failures.push(failure);
@@ -180,6 +241,63 @@ impl Handler {
         response
     }
 }
+
+impl Handler {
+    /// New outbox entries from the table's stream (the event source passes only inserted
+    /// notification items) to the notifier's queue. A record that cannot be published fails the
+    /// batch from it on (`ReportBatchItemFailures`), so the stream retries it and those after it.
+    pub async fn stream(&self, event: DynamoEvent) -> DynamoDbEventResponse {
+        #[derive(Deserialize)]
+        struct OutboxItem {
+            n: Notification,
+        }
+        let mut response = DynamoDbEventResponse::default();
+        let Some(queue) = &self.queue else {
+            tracing::error!("the relay has no queue");
+            if let Some(first) = event.records.first() {
+                response.batch_item_failures.push(stream_failure(first));
+            }
+            return response;
+        };
+        let mut batch = Vec::new();
+        for record in &event.records {
+            if record.event_name != "INSERT" {
+                continue;
+            }
+            match serde_dynamo::from_item::<_, OutboxItem>(record.change.new_image.clone()) {
+                Ok(item) => batch.push((record, item.n)),
+                // Not an outbox entry (the event filter lets none through): nothing to relay.
+                Err(_) => continue,
+            }
+        }
+        let notifications: Vec<Notification> = batch.iter().map(|(_, n)| n.clone()).collect();
+        let failed = match self.service.relay(queue.as_ref(), &notifications).await {
+            Ok(failed) => failed,
+            Err(e) => {
+                tracing::error!(error = %e, "relay");
+                notifications.iter().map(|n| n.id.clone()).collect()
+            }
+        };
+        if let Some((record, _)) = batch.iter().find(|(_, n)| failed.contains(&n.id)) {
+            response.batch_item_failures.push(stream_failure(record));
+        }
+        tracing::info!(
+            relayed = notifications.len() - failed.len(),
+            failed = failed.len(),
+            "outbox relay"
+        );
+        response
+    }
+}
+
+fn stream_failure(record: &aws_lambda_events::dynamodb::EventRecord) -> DynamoDbBatchItemFailure {
+    let mut f = DynamoDbBatchItemFailure::default();
+    f.item_identifier = record.change.sequence_number.clone();
+    f
+}
+
+/// Most outbox entries one expiry sweep publishes again.
+pub const REPUBLISH_LIMIT: usize = 100;
 
 fn fail(f: Failure) -> Error {
     format!("{}: {f}", f.code()).into()
@@ -208,6 +326,10 @@ pub struct Settings {
     pub session_key: Option<Vec<u8>>,
     /// `SENDER_EMAIL`: the SES identity e-mail goes from (the notifier).
     pub sender_email: Option<String>,
+    /// `NOTIFICATION_QUEUE_URL`: the notifier's queue (the relay and the expiry sweep).
+    pub queue_url: Option<String>,
+    /// `MAX_RECEIVES`: the queue's receives before the dead-letter queue (the notifier).
+    pub max_receives: Option<u32>,
 }
 
 impl Settings {
@@ -217,6 +339,8 @@ impl Settings {
             table: var("TABLE_NAME").ok_or("TABLE_NAME is not set")?,
             session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
             sender_email: var("SENDER_EMAIL"),
+            queue_url: var("NOTIFICATION_QUEUE_URL"),
+            max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
         })
     }
 }
@@ -224,14 +348,24 @@ impl Settings {
 /// Makes the notifier's sender from the SDK config and the `SENDER_EMAIL` address. Given by the
 /// notifier's `main`, so that only the notifier links the SES and SNS clients.
 pub type MakeSender = fn(&aws_config::SdkConfig, &str) -> Arc<dyn Sender>;
+/// Makes the notifier's queue from the SDK config and `NOTIFICATION_QUEUE_URL` (given by the
+/// functions that publish, so that only they link the SQS client).
+pub type MakeQueue = fn(&aws_config::SdkConfig, &str) -> Arc<dyn NotificationQueue>;
 
-/// Builds a function's handler over DynamoDB (and the sender for the notifier) from a loaded SDK
+/// What a function's `main` gives besides its [`Function`].
+#[derive(Clone, Copy, Default)]
+pub struct Make {
+    pub sender: Option<MakeSender>,
+    pub queue: Option<MakeQueue>,
+}
+
+/// Builds a function's handler over DynamoDB (and its sender or queue) from a loaded SDK
 /// config: the clients are made here once, at cold start.
 pub fn build(
     function: Function,
     shared: &aws_config::SdkConfig,
     settings: &Settings,
-    make_sender: Option<MakeSender>,
+    make: Make,
 ) -> Result<Handler, Error> {
     let client = kezek_aws::dynamodb_client_from(shared, None);
     let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
@@ -250,17 +384,29 @@ pub fn build(
             .ok_or("KEZEK_SESSION_KEY is not set")?;
         Some(Sessions::new(key)?)
     };
-    let sender = if function.trigger() == Trigger::Queue {
+    let mut adapters = Adapters::default();
+    if function.trigger() == Trigger::Queue {
         let from = settings
             .sender_email
             .as_deref()
             .ok_or("SENDER_EMAIL is not set")?;
-        let make = make_sender.ok_or("the notifier needs a sender")?;
-        Some(make(shared, from))
-    } else {
-        None
-    };
-    Ok(Handler::new(function, service, sessions, sender))
+        let make = make.sender.ok_or("the notifier needs a sender")?;
+        adapters.sender = Some(make(shared, from));
+    }
+    if let Some(make) = make.queue {
+        let url = settings
+            .queue_url
+            .as_deref()
+            .ok_or("NOTIFICATION_QUEUE_URL is not set")?;
+        adapters.queue = Some(make(shared, url));
+    } else if function.trigger() == Trigger::Stream {
+        return Err("the relay needs a queue".into());
+    }
+    let handler = Handler::new(function, service, sessions, adapters);
+    Ok(match settings.max_receives {
+        Some(n) => handler.with_max_receives(n),
+        None => handler,
+    })
 }
 
 /// JSON logs on stdout; the runtime's span adds each invocation's `requestId`. The level comes
@@ -304,15 +450,15 @@ pub fn metrics_collector(
 
 /// A function's `main`: logging, clients and handler once per cold start, then the invocations.
 pub async fn run(function: Function) -> Result<(), Error> {
-    run_with(function, None).await
+    run_with(function, Make::default()).await
 }
 
-/// [`run`], with the notifier's sender.
-pub async fn run_with(function: Function, make_sender: Option<MakeSender>) -> Result<(), Error> {
+/// [`run`], with the adapters the function's `main` makes.
+pub async fn run_with(function: Function, make: Make) -> Result<(), Error> {
     init_logging();
     let shared = kezek_aws::lambda_sdk_config().await;
     let settings = Settings::from_env()?;
-    let handler = build(function, &shared, &settings, make_sender)?;
+    let handler = build(function, &shared, &settings, make)?;
     let metrics = metrics_collector()?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -1,0 +1,65 @@
+//! The notifier's queue in AWS: SQS. Each message is one notification (JSON), so the notifier
+//! needs no read to know what to send; its id is the message's deduplication key downstream.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use kezek_core::domain::Notification;
+use kezek_core::ports::{NotificationQueue, StoreError};
+
+#[derive(Clone)]
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: &str) -> SqsQueue {
+        SqsQueue {
+            client,
+            url: url.to_owned(),
+        }
+    }
+
+    pub fn from_config(shared: &aws_config::SdkConfig, url: &str) -> SqsQueue {
+        SqsQueue::new(aws_sdk_sqs::Client::new(shared), url)
+    }
+}
+
+#[async_trait]
+impl NotificationQueue for SqsQueue {
+    async fn publish(&self, batch: &[Notification]) -> Result<Vec<String>, StoreError> {
+        let mut failed = Vec::new();
+        for chunk in batch.chunks(10) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, n) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(n).map_err(|e| StoreError(e.to_string()))?;
+                entries.push(
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(body)
+                        .build()
+                        .map_err(|e| StoreError(e.to_string()))?,
+                );
+            }
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| {
+                    StoreError(format!(
+                        "sqs: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            for f in out.failed() {
+                if let Some(n) = f.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
+                    failed.push(n.id.clone());
+                }
+            }
+        }
+        Ok(failed)
+    }
+}
