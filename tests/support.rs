@@ -186,8 +186,8 @@ impl Env {
             max_receives: Some(max_receives),
         };
         let make = kezek_lambda::Make {
-            sender: Some(|shared, from| Arc::new(kezek_aws::AwsSender::from_config(shared, from))),
-            queue: Some(|shared, url| Arc::new(kezek_aws::SqsQueue::from_config(shared, url))),
+            sender: Some(kezek_aws::aws_sender),
+            queue: Some(kezek_aws::sqs_queue),
         };
         let handlers = Function::ALL
             .into_iter()

@@ -49,3 +49,19 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// The notifier's queue (SQS) as the publishing Lambdas' `main` makes it.
+pub fn sqs_queue(
+    shared: &aws_config::SdkConfig,
+    url: &str,
+) -> std::sync::Arc<dyn kezek_core::ports::NotificationQueue> {
+    std::sync::Arc::new(SqsQueue::from_config(shared, url))
+}
+
+/// The e-mail (SES) and SMS (SNS) sender as the notifier's `main` makes it.
+pub fn aws_sender(
+    shared: &aws_config::SdkConfig,
+    from: &str,
+) -> std::sync::Arc<dyn kezek_core::ports::Sender> {
+    std::sync::Arc::new(AwsSender::from_config(shared, from))
+}
