@@ -211,6 +211,11 @@ async fn main() {
                     "cold-start-session-key-0123456789abcdef",
                 )
                 .env("SENDER_EMAIL", "noreply@kezek.example.kz")
+                .env(
+                    "NOTIFICATION_QUEUE_URL",
+                    "https://sqs.eu-central-1.amazonaws.com/123456789012/kezek-notifications",
+                )
+                .env("MAX_RECEIVES", "5")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -221,6 +226,10 @@ async fn main() {
                 let r = run.lock().unwrap();
                 if r.response.is_some() || r.error.is_some() || Instant::now() > deadline {
                     break;
+                }
+                drop(r);
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("{name} exited during its cold start ({status}): is its configuration complete?");
                 }
             }
             let _ = child.kill();

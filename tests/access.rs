@@ -1,0 +1,246 @@
+//! The access matrix: every route of the API, through the Lambda function that serves it, for
+//! each kind of caller — no session, a forged token, an expired token, the parent who owns the
+//! application, another parent, a parent linked to the child, an operator of the application's
+//! district and an operator of another district — with the status class each must get.
+
+use kezek_core::{Principal, Role};
+use kezek_http::Sessions;
+use kezek_lambda::Function;
+use kezek_tests::*;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Nobody,
+    Forged,
+    Expired,
+    Owner,
+    OtherParent,
+    LinkedParent,
+    OperatorIn,
+    OperatorOut,
+}
+
+/// What a caller gets: let through (any answer but 401/403), 401 or 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gets {
+    Through,
+    Unauthorized,
+    Forbidden,
+}
+
+use Gets::*;
+use Who::*;
+
+const ALL: [Who; 8] = [
+    Nobody,
+    Forged,
+    Expired,
+    Owner,
+    OtherParent,
+    LinkedParent,
+    OperatorIn,
+    OperatorOut,
+];
+
+const OTHER_PARENT: &str = "880808300004";
+const LINKED_PARENT: &str = "920202400006";
+
+/// The route's class, from which the expected answers follow.
+#[derive(Debug, Clone, Copy)]
+enum Class {
+    /// Anyone.
+    Public,
+    /// Any signed-in parent or operator, about themselves.
+    Self_,
+    /// Parents only (submit, journal, linking).
+    ParentOnly,
+    /// An application: its parents act; an operator of its district reads.
+    ApplicationRead,
+    ApplicationAct,
+    /// An operator of the district named.
+    DistrictOperator,
+    /// Any operator (region-wide sweeps).
+    AnyOperator,
+}
+
+fn class(route: &str) -> Class {
+    match route {
+        "GET /v1/health" | "GET /v1/districts" | "GET /v1/kindergartens" => Class::Public,
+        "GET /v1/me" | "PUT /v1/me" => Class::Self_,
+        "POST /v1/applications" | "GET /v1/applications" | "POST /v1/me/children" => {
+            Class::ParentOnly
+        }
+        "GET /v1/applications/{id}" | "GET /v1/applications/{id}/history" => Class::ApplicationRead,
+        r if r.starts_with("POST /v1/applications/{id}/") => Class::ApplicationAct,
+        "POST /v1/admin/sweeps/expiry" | "POST /v1/admin/sweeps/reconfirmation" => {
+            Class::AnyOperator
+        }
+        r if r.contains("/v1/admin/") => Class::DistrictOperator,
+        r => panic!("no class for {r}"),
+    }
+}
+
+fn expected(class: Class, who: Who) -> Gets {
+    if matches!(who, Nobody | Forged | Expired) {
+        return match class {
+            Class::Public => Through,
+            _ => Unauthorized,
+        };
+    }
+    let parent = matches!(who, Owner | OtherParent | LinkedParent);
+    match class {
+        Class::Public | Class::Self_ => Through,
+        Class::ParentOnly => {
+            if parent {
+                Through
+            } else {
+                Forbidden
+            }
+        }
+        Class::ApplicationRead => match who {
+            Owner | LinkedParent | OperatorIn => Through,
+            _ => Forbidden,
+        },
+        Class::ApplicationAct => match who {
+            Owner | LinkedParent => Through,
+            _ => Forbidden,
+        },
+        Class::DistrictOperator => {
+            if who == OperatorIn {
+                Through
+            } else {
+                Forbidden
+            }
+        }
+        Class::AnyOperator => {
+            if parent {
+                Forbidden
+            } else {
+                Through
+            }
+        }
+    }
+}
+
+/// A request for a route: its path (with the application's or the kindergarten's id) and body.
+fn request(route: &str, app: &str) -> (String, String, Option<Value>) {
+    let (method, template) = route.split_once(' ').unwrap();
+    let path = template.replace("{application_id}", app).replace(
+        "{id}",
+        if template.contains("kindergartens") {
+            KINDERGARTEN
+        } else {
+            app
+        },
+    );
+    let body = match route {
+        "PUT /v1/me" => Some(json!({"email": "me@example.kz"})),
+        "POST /v1/me/children" => Some(json!({"child_iin": CHILD})),
+        "POST /v1/applications" => Some(json!({"district": "KOK", "child_iin": "230420600000",
+            "email": "p@example.kz", "phone": "+77011234567"})),
+        "POST /v1/applications/{id}/kindergarten" => Some(json!({"kindergarten_id": KINDERGARTEN})),
+        "POST /v1/admin/kindergartens" | "PUT /v1/admin/kindergartens/{id}" => Some(json!({
+            "name_kk": "Балапан", "name_ru": "Балапан", "district": "KOK", "address": "Абай к-сі, 1",
+            "phone": "+77162250000", "ownership": "state", "type": "kindergarten",
+            "languages": "both", "admission": "general"})),
+        "PUT /v1/admin/kindergartens/{id}/places" => Some(json!({"3": 5})),
+        "POST /v1/admin/voucher-runs" => Some(json!({"district": "KOK", "age_group": 3})),
+        "POST /v1/admin/privileges/{application_id}/reject" => {
+            Some(json!({"reason": "Анықтама жоқ"}))
+        }
+        _ => None,
+    };
+    let query = match route {
+        "GET /v1/kindergartens" => "?district=KOK",
+        "GET /v1/admin/queue" => "?district=KOK&age_group=3",
+        "GET /v1/admin/stats" => "?district=KOK",
+        _ => "",
+    };
+    (method.to_owned(), format!("{path}{query}"), body)
+}
+
+fn token(env: &Env, who: Who) -> Option<String> {
+    let make = |iin: &str, role: Role, districts: &[&str]| Some(env.token(iin, role, districts));
+    match who {
+        Nobody => None,
+        Forged => {
+            let other = Sessions::new(b"not-the-service-key-0123456789abcdef").unwrap();
+            let p = Principal {
+                iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+                role: Role::Parent,
+                districts: vec![],
+            };
+            Some(other.issue(&p, chrono::Utc::now()).unwrap().token)
+        }
+        Expired => {
+            let p = Principal {
+                iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+                role: Role::Parent,
+                districts: vec![],
+            };
+            let then = chrono::Utc::now() - chrono::Duration::hours(2);
+            Some(env.sessions.issue(&p, then).unwrap().token)
+        }
+        Owner => make(PARENT, Role::Parent, &[]),
+        OtherParent => make(OTHER_PARENT, Role::Parent, &[]),
+        LinkedParent => make(LINKED_PARENT, Role::Parent, &[]),
+        OperatorIn => make("850505300001", Role::Operator, &["KOK"]),
+        OperatorOut => make("850505300001", Role::Operator, &["STP"]),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_kind_of_caller_as_it_should() {
+    let mut cells = 0;
+    let mut wrong = Vec::new();
+    for route in kezek_http::ROUTES {
+        for who in ALL {
+            let env = Env::embedded(almaty(2026, 7, 1, 10)).await;
+            let body = json!({"district": "KOK", "child_iin": CHILD, "email": "p@example.kz",
+                "phone": "+77011234567", "privilege": {"category": "military", "document_ids": ["d1"]}});
+            let (s, app) = env
+                .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
+                .await;
+            assert_eq!(s, 201, "{app}");
+            let app = app["id"].as_str().unwrap().to_owned();
+            let linked = env.token(LINKED_PARENT, Role::Parent, &[]);
+            let (s, _) = env
+                .http(
+                    "POST",
+                    "/v1/me/children",
+                    Some(json!({"child_iin": CHILD})),
+                    Some(&linked),
+                )
+                .await;
+            assert_eq!(s, 200);
+            let (method, path, body) = request(route, &app);
+            let event = api_event(&method, &path, body, token(&env, who).as_deref(), None);
+            let function = Function::of_route(route).unwrap();
+            let (status, reply) = response(&env.invoke(function, event).await);
+            let got = match status {
+                401 => Unauthorized,
+                403 => Forbidden,
+                _ => Through,
+            };
+            let want = expected(class(route), who);
+            if got != want || status >= 500 {
+                wrong.push(format!(
+                    "{route} as {who:?}: {status} {reply}, expected {want:?}"
+                ));
+            }
+            cells += 1;
+        }
+    }
+    println!(
+        "access matrix: {cells} cells ({} routes × {} callers)",
+        kezek_http::ROUTES.len(),
+        ALL.len()
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} cells wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
