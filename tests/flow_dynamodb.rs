@@ -175,7 +175,10 @@ async fn submission_to_enrolment_through_the_lambda_handlers() {
 /// The e-mails moto's SES accepted from this environment's sender.
 fn sent_emails(env: &Env) -> Vec<Value> {
     let _ = env;
-    let url = format!("{}/moto-api/data.json", kezek_contract::moto::endpoint());
+    let url = format!(
+        "{}/moto-api/data.json",
+        kezek_contract::moto::private_endpoint()
+    );
     let out = std::process::Command::new("curl")
         .args(["-s", &url])
         .output()

@@ -124,7 +124,7 @@ impl Env {
     /// dead-letter queue (`max_receives` receives), SES and SNS, all in moto.
     pub async fn dynamodb(max_receives: u32) -> Env {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(kezek_contract::moto::endpoint())
+            .endpoint_url(kezek_contract::moto::private_endpoint())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(
                 "testing", "testing", None, None, "moto",
