@@ -14,6 +14,14 @@ curl -sf -X PUT $B/v1/dev/clock -d '{"now":"2026-06-01T10:00:00+05:00"}' >/dev/n
 PARENT=$(curl -sf $B/v1/dev/login -d '{"iin":"900101300007"}' | json 'd["token"]')
 OPERATOR=$(curl -sf $B/v1/dev/login -d '{"iin":"850505300001","role":"operator","districts":["KOK"]}' | json 'd["token"]')
 
+# 2b. Or log in as a parent does: a one-time code by SMS (here: read from the dev outbox), then
+#     the code for a session. The first login asks for an e-mail address.
+curl -sf $B/v1/auth/otp -d '{"iin":"900101300007","phone":"+7 701 123 45 67"}' | json 'd["expires_at"]'
+CODE=$(curl -sf $B/v1/dev/outbox | json '__import__("re").search(r"\b(\d{6})\b", [m for m in d if m["channel"]=="sms"][-1]["body"]).group(1)')
+LOGIN=$(curl -sf $B/v1/auth/otp/verify -d "{\"iin\":\"900101300007\",\"phone\":\"+77011234567\",\"code\":\"$CODE\"}")
+expect "$(echo "$LOGIN" | json 'd["role"], d["email_required"]')" "parent True"
+PARENT=$(echo "$LOGIN" | json 'd["token"]')
+
 # 3. Register a child born 15 March 2023 (IIN 230315500002) in Kokshetau's queue.
 APP=$(curl -sf $B/v1/applications -H "Authorization: Bearer $PARENT" -H 'Accept-Language: ru' \
   -d '{"district":"KOK","child_iin":"230315500002","email":"parent@example.kz","phone":"+7 701 123 45 67","language":"ru"}')

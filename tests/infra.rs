@@ -111,7 +111,9 @@ fn every_function_is_in_the_template_with_its_triggers() {
             .map(|m| m.values().filter_map(|e| e["Type"].as_str()).collect())
             .unwrap_or_default();
         match f.trigger() {
-            Trigger::Api => assert!(event_types.is_empty(), "{}", f.name()),
+            Trigger::Api | Trigger::Authorizer => {
+                assert!(event_types.is_empty(), "{}", f.name())
+            }
             Trigger::Schedule => {
                 assert!(!event_types.is_empty(), "{} is scheduled", f.name());
                 for e in events.unwrap().values() {
@@ -155,8 +157,8 @@ fn every_function_is_in_the_template_with_its_triggers() {
         let permission = &template["Resources"][format!("{base}ApiPermission").as_str()];
         assert_eq!(
             permission["Type"].as_str().is_some(),
-            !f.routes().is_empty(),
-            "{}: API Gateway may invoke exactly the functions with routes",
+            !f.routes().is_empty() || f == Function::Authorizer,
+            "{}: API Gateway may invoke exactly the functions with routes and the authorizer",
             f.name()
         );
         for alarm in ["ErrorsAlarm", "ThrottlesAlarm"] {
@@ -172,7 +174,10 @@ fn every_function_is_in_the_template_with_its_triggers() {
         let policy = serde_yaml_ng::to_string(&p["Policies"]).unwrap();
         assert_eq!(
             policy.contains("dynamodb:PutItem"),
-            !matches!(f, Function::ReadApi | Function::OutboxRelay),
+            !matches!(
+                f,
+                Function::ReadApi | Function::OutboxRelay | Function::Authorizer
+            ),
             "{}",
             f.name()
         );

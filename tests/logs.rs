@@ -90,6 +90,57 @@ async fn logs_carry_no_personal_data_or_secrets() {
     env.invoke(Function::Notifier, batch).await;
     env.scheduled(Function::ExpirySweep, json!({})).await;
 
+    // Login: a one-time code (a wrong one, then the right one), sent by SMS, and an EDS login.
+    let login = json!({"iin": PARENT, "phone": phone});
+    assert_eq!(
+        env.http("POST", "/v1/auth/otp", Some(login), None).await.0,
+        202
+    );
+    let sms = env
+        .handler(Function::Notifier)
+        .service
+        .outbox
+        .pending(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.kind == kezek_core::domain::NotificationKind::OtpCode)
+        .unwrap();
+    let code = match &sms.params["code"] {
+        kezek_core::domain::Param::Text(c) => c.clone(),
+        _ => unreachable!(),
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let verify = |c: &str| json!({"iin": PARENT, "phone": phone, "code": c});
+    assert_eq!(
+        env.http("POST", "/v1/auth/otp/verify", Some(verify(wrong)), None)
+            .await
+            .0,
+        401
+    );
+    let (s, session) = env
+        .http("POST", "/v1/auth/otp/verify", Some(verify(&code)), None)
+        .await;
+    assert_eq!(s, 200);
+    let session = session["token"].as_str().unwrap().to_owned();
+    let sms_batch = json!({"Records": [{"messageId": "m2", "body": serde_json::to_string(&sms).unwrap(),
+        "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs"}]});
+    *env.recorder.failing.lock().unwrap() = None;
+    env.invoke(Function::Notifier, sms_batch).await;
+    let (_, nonce) = env.http("POST", "/v1/auth/eds/challenge", None, None).await;
+    let nonce = nonce["nonce"].as_str().unwrap().to_owned();
+    let signature = eds_of(PARENT).sign_base64(nonce.as_bytes(), true);
+    let (s, eds) = env
+        .http(
+            "POST",
+            "/v1/auth/eds/verify",
+            Some(json!({"nonce": nonce, "signature": signature})),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let eds_session = eds["token"].as_str().unwrap().to_owned();
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(text.lines().count() >= 5, "the flow logged: {text}");
     for line in text.lines() {
@@ -105,6 +156,10 @@ async fn logs_carry_no_personal_data_or_secrets() {
         email,
         &parent,
         &other,
+        &code,
+        &session,
+        &eds_session,
+        &signature[..40],
     ] {
         assert!(!text.contains(secret), "the logs contain {secret}:\n{text}");
     }

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use kezek_core::domain::Notification;
 use kezek_core::iin::Iin;
 use kezek_core::ports::{
-    BuiltinRegisters, Clock, NotificationQueue, OutgoingMessage, SendError, Sender, SimClock,
-    Store, StoreError,
+    BuiltinRegisters, Clock, Credentials, NotificationQueue, OutgoingMessage, SendError, Sender,
+    SimClock, Store, StoreError,
 };
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::{Principal, Role, Service};
-use kezek_http::Sessions;
+use kezek_eds::testing::{TestCa, TestSigner, TestSubject};
+use kezek_http::{NcaVerifier, Sessions};
 use kezek_lambda::{Adapters, Function, Handler, Settings};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -24,6 +25,19 @@ pub const CHILD: &str = "230315500002";
 /// The first seeded kindergarten (Kokshetau).
 pub const KINDERGARTEN: &str = "00000000-0000-4000-8000-000000000001";
 const KEY: &[u8] = b"kezek-tests-session-key-not-a-secret-0123456789";
+/// The name of the tests' NCA root.
+pub const TEST_NCA: &str = "Test NCA root";
+
+/// The tests' NCA root certificate authority (its key is made once per process).
+pub fn test_nca() -> &'static TestCa {
+    static CA: std::sync::OnceLock<TestCa> = std::sync::OnceLock::new();
+    CA.get_or_init(|| TestCa::root(TEST_NCA))
+}
+
+/// An EDS of `iin`, issued by the tests' NCA root.
+pub fn eds_of(iin: &str) -> TestSigner {
+    test_nca().issue(&TestSubject::person(iin, "ТЕСТОВ ТЕСТ"))
+}
 
 /// A sender that records what it sends, and fails while told to.
 #[derive(Default)]
@@ -53,6 +67,7 @@ pub struct Env {
     /// The embedded environment's notification queue.
     pub queue: Arc<MemoryQueue>,
     pub store: Arc<dyn Store>,
+    pub credentials: Arc<dyn Credentials>,
     pub aws: Option<Aws>,
 }
 
@@ -94,18 +109,22 @@ impl Env {
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
         let sessions = Sessions::new(KEY).unwrap();
+        let verifier = Arc::new(NcaVerifier::from_pem(&test_nca().certificate_pem()).unwrap());
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
-                let sessions = (!f.routes().is_empty()).then(|| sessions.clone());
+                let api = (!f.routes().is_empty()).then(|| {
+                    kezek_lambda::api(&service, store.clone(), KEY, verifier.clone()).unwrap()
+                });
                 let adapters = Adapters {
                     sender: Some(recorder.clone() as Arc<dyn Sender>),
                     queue: Some(queue.clone() as Arc<dyn NotificationQueue>),
                 };
-                (
-                    f.name(),
-                    Handler::new(f, service.clone(), sessions, adapters),
-                )
+                let mut h = Handler::new(f, service.clone(), api, adapters);
+                if f == Function::Authorizer {
+                    h = h.with_sessions(sessions.clone());
+                }
+                (f.name(), h)
             })
             .collect();
         Env {
@@ -114,6 +133,7 @@ impl Env {
             clock: Some(clock),
             recorder,
             queue,
+            credentials: store.clone(),
             store,
             aws: None,
         }
@@ -178,9 +198,27 @@ impl Env {
             .send()
             .await
             .unwrap();
+        // The session key and the NCA roots as the template's secret holds them.
+        let secret = aws_sdk_secretsmanager::Client::new(&shared)
+            .create_secret()
+            .name(format!("kezek-api-{suffix}"))
+            .secret_string(
+                json!({
+                    "session_key": String::from_utf8(KEY.to_vec()).unwrap(),
+                    "nca_roots": test_nca().certificate_pem(),
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .arn
+            .unwrap();
         let settings = Settings {
             table,
-            session_key: Some(KEY.to_vec()),
+            session_secret: Some(secret),
+            session_key: None,
+            nca_roots: None,
             sender_email: Some(sender_email.into()),
             queue_url: Some(queue_url.clone()),
             max_receives: Some(max_receives),
@@ -189,21 +227,20 @@ impl Env {
             sender: Some(kezek_aws::aws_sender),
             queue: Some(kezek_aws::sqs_queue),
         };
-        let handlers = Function::ALL
-            .into_iter()
-            .map(|f| {
-                (
-                    f.name(),
-                    kezek_lambda::build(f, &shared, &settings, make).unwrap(),
-                )
-            })
-            .collect();
+        let mut handlers = BTreeMap::new();
+        for f in Function::ALL {
+            let h = kezek_lambda::build(f, &shared, &settings, make)
+                .await
+                .unwrap();
+            handlers.insert(f.name(), h);
+        }
         Env {
             handlers,
             sessions: Sessions::new(KEY).unwrap(),
             clock: None,
             recorder: Arc::new(Recorder::default()),
             queue: Arc::new(MemoryQueue::default()),
+            credentials: store.clone(),
             store,
             aws: Some(Aws {
                 shared,

@@ -13,12 +13,13 @@ use kezek_core::domain::Language;
 use kezek_core::iin::Iin;
 use kezek_core::lifecycle::Sweep;
 use kezek_core::ports::{
-    BuiltinRegisters, Clock, Outbox, OutgoingMessage, SendError, Sender, SimClock, Store,
+    BuiltinRegisters, Clock, Credentials, NoRoots, Outbox, OutgoingMessage, SendError, Sender,
+    SignatureVerifier, SimClock, Store,
 };
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::time::local as almaty;
 use kezek_core::{Failure, Principal, Role, Service};
-use kezek_http::{error_response, json_response, language, parse_json, Api, Sessions, MAX_BODY};
+use kezek_http::{error_response, json_response, language, parse_json, Api, MAX_BODY};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 
@@ -57,26 +58,34 @@ pub struct Local {
 }
 
 impl Local {
-    /// A runner on a fresh embedded store; `key` signs sessions.
+    /// A runner on a fresh embedded store; `key` signs sessions. It trusts no NCA root until
+    /// [`Local::trust`] is given some.
     pub fn new(key: &[u8]) -> Result<Local, String> {
         let store = Arc::new(EmbeddedStore::new());
-        Local::with_store(key, store.clone(), store)
+        Local::with_store(key, store.clone(), store.clone(), store)
     }
 
-    /// A runner on any store adapter (the DynamoDB one with `--store dynamodb`).
+    /// A runner on any store adapter (the DynamoDB one with `--store dynamodb`). Business time
+    /// is the simulated clock; sessions, codes, nonces and rate limits keep the real one.
     pub fn with_store(
         key: &[u8],
         store: Arc<dyn Store>,
         outbox: Arc<dyn Outbox>,
+        credentials: Arc<dyn Credentials>,
     ) -> Result<Local, String> {
         let clock = Arc::new(SimClock::new());
         let service = Service::new(store, outbox, clock.clone(), Arc::new(BuiltinRegisters));
         Ok(Local {
-            api: Api::new(service, Sessions::new(key)?),
+            api: Api::build(service, credentials, key, Arc::new(NoRoots))?,
             clock,
             outbox: Arc::new(DevOutbox::default()),
             delivering: Arc::new(tokio::sync::Mutex::new(())),
         })
+    }
+
+    /// Trusts these NCA roots for EDS login and signed actions.
+    pub fn trust(&mut self, verifier: Arc<dyn SignatureVerifier>) {
+        self.api.identity.verifier = verifier;
     }
 
     /// Sends what the outbox holds through the dev outbox.

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kezek_aws::DynamoStore;
-use kezek_core::ports::Store;
+use kezek_core::ports::{Credentials, Store};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_local::{seed, Local};
 use std::sync::Arc;
@@ -37,6 +37,10 @@ struct Args {
     /// The DynamoDB table, with `--store dynamodb`.
     #[arg(long, default_value = "kezek-local")]
     table: String,
+    /// A folder of NCA root certificates (PEM or DER: `*.pem`, `*.crt`, `*.cer`) trusted for EDS
+    /// login and signed actions; without it no EDS signature is accepted.
+    #[arg(long)]
+    nca_roots: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -63,25 +67,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into_bytes(),
     };
-    let (mut local, store): (Local, Arc<dyn Store>) = match args.store.as_str() {
-        "dynamodb" => {
-            let client = kezek_aws::dynamodb_client(None).await;
-            let store = Arc::new(DynamoStore::new(client, &args.table));
-            store.ensure_table().await?;
-            tracing::info!(table = %args.table, "DynamoDB store");
-            (
-                Local::with_store(&key, store.clone(), store.clone())?,
-                store,
-            )
-        }
-        _ => {
-            let store = Arc::new(EmbeddedStore::new());
-            (
-                Local::with_store(&key, store.clone(), store.clone())?,
-                store,
-            )
-        }
-    };
+    let (mut local, store, credentials): (Local, Arc<dyn Store>, Arc<dyn Credentials>) =
+        match args.store.as_str() {
+            "dynamodb" => {
+                let client = kezek_aws::dynamodb_client(None).await;
+                let store = Arc::new(DynamoStore::new(client, &args.table));
+                store.ensure_table().await?;
+                tracing::info!(table = %args.table, "DynamoDB store");
+                (
+                    Local::with_store(&key, store.clone(), store.clone(), store.clone())?,
+                    store.clone(),
+                    store,
+                )
+            }
+            _ => {
+                let store = Arc::new(EmbeddedStore::new());
+                (
+                    Local::with_store(&key, store.clone(), store.clone(), store.clone())?,
+                    store.clone(),
+                    store,
+                )
+            }
+        };
+    if let Some(dir) = &args.nca_roots {
+        let roots = kezek_eds::Roots::from_dir(dir)
+            .map_err(|e| format!("--nca-roots {}: {e}", dir.display()))?;
+        tracing::info!(dir = %dir.display(), roots = roots.len(), "NCA roots trusted for EDS");
+        local.trust(Arc::new(kezek_http::NcaVerifier::new(roots)));
+    }
     if let Some(dir) = &args.calendar_dir {
         let mut texts = Vec::new();
         for entry in std::fs::read_dir(dir)? {
@@ -99,6 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if !args.no_seed {
         let ids = seed::seed(store.as_ref()).await?;
+        seed::seed_staff(credentials.as_ref()).await?;
         tracing::info!(kindergartens = ids.len(), "seeded");
     }
     if args.sweep_every > 0 {

@@ -115,3 +115,19 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<String>, Failure> {
     }
     Ok(ids)
 }
+
+/// The seed operator, for logging in by one-time code or EDS as an operator of every district.
+pub const SEED_OPERATOR: &str = "850505300001";
+
+/// Puts the seed operator into the staff register, for every district of the region.
+pub async fn seed_staff(credentials: &dyn kezek_core::ports::Credentials) -> Result<(), Failure> {
+    let iin = kezek_core::iin::Iin::try_from(SEED_OPERATOR.to_owned())
+        .map_err(|_| Failure::Unavailable("seed operator IIN".into()))?;
+    let districts = kezek_core::reference::Reference::builtin()
+        .districts
+        .iter()
+        .map(|d| d.code.clone())
+        .collect();
+    credentials.put_operator(&iin, districts).await?;
+    Ok(())
+}

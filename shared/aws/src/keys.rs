@@ -177,3 +177,27 @@ pub fn application_index_keys(
     }
     keys
 }
+
+/// A rate-limit window: `RATE#<key>#<window end, epoch s>` / `RATE`.
+pub fn rate_pk(key: &str, window_end: i64) -> String {
+    format!("RATE#{key}#{window_end}")
+}
+pub const RATE_SK: &str = "RATE";
+
+/// An IIN's one-time code (hashed): `OTP#<iin>` / `OTP`.
+pub fn code_pk(iin: &Iin) -> String {
+    format!("OTP#{}", iin.as_str())
+}
+pub const CODE_SK: &str = "OTP";
+
+/// A lockout or an EDS nonce: `MARK#<key>` / `MARK`.
+pub fn marker_pk(key: &str) -> String {
+    format!("MARK#{key}")
+}
+pub const MARKER_SK: &str = "MARK";
+
+/// The staff register: `STAFF#<iin>` / `STAFF` with the operator's districts.
+pub fn staff_pk(iin: &Iin) -> String {
+    format!("STAFF#{}", iin.as_str())
+}
+pub const STAFF_SK: &str = "STAFF";

@@ -6,12 +6,14 @@ pub mod dynamo;
 pub mod http_client;
 pub mod keys;
 pub mod queue;
+pub mod secrets;
 pub mod sender;
 
 pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
 pub use queue::SqsQueue;
+pub use secrets::{api_secrets, ApiSecrets};
 pub use sender::AwsSender;
 
 /// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the

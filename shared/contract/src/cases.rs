@@ -6,14 +6,16 @@ use futures::StreamExt;
 use kezek_core::calendar::Calendar;
 use kezek_core::domain::*;
 use kezek_core::lifecycle::{next_due, Command, Sweep};
-use kezek_core::ports::{ChangeSet, CommitError, Conflict, Delivery, Outbox, Store};
+use kezek_core::ports::{
+    ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox, Store,
+};
 use kezek_core::reference::Reference;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// What every case needs of the store under test.
-pub trait Subject: Store + Outbox + 'static {}
-impl<S: Store + Outbox + 'static> Subject for S {}
+pub trait Subject: Store + Outbox + Credentials + 'static {}
+impl<S: Store + Outbox + Credentials + 'static> Subject for S {}
 
 async fn spawn_all<S, T, F, Fut>(s: &Arc<S>, items: Vec<T>, f: F) -> Vec<Fut::Output>
 where
@@ -1204,5 +1206,92 @@ pub async fn send_claims_hold_once_per_channel<S: Subject>(s: Arc<S>) {
     assert_eq!(
         claimed, 1,
         "one claimant among concurrent deliveries: {outcomes:?}"
+    );
+}
+
+/// Rate-limit windows count up to their limit and no further, also under concurrent requests;
+/// windows and keys are apart.
+pub async fn rate_limit_windows_count_to_the_limit<S: Subject>(s: Arc<S>) {
+    let key = format!("otp-iin#{}", uuid());
+    let end = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let results = spawn_all(&s, (0..8).collect(), |s, _| {
+        let key = key.clone();
+        async move { s.hit(&key, end, 5).await.unwrap() }
+    })
+    .await;
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 5, "{results:?}");
+    assert!(!s.hit(&key, end, 5).await.unwrap(), "the window is full");
+    let next = end + chrono::Duration::hours(1);
+    assert!(s.hit(&key, next, 5).await.unwrap(), "a new window");
+    assert!(
+        s.hit(&format!("{key}x"), end, 5).await.unwrap(),
+        "another key"
+    );
+}
+
+/// A code replaces the earlier one, counts wrong attempts and is taken once, even by concurrent
+/// requests.
+pub async fn one_time_codes_count_attempts_and_work_once<S: Subject>(s: Arc<S>) {
+    let iin = adult();
+    let now = chrono::Utc::now();
+    let rec = |hash: &str| CodeRecord {
+        iin: iin.clone(),
+        phone: "+77011234567".into(),
+        hash: hash.into(),
+        issued_at: now,
+        expires_at: now + chrono::Duration::minutes(5),
+        attempts: 0,
+    };
+    assert_eq!(s.code(&iin).await.unwrap(), None);
+    s.put_code(rec("h1")).await.unwrap();
+    s.put_code(rec("h2")).await.unwrap();
+    let stored = s.code(&iin).await.unwrap().expect("stored");
+    assert_eq!(stored.hash, "h2", "the newest code replaces the earlier");
+    assert_eq!(stored.phone, "+77011234567");
+    assert_eq!(
+        stored.expires_at.timestamp(),
+        rec("h2").expires_at.timestamp()
+    );
+    assert_eq!(s.wrong_attempt(&iin, "h1").await.unwrap(), None, "replaced");
+    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), Some(1));
+    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), Some(2));
+    assert_eq!(s.code(&iin).await.unwrap().unwrap().attempts, 2);
+    assert!(!s.take_code(&iin, "h1").await.unwrap());
+    let taken = spawn_all(&s, (0..6).collect(), |s, _| {
+        let iin = iin.clone();
+        async move { s.take_code(&iin, "h2").await.unwrap() }
+    })
+    .await;
+    assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
+    assert_eq!(s.code(&iin).await.unwrap(), None);
+    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), None);
+}
+
+/// Markers (lockouts, nonces) are read and taken once; the staff register answers operators.
+pub async fn markers_and_staff_register<S: Subject>(s: Arc<S>) {
+    let key = format!("NONCE#{}", uuid());
+    let until = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert_eq!(s.marker(&key).await.unwrap(), None);
+    s.put_marker(&key, until).await.unwrap();
+    assert_eq!(
+        s.marker(&key).await.unwrap().map(|t| t.timestamp()),
+        Some(until.timestamp())
+    );
+    let taken = spawn_all(&s, (0..6).collect(), |s, _| {
+        let key = key.clone();
+        async move { s.take_marker(&key).await.unwrap() }
+    })
+    .await;
+    assert_eq!(taken.iter().filter(|t| t.is_some()).count(), 1);
+    assert_eq!(s.marker(&key).await.unwrap(), None);
+
+    let op = adult();
+    assert_eq!(s.operator_districts(&op).await.unwrap(), None);
+    s.put_operator(&op, vec!["kokshetau".into(), "burabay".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.operator_districts(&op).await.unwrap(),
+        Some(vec!["kokshetau".to_owned(), "burabay".to_owned()])
     );
 }

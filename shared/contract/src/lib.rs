@@ -76,6 +76,9 @@ where
         outbox_follows_commits,
         outbox_enqueue_mark_and_counts,
         send_claims_hold_once_per_channel,
+        rate_limit_windows_count_to_the_limit,
+        one_time_codes_count_attempts_and_work_once,
+        markers_and_staff_register,
     );
 }
 
@@ -110,6 +113,9 @@ macro_rules! contract_tests {
             outbox_follows_commits,
             outbox_enqueue_mark_and_counts,
             send_claims_hold_once_per_channel,
+            rate_limit_windows_count_to_the_limit,
+            one_time_codes_count_attempts_and_work_once,
+            markers_and_staff_register,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

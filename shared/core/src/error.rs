@@ -37,9 +37,10 @@ pub enum Failure {
     /// 415: not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// 429.
-    #[error("rate limited")]
-    RateLimited,
+    /// 429: too many requests (`rate_limited`), attempts (`too_many_attempts`), a lockout
+    /// (`locked_out`) or a code asked again too soon (`code_recently_sent`).
+    #[error("rate limited: {code}")]
+    RateLimited { code: &'static str },
     /// 503: a dependency (store, register) did not answer; nothing was changed.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -67,11 +68,11 @@ impl Failure {
             | Failure::Unauthorized { code }
             | Failure::Forbidden { code }
             | Failure::NotFound { code }
-            | Failure::Conflict { code, .. } => code,
+            | Failure::Conflict { code, .. }
+            | Failure::RateLimited { code } => code,
             Failure::MethodNotAllowed => "method_not_allowed",
             Failure::TooLarge { .. } => "body_too_large",
             Failure::UnsupportedMediaType => "unsupported_media_type",
-            Failure::RateLimited => "rate_limited",
             Failure::Unavailable(_) => "unavailable",
         }
     }
@@ -87,7 +88,7 @@ impl Failure {
             Failure::Conflict { .. } => 409,
             Failure::TooLarge { .. } => 413,
             Failure::UnsupportedMediaType => 415,
-            Failure::RateLimited => 429,
+            Failure::RateLimited { .. } => 429,
             Failure::Unavailable(_) => 503,
         }
     }

@@ -15,6 +15,7 @@
 pub mod calendar;
 pub mod domain;
 pub mod error;
+pub mod identity;
 pub mod iin;
 pub mod lifecycle;
 pub mod ports;

@@ -343,3 +343,90 @@ impl Clock for SimClock {
         Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// A one-time code as stored: only its keyed hash, never the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub iin: Iin,
+    pub phone: String,
+    /// Hex HMAC-SHA256 of the code (see [`crate::identity`]).
+    pub hash: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Wrong attempts so far.
+    pub attempts: u32,
+}
+
+/// What login needs kept for a short while: one-time codes, rate-limit windows, lockouts, EDS
+/// nonces, and the staff register (operators and their districts). Every time here is real time,
+/// never the simulated business clock. Items expire by themselves (DynamoDB TTL).
+#[async_trait]
+pub trait Credentials: Send + Sync {
+    /// Counts one request in a fixed window that ends at `window_ends`; `false` (and nothing
+    /// counted) when `limit` requests were already counted in it.
+    async fn hit(
+        &self,
+        key: &str,
+        window_ends: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+    /// Stores the IIN's one active code, replacing any earlier one.
+    async fn put_code(&self, code: CodeRecord) -> Result<(), StoreError>;
+    /// The IIN's active code, if any (expired ones may still be returned: the caller checks).
+    async fn code(&self, iin: &Iin) -> Result<Option<CodeRecord>, StoreError>;
+    /// Counts a wrong attempt on the code with this hash; the attempts now, or `None` when that
+    /// code is gone or was replaced.
+    async fn wrong_attempt(&self, iin: &Iin, hash: &str) -> Result<Option<u32>, StoreError>;
+    /// Removes the code with this hash; `true` only for the one caller that removed it (a code
+    /// works once).
+    async fn take_code(&self, iin: &Iin, hash: &str) -> Result<bool, StoreError>;
+    /// Sets a marker (a lockout, an EDS nonce) that lasts until `until`.
+    async fn put_marker(&self, key: &str, until: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The marker's end, if it is set.
+    async fn marker(&self, key: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Removes the marker; its end only for the one caller that removed it (single use).
+    async fn take_marker(&self, key: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The staff register: an operator's districts, `None` for anyone who is not an operator.
+    async fn operator_districts(&self, iin: &Iin) -> Result<Option<Vec<String>>, StoreError>;
+    /// Adds or replaces an operator in the staff register.
+    async fn put_operator(&self, iin: &Iin, districts: Vec<String>) -> Result<(), StoreError>;
+}
+
+/// An EDS signature checked: who signed, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedContent {
+    pub iin: Iin,
+    pub name: Option<String>,
+    pub content: Vec<u8>,
+}
+
+/// Why an EDS signature was refused: a stable error code (`eds_…`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signature refused: {0}")]
+pub struct SignatureRefused(pub &'static str);
+
+/// Checks EDS (CMS) signatures against the configured NCA roots (adapter: `kezek-eds`).
+pub trait SignatureVerifier: Send + Sync {
+    /// `signature`: base64 DER CMS SignedData; `detached`: the content when it is not attached.
+    fn verify(
+        &self,
+        signature: &str,
+        detached: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Result<SignedContent, SignatureRefused>;
+}
+
+/// Trusts no root: every EDS signature is refused (`eds_not_configured`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRoots;
+
+impl SignatureVerifier for NoRoots {
+    fn verify(
+        &self,
+        _signature: &str,
+        _detached: Option<&[u8]>,
+        _now: DateTime<Utc>,
+    ) -> Result<SignedContent, SignatureRefused> {
+        Err(SignatureRefused("eds_not_configured"))
+    }
+}

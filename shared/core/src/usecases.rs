@@ -297,11 +297,23 @@ impl Service {
 
     // ----- parents ------------------------------------------------------------------------
 
-    /// Submit: registers a child in a district's queue.
+    /// Submit: registers a child in a district's queue (signed by the session alone).
     pub async fn submit(
         &self,
         who: &Principal,
         input: SubmitInput,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        self.submit_signed(who, input, SignedWith::Session, lang)
+            .await
+    }
+
+    /// Submit, signed as `signed_with` says (checked by [`crate::identity::Identity::sign_off`]).
+    pub async fn submit_signed(
+        &self,
+        who: &Principal,
+        input: SubmitInput,
+        signed_with: SignedWith,
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
         who.require_parent()?;
@@ -355,7 +367,7 @@ impl Service {
             phone,
             language,
             privilege,
-            signed_with: SignedWith::Session,
+            signed_with,
         };
         // Decide before taking a sequence number, so refused input takes none.
         lifecycle::submit(new.clone(), self.ctx(now))?;
@@ -423,12 +435,27 @@ impl Service {
             .collect())
     }
 
-    /// A parent's action: reconfirm, confirm, extend, refuse, choose, restore, withdraw.
+    /// A parent's action: reconfirm, confirm, extend, refuse, choose, restore, withdraw (signed
+    /// by the session alone).
     pub async fn act(
         &self,
         who: &Principal,
         id: &str,
         action: ParentAction,
+        lang: Language,
+    ) -> Result<ApplicationView, Failure> {
+        self.act_signed(who, id, action, SignedWith::Session, lang)
+            .await
+    }
+
+    /// A parent's action, signed as `signed_with` says (voucher confirmation and kindergarten
+    /// choice record it in the history).
+    pub async fn act_signed(
+        &self,
+        who: &Principal,
+        id: &str,
+        action: ParentAction,
+        signed_with: SignedWith,
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
         who.require_parent()?;
@@ -453,14 +480,12 @@ impl Service {
         }
         let command = || match &action {
             ParentAction::Reconfirm => Command::Reconfirm,
-            ParentAction::ConfirmVoucher => Command::ConfirmVoucher {
-                signed_with: SignedWith::Session,
-            },
+            ParentAction::ConfirmVoucher => Command::ConfirmVoucher { signed_with },
             ParentAction::Extend => Command::Extend,
             ParentAction::Refuse => Command::Refuse,
             ParentAction::Choose(_) => Command::ChooseKindergarten {
                 kindergarten: Box::new(kindergarten.clone().unwrap_or_else(placeholder_kg)),
-                signed_with: SignedWith::Session,
+                signed_with,
             },
             ParentAction::Restore => Command::Restore,
             ParentAction::Withdraw => Command::Withdraw,

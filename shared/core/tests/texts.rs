@@ -313,7 +313,9 @@ fn every_error_code_has_messages_in_three_languages() {
         Failure::MethodNotAllowed,
         Failure::TooLarge { max: 1 },
         Failure::UnsupportedMediaType,
-        Failure::RateLimited,
+        Failure::RateLimited {
+            code: "rate_limited",
+        },
         Failure::Unavailable("x".into()),
         Failure::from(StoreError("x".into())),
     ] {
@@ -322,6 +324,14 @@ fn every_error_code_has_messages_in_three_languages() {
     // And every literal code in the sources that produce failures.
     codes.extend(codes_in(include_str!("../src/error.rs")));
     codes.extend(codes_in(include_str!("../src/usecases.rs")));
+    codes.extend(codes_in(include_str!("../src/identity.rs")));
+    {
+        use kezek_core::ports::SignatureVerifier;
+        let refused = kezek_core::ports::NoRoots
+            .verify("", None, chrono::Utc::now())
+            .unwrap_err();
+        codes.insert(refused.0.to_owned());
+    }
     for expected in [
         "not_in_status",
         "deadline_passed",

@@ -149,7 +149,8 @@ fn setup(rt: &Runtime) -> Bench {
         clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
         let service = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
         let sessions = Sessions::new(&[9u8; 32]).expect("key");
-        let api = Api::new(service, sessions.clone());
+        let api = Api::build(service, store.clone(), &[9u8; 32], Arc::new(kezek_core::ports::NoRoots))
+            .expect("key");
         let parent_iin = iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1);
         let parent = sessions
             .issue(&Principal { iin: parent_iin, role: Role::Parent, districts: vec![] }, Utc::now())

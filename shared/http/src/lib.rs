@@ -1,11 +1,13 @@
 //! Kezek's HTTP layer on `lambda_http`'s request and response types, so the Lambdas and the local
 //! runner share it: routing, body limits, JSON parsing with clear errors in kk/ru/en per
-//! `Accept-Language`, sessions and roles. Every route of `api.md` but identity (OTP, EDS) and
-//! documents is here; each handler parses, calls one use case and maps the result.
+//! `Accept-Language`, sessions and roles. Every route of `api.md` but documents is here; each
+//! handler parses, calls one use case and maps the result.
 
+pub mod eds;
 pub mod session;
 
-use kezek_core::domain::Language;
+use kezek_core::domain::{Language, SignedWith};
+use kezek_core::identity::{Identity, Login};
 use kezek_core::lifecycle::Sweep;
 use kezek_core::usecases::*;
 use kezek_core::{Failure, Principal, Service};
@@ -15,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub use eds::NcaVerifier;
 pub use session::{Sessions, Token};
 
 /// Largest request body accepted (bytes); larger is 413.
@@ -24,11 +27,22 @@ pub const DEFAULT_QUEUE_VIEW: usize = 100;
 /// Most entries the operator's queue view returns.
 pub const MAX_QUEUE_VIEW: usize = 1000;
 
-/// The API: the service and the session keys.
+/// The API: the service, login and signatures, and the session keys.
 #[derive(Clone)]
 pub struct Api {
     pub service: Service,
+    pub identity: Identity,
     pub sessions: Sessions,
+}
+
+/// The reply to a login: the session, and whether the profile still needs an e-mail (the first
+/// login asks for one).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginReply {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::FixedOffset>,
+    pub role: kezek_core::Role,
+    pub email_required: bool,
 }
 
 /// A handler's result: a status and a JSON body.
@@ -41,8 +55,73 @@ fn ok<T: Serialize>(status: StatusCode, v: T) -> Reply {
 }
 
 impl Api {
-    pub fn new(service: Service, sessions: Sessions) -> Api {
-        Api { service, sessions }
+    pub fn new(service: Service, identity: Identity, sessions: Sessions) -> Api {
+        Api {
+            service,
+            identity,
+            sessions,
+        }
+    }
+
+    /// An API whose login keeps its codes and nonces in `credentials` (real time), checks EDS
+    /// with `verifier`, and signs sessions (and keys the codes' hashes) with `key`.
+    pub fn build(
+        service: Service,
+        credentials: std::sync::Arc<dyn kezek_core::ports::Credentials>,
+        key: &[u8],
+        verifier: std::sync::Arc<dyn kezek_core::ports::SignatureVerifier>,
+    ) -> Result<Api, String> {
+        let identity = Identity::new(
+            credentials,
+            service.outbox.clone(),
+            service.registers.clone(),
+            std::sync::Arc::new(kezek_core::ports::SystemClock),
+            verifier,
+            key,
+        );
+        Ok(Api::new(service, identity, Sessions::new(key)?))
+    }
+
+    /// A session for a login; an EDS login's certificate name fills an empty profile name.
+    async fn session(&self, login: Login) -> Reply {
+        let who = login.principal;
+        let store = &self.service.store;
+        let profile = store.profile(&who.iin).await?;
+        if let Some(name) = login.name.filter(|n| !n.trim().is_empty()) {
+            if profile.as_ref().is_none_or(|p| p.name.is_none()) {
+                let mut p = profile.clone().unwrap_or(kezek_core::domain::Profile {
+                    iin: who.iin.clone(),
+                    name: None,
+                    email: None,
+                    phone: None,
+                    language: Language::Ru,
+                });
+                p.name = Some(name.chars().take(200).collect());
+                store.put_profile(p).await?;
+            }
+        }
+        let token = self.sessions.issue(&who, chrono::Utc::now())?;
+        ok(
+            StatusCode::OK,
+            LoginReply {
+                token: token.token,
+                expires_at: token.expires_at,
+                role: who.role,
+                email_required: profile.and_then(|p| p.email).is_none(),
+            },
+        )
+    }
+
+    /// How a signed action's body (a JSON object, or none) was signed.
+    async fn sign_off(
+        &self,
+        who: &Principal,
+        body: Option<&serde_json::Value>,
+    ) -> Result<SignedWith, Failure> {
+        match body {
+            Some(b) => self.identity.sign_off(who, b).await,
+            None => Ok(SignedWith::Session),
+        }
     }
 
     /// Handles one request; never panics on input, every failure is the contract's error shape.
@@ -77,6 +156,23 @@ impl Api {
             }
             (["v1", "districts"], &Method::GET) => ok(C::OK, s.districts()),
             (["v1", "kindergartens"], &Method::GET) => ok(C::OK, s.catalogue(query(req)?).await?),
+            // ----- identity
+            (["v1", "auth", "otp"], &Method::POST) => {
+                let sent = self.identity.request_code(body(req)?, lang).await?;
+                ok(C::ACCEPTED, sent)
+            }
+            (["v1", "auth", "otp", "verify"], &Method::POST) => {
+                let login = self.identity.login_with_code(body(req)?).await?;
+                self.session(login).await
+            }
+            (["v1", "auth", "eds", "challenge"], &Method::POST) => {
+                optional_body(req)?;
+                ok(C::OK, self.identity.challenge().await?)
+            }
+            (["v1", "auth", "eds", "verify"], &Method::POST) => {
+                let login = self.identity.login_with_eds(body(req)?).await?;
+                self.session(login).await
+            }
             // ----- profile and linking
             (["v1", "me"], &Method::GET) => ok(C::OK, s.profile(&self.who(req)?).await?),
             (["v1", "me"], &Method::PUT) => {
@@ -90,7 +186,13 @@ impl Api {
             // ----- applications
             (["v1", "applications"], &Method::POST) => {
                 let who = self.who(req)?;
-                ok(C::CREATED, s.submit(&who, body(req)?, lang).await?)
+                let input: SubmitInput = body(req)?;
+                let raw: serde_json::Value = body(req)?;
+                let signed = self.sign_off(&who, Some(&raw)).await?;
+                ok(
+                    C::CREATED,
+                    s.submit_signed(&who, input, signed, lang).await?,
+                )
             }
             (["v1", "applications"], &Method::GET) => {
                 ok(C::OK, s.journal(&self.who(req)?, lang).await?)
@@ -112,7 +214,11 @@ impl Api {
                     ["kindergarten"] => {
                         let who = self.who(req)?;
                         let input: ChooseInput = body(req)?;
-                        let v = s.act(&who, id, ParentAction::Choose(input), lang).await?;
+                        let raw: serde_json::Value = body(req)?;
+                        let signed = self.sign_off(&who, Some(&raw)).await?;
+                        let v = s
+                            .act_signed(&who, id, ParentAction::Choose(input), signed, lang)
+                            .await?;
                         return ok(C::OK, v);
                     }
                     // A path served with other methods (`/v1/applications/{id}`, `…/history`).
@@ -120,8 +226,13 @@ impl Api {
                     _ => return Err(route_not_found()),
                 };
                 let who = self.who(req)?;
-                optional_body(req)?;
-                ok(C::OK, s.act(&who, id, action, lang).await?)
+                let raw = optional_body(req)?;
+                let signed = match action {
+                    // The signed action among these: the voucher confirmation.
+                    ParentAction::ConfirmVoucher => self.sign_off(&who, raw.as_ref()).await?,
+                    _ => SignedWith::Session,
+                };
+                ok(C::OK, s.act_signed(&who, id, action, signed, lang).await?)
             }
             // ----- operators
             (["v1", "admin", "kindergartens"], &Method::POST) => {
@@ -218,6 +329,10 @@ pub const ROUTES: &[&str] = &[
     "GET /v1/health",
     "GET /v1/districts",
     "GET /v1/kindergartens",
+    "POST /v1/auth/otp",
+    "POST /v1/auth/otp/verify",
+    "POST /v1/auth/eds/challenge",
+    "POST /v1/auth/eds/verify",
     "GET /v1/me",
     "PUT /v1/me",
     "POST /v1/me/children",
@@ -356,12 +471,13 @@ fn body<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
 }
 
 /// Actions without a body accept none, `{}` or a JSON object (e.g. with a `signature`).
-fn optional_body(req: &Request) -> Result<(), Failure> {
+fn optional_body(req: &Request) -> Result<Option<serde_json::Value>, Failure> {
     let b = body_bytes(req)?;
     if b.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
+        return Ok(None);
     }
-    parse_json::<serde_json::Map<String, serde_json::Value>>(b).map(|_| ())
+    parse_json::<serde_json::Map<String, serde_json::Value>>(b)
+        .map(|m| Some(serde_json::Value::Object(m)))
 }
 
 fn query<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {

@@ -29,6 +29,10 @@ pub enum Function {
     Notifier,
     /// Moves new outbox entries from the table's stream to the notifier's queue.
     OutboxRelay,
+    /// Login: one-time codes and EDS.
+    Auth,
+    /// API Gateway's Lambda authorizer of the operator routes: a valid session of an operator.
+    Authorizer,
 }
 
 /// What starts a function besides API routes.
@@ -42,10 +46,12 @@ pub enum Trigger {
     Queue,
     /// DynamoDB stream batches.
     Stream,
+    /// API Gateway's authorizer requests (payload 2.0, simple responses).
+    Authorizer,
 }
 
 impl Function {
-    pub const ALL: [Function; 12] = [
+    pub const ALL: [Function; 14] = [
         Function::Submit,
         Function::Confirm,
         Function::SelectKindergarten,
@@ -58,6 +64,8 @@ impl Function {
         Function::ReconfirmationReminder,
         Function::Notifier,
         Function::OutboxRelay,
+        Function::Auth,
+        Function::Authorizer,
     ];
 
     /// The crate and binary name under `functions/`, and the folder of its sample events.
@@ -75,6 +83,8 @@ impl Function {
             Function::ReconfirmationReminder => "reconfirmation-reminder",
             Function::Notifier => "notifier",
             Function::OutboxRelay => "outbox-relay",
+            Function::Auth => "auth",
+            Function::Authorizer => "authorizer",
         }
     }
 
@@ -93,6 +103,8 @@ impl Function {
             Function::ReconfirmationReminder => "ReconfirmationReminderFunction",
             Function::Notifier => "NotifierFunction",
             Function::OutboxRelay => "OutboxRelayFunction",
+            Function::Auth => "AuthFunction",
+            Function::Authorizer => "AuthorizerFunction",
         }
     }
 
@@ -107,6 +119,7 @@ impl Function {
             }
             Function::Notifier => Trigger::Queue,
             Function::OutboxRelay => Trigger::Stream,
+            Function::Authorizer => Trigger::Authorizer,
             _ => Trigger::Api,
         }
     }
@@ -146,8 +159,19 @@ impl Function {
             Function::IssueVoucher => &["POST /v1/admin/voucher-runs"],
             Function::ExpirySweep => &["POST /v1/admin/sweeps/expiry"],
             Function::ReconfirmationReminder => &["POST /v1/admin/sweeps/reconfirmation"],
-            Function::Notifier | Function::OutboxRelay => &[],
+            Function::Auth => &[
+                "POST /v1/auth/otp",
+                "POST /v1/auth/otp/verify",
+                "POST /v1/auth/eds/challenge",
+                "POST /v1/auth/eds/verify",
+            ],
+            Function::Notifier | Function::OutboxRelay | Function::Authorizer => &[],
         }
+    }
+
+    /// Whether the function needs the session key (it serves routes or authorizes them).
+    pub fn needs_sessions(self) -> bool {
+        !self.routes().is_empty() || self == Function::Authorizer
     }
 
     /// The function that serves a route key, if any.

@@ -16,10 +16,10 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use chrono::{DateTime, Utc};
 use kezek_core::domain::Notification;
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{NotificationQueue, Sender, SystemClock};
+use kezek_core::ports::{Credentials, NotificationQueue, Sender, SignatureVerifier, SystemClock};
 use kezek_core::usecases::Delivered;
 use kezek_core::{Failure, Service};
-use kezek_http::{Api, Sessions};
+use kezek_http::{Api, NcaVerifier, Sessions};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -37,6 +37,7 @@ pub struct Handler {
     pub function: Function,
     pub service: Service,
     api: Option<Api>,
+    sessions: Option<Sessions>,
     sender: Option<Arc<dyn Sender>>,
     queue: Option<Arc<dyn NotificationQueue>>,
     /// The queue's receive count after which a message goes to the dead-letter queue.
@@ -74,22 +75,30 @@ struct ScheduledDetail {
 }
 
 impl Handler {
-    /// `sessions` for a function that serves routes, `sender` for the notifier.
+    /// `api` for a function that serves routes (see [`api`]), `sessions` for the authorizer,
+    /// `adapters` for the notifier and the publishers.
     pub fn new(
         function: Function,
         service: Service,
-        sessions: Option<Sessions>,
+        api: Option<Api>,
         adapters: Adapters,
     ) -> Handler {
-        let api = sessions.map(|s| Api::new(service.clone(), s));
+        let sessions = api.as_ref().map(|a| a.sessions.clone());
         Handler {
             function,
             service,
             api,
+            sessions,
             sender: adapters.sender,
             queue: adapters.queue,
             max_receives: DEFAULT_MAX_RECEIVES,
         }
+    }
+
+    /// The authorizer's session keys.
+    pub fn with_sessions(mut self, sessions: Sessions) -> Handler {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// The receive count at which the notifier gives a message up (records it failed).
@@ -102,6 +111,9 @@ impl Handler {
     /// contract's shape; a scheduled run or a batch reports what it did; an error is returned
     /// only when the whole invocation should be retried.
     pub async fn handle(&self, event: Value) -> Result<Value, Error> {
+        if self.function.trigger() == Trigger::Authorizer {
+            return Ok(self.authorize(&event));
+        }
         if event.get("requestContext").is_some() && event.get("routeKey").is_some() {
             let request: ApiGatewayV2httpRequest = serde_json::from_value(event)?;
             let response = self.http(request).await;
@@ -117,8 +129,51 @@ impl Handler {
                 let event: DynamoEvent = serde_json::from_value(event)?;
                 Ok(serde_json::to_value(self.stream(event).await)?)
             }
-            Trigger::Api => {
+            Trigger::Api | Trigger::Authorizer => {
                 Err(format!("{}: not an API Gateway request", self.function.name()).into())
+            }
+        }
+    }
+
+    /// API Gateway's authorizer request (payload 2.0, simple response): authorized only for a
+    /// valid, unexpired session of an operator. The functions still check the districts.
+    pub fn authorize(&self, event: &Value) -> Value {
+        let header = event
+            .get("identitySource")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .or_else(|| {
+                event
+                    .get("headers")
+                    .and_then(|h| h.get("authorization"))
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or_default();
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .unwrap_or_default()
+            .trim();
+        let who = self
+            .sessions
+            .as_ref()
+            .ok_or(Failure::Unauthorized {
+                code: "unauthorized",
+            })
+            .and_then(|s| s.verify(token));
+        match who {
+            Ok(p) if p.role == kezek_core::Role::Operator => serde_json::json!({
+                "isAuthorized": true,
+                "context": { "role": "operator", "districts": p.districts.join(",") },
+            }),
+            Ok(_) => {
+                tracing::info!(code = "forbidden", "authorizer refused");
+                serde_json::json!({ "isAuthorized": false })
+            }
+            Err(f) => {
+                tracing::info!(code = f.code(), "authorizer refused");
+                serde_json::json!({ "isAuthorized": false })
             }
         }
     }
@@ -322,8 +377,13 @@ fn to_apigw(response: Response<Body>) -> ApiGatewayV2httpResponse {
 pub struct Settings {
     /// `TABLE_NAME`: the DynamoDB table.
     pub table: String,
-    /// `KEZEK_SESSION_KEY`: the session signing key (functions that serve routes).
+    /// `SESSION_SECRET_ID`: the Secrets Manager secret with the session key and the NCA roots
+    /// ([`kezek_aws::ApiSecrets`]), read at cold start by the functions that need them.
+    pub session_secret: Option<String>,
+    /// `KEZEK_SESSION_KEY`: the session signing key, when no secret is named (local runs).
     pub session_key: Option<Vec<u8>>,
+    /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
+    pub nca_roots: Option<String>,
     /// `SENDER_EMAIL`: the SES identity e-mail goes from (the notifier).
     pub sender_email: Option<String>,
     /// `NOTIFICATION_QUEUE_URL`: the notifier's queue (the relay and the expiry sweep).
@@ -337,7 +397,9 @@ impl Settings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Ok(Settings {
             table: var("TABLE_NAME").ok_or("TABLE_NAME is not set")?,
+            session_secret: var("SESSION_SECRET_ID"),
             session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
+            nca_roots: var("NCA_ROOTS_PEM"),
             sender_email: var("SENDER_EMAIL"),
             queue_url: var("NOTIFICATION_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
@@ -359,9 +421,21 @@ pub struct Make {
     pub queue: Option<MakeQueue>,
 }
 
+/// The API of a function that serves routes: the service, login and signatures (codes in the
+/// credentials store, EDS against `verifier`), and sessions signed with `key`.
+pub fn api(
+    service: &Service,
+    credentials: Arc<dyn Credentials>,
+    key: &[u8],
+    verifier: Arc<dyn SignatureVerifier>,
+) -> Result<Api, Error> {
+    Ok(Api::build(service.clone(), credentials, key, verifier)?)
+}
+
 /// Builds a function's handler over DynamoDB (and its sender or queue) from a loaded SDK
-/// config: the clients are made here once, at cold start.
-pub fn build(
+/// config: the clients are made here once, at cold start, and the functions that need sessions
+/// read their secret here.
+pub async fn build(
     function: Function,
     shared: &aws_config::SdkConfig,
     settings: &Settings,
@@ -371,19 +445,34 @@ pub fn build(
     let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
     let service = Service::new(
         store.clone(),
-        store,
+        store.clone(),
         Arc::new(SystemClock),
         Arc::new(kezek_core::ports::BuiltinRegisters),
     );
-    let sessions = if function.routes().is_empty() {
-        None
-    } else {
-        let key = settings
-            .session_key
-            .as_deref()
-            .ok_or("KEZEK_SESSION_KEY is not set")?;
-        Some(Sessions::new(key)?)
-    };
+    let mut sessions = None;
+    let mut api_ = None;
+    if function.needs_sessions() {
+        let (key, roots) = match &settings.session_secret {
+            Some(id) => {
+                let secrets = kezek_aws::api_secrets(shared, id).await?;
+                (secrets.session_key.into_bytes(), secrets.nca_roots)
+            }
+            None => (
+                settings
+                    .session_key
+                    .clone()
+                    .ok_or("neither SESSION_SECRET_ID nor KEZEK_SESSION_KEY is set")?,
+                settings.nca_roots.clone().unwrap_or_default(),
+            ),
+        };
+        if function.routes().is_empty() {
+            sessions = Some(Sessions::new(&key)?);
+        } else {
+            let verifier = NcaVerifier::from_pem(&roots).map_err(|e| format!("NCA roots: {e}"))?;
+            let credentials: Arc<dyn Credentials> = store.clone();
+            api_ = Some(api(&service, credentials, &key, Arc::new(verifier))?);
+        }
+    }
     let mut adapters = Adapters::default();
     if function.trigger() == Trigger::Queue {
         let from = settings
@@ -402,7 +491,10 @@ pub fn build(
     } else if function.trigger() == Trigger::Stream {
         return Err("the relay needs a queue".into());
     }
-    let handler = Handler::new(function, service, sessions, adapters);
+    let mut handler = Handler::new(function, service, api_, adapters);
+    if let Some(s) = sessions {
+        handler = handler.with_sessions(s);
+    }
     Ok(match settings.max_receives {
         Some(n) => handler.with_max_receives(n),
         None => handler,
@@ -458,7 +550,7 @@ pub async fn run_with(function: Function, make: Make) -> Result<(), Error> {
     init_logging();
     let shared = kezek_aws::lambda_sdk_config().await;
     let settings = Settings::from_env()?;
-    let handler = build(function, &shared, &settings, make)?;
+    let handler = build(function, &shared, &settings, make).await?;
     let metrics = metrics_collector()?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -300,7 +300,7 @@ pub fn str_of(v: &Value) -> String {
 }
 
 impl Env {
-    pub fn new<S: Store + Outbox + 'static>(store: Arc<S>) -> Env {
+    pub fn new<S: Store + Outbox + kezek_core::ports::Credentials + 'static>(store: Arc<S>) -> Env {
         let clock = Arc::new(SimClock::new());
         clock.set(start().with_timezone(&Utc));
         let service = Service::new(
@@ -309,9 +309,14 @@ impl Env {
             clock.clone(),
             Arc::new(BuiltinRegisters),
         );
-        let sessions = Sessions::new(&KEY).expect("session key");
         Env {
-            api: Api::new(service, sessions),
+            api: Api::build(
+                service,
+                store.clone(),
+                &KEY,
+                Arc::new(kezek_core::ports::NoRoots),
+            )
+            .expect("session key"),
             clock,
             store: store.clone(),
             outbox: store,

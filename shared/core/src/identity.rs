@@ -1,0 +1,508 @@
+//! Identity: login by one-time code or by EDS, and the signature of signed actions (service.md,
+//! "Identity"; quality.md, "Security"). Every time here is real time (`Identity::clock`), never
+//! the simulated business clock: sessions, codes, nonces and rate limits do not move with it.
+//!
+//! The rules, by name:
+//! - a one-time code has [`CODE_DIGITS`] digits, lasts [`CODE_LIFETIME_SECONDS`], allows
+//!   [`CODE_ATTEMPTS`] wrong attempts and then locks the IIN out for [`LOCKOUT_SECONDS`]; it works
+//!   once and is stored only as a keyed hash;
+//! - codes are rate-limited per IIN and per phone: [`CODES_PER_WINDOW`] per [`CODE_WINDOW_SECONDS`],
+//!   and a new code no sooner than [`RESEND_AFTER_SECONDS`] after the last one;
+//! - an EDS nonce lasts [`NONCE_LIFETIME_SECONDS`] and works once;
+//! - a signed action (submit, voucher confirmation, kindergarten choice) carries an EDS signature
+//!   over its body (without the `signature` and `code` fields) by the session's own IIN, or a
+//!   fresh one-time code of the session's IIN; the history records which.
+
+use crate::domain::{Language, Notification, NotificationKind, Param, SignedWith};
+use crate::iin::Iin;
+use crate::ports::{Clock, CodeRecord, Credentials, Outbox, Registers, SignatureVerifier};
+use crate::usecases::{valid_phone, Principal, Role};
+use crate::Failure;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Digits of a one-time code.
+pub const CODE_DIGITS: usize = 6;
+/// How long a one-time code works.
+pub const CODE_LIFETIME_SECONDS: i64 = 5 * 60;
+/// Wrong attempts allowed on one code; the next is refused with 429 and a lockout.
+pub const CODE_ATTEMPTS: u32 = 5;
+/// How long an IIN is locked out after too many wrong attempts.
+pub const LOCKOUT_SECONDS: i64 = 15 * 60;
+/// Codes sent per IIN, and per phone, in one window.
+pub const CODES_PER_WINDOW: u32 = 5;
+/// The rate-limit window.
+pub const CODE_WINDOW_SECONDS: i64 = 60 * 60;
+/// Shortest time between two codes for one IIN.
+pub const RESEND_AFTER_SECONDS: i64 = 60;
+/// How long an EDS login nonce works.
+pub const NONCE_LIFETIME_SECONDS: i64 = 5 * 60;
+/// The body fields that carry a signed action's signature, left out of what is signed.
+pub const SIGNATURE_FIELDS: [&str; 2] = ["signature", "code"];
+
+/// `POST /v1/auth/otp`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    pub iin: String,
+    pub phone: String,
+}
+
+/// `POST /v1/auth/otp/verify`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeLogin {
+    pub iin: String,
+    pub phone: String,
+    pub code: String,
+}
+
+/// `POST /v1/auth/eds/verify`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdsLogin {
+    pub nonce: String,
+    pub signature: String,
+}
+
+/// The reply to `POST /v1/auth/otp`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeSent {
+    pub expires_at: DateTime<chrono::FixedOffset>,
+    pub resend_after: DateTime<chrono::FixedOffset>,
+}
+
+/// The reply to `POST /v1/auth/eds/challenge`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Challenge {
+    pub nonce: String,
+    pub expires_at: DateTime<chrono::FixedOffset>,
+}
+
+/// Who logged in, and the name an EDS certificate gave.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub principal: Principal,
+    pub name: Option<String>,
+}
+
+/// The login and signing use cases, over their ports.
+#[derive(Clone)]
+pub struct Identity {
+    pub credentials: Arc<dyn Credentials>,
+    pub outbox: Arc<dyn Outbox>,
+    pub registers: Arc<dyn Registers>,
+    /// Real time.
+    pub clock: Arc<dyn Clock>,
+    pub verifier: Arc<dyn SignatureVerifier>,
+    /// The key of the codes' hashes (derived from the session key).
+    pepper: Arc<[u8]>,
+}
+
+fn bad_iin(field: &str) -> Failure {
+    Failure::bad("invalid_iin", field)
+}
+
+fn code_invalid() -> Failure {
+    Failure::Unauthorized {
+        code: "code_invalid",
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| Failure::Unavailable(format!("random: {e}")))?;
+    Ok(b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A uniformly random code of [`CODE_DIGITS`] digits.
+fn new_code() -> Result<String, Failure> {
+    const SPACE: u32 = 1_000_000;
+    // Rejection sampling: no bias towards low codes.
+    let limit = u32::MAX - u32::MAX % SPACE;
+    loop {
+        let n = u32::from_le_bytes(random_bytes::<4>()?);
+        if n < limit {
+            return Ok(format!("{:06}", n % SPACE));
+        }
+    }
+}
+
+/// A code as typed: exactly six ASCII digits (spaces around are forgiven).
+pub fn valid_code(s: &str) -> Result<String, Failure> {
+    let t = s.trim();
+    if t.len() == CODE_DIGITS && t.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(t.to_owned())
+    } else {
+        Err(Failure::bad("invalid_code", "code"))
+    }
+}
+
+/// The body of a signed action as signed: the JSON object without [`SIGNATURE_FIELDS`], keys
+/// sorted at every level, no whitespace.
+pub fn signed_bytes(body: &serde_json::Value) -> Vec<u8> {
+    fn canonical(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String((*k).clone()).to_string());
+                    out.push(':');
+                    canonical(&m[*k], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical(x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    canonical(&unsigned(body), &mut out);
+    out.into_bytes()
+}
+
+/// The body without its signature fields.
+fn unsigned(body: &serde_json::Value) -> serde_json::Value {
+    let mut b = body.clone();
+    if let Some(m) = b.as_object_mut() {
+        for f in SIGNATURE_FIELDS {
+            m.remove(f);
+        }
+    }
+    b
+}
+
+fn local(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
+    crate::time::local(t)
+}
+
+impl Identity {
+    pub fn new(
+        credentials: Arc<dyn Credentials>,
+        outbox: Arc<dyn Outbox>,
+        registers: Arc<dyn Registers>,
+        clock: Arc<dyn Clock>,
+        verifier: Arc<dyn SignatureVerifier>,
+        pepper: &[u8],
+    ) -> Identity {
+        Identity {
+            credentials,
+            outbox,
+            registers,
+            clock,
+            verifier,
+            pepper: Arc::from(pepper),
+        }
+    }
+
+    fn hash(&self, iin: &Iin, phone: &str, code: &str) -> String {
+        // HMAC accepts a key of any length.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.pepper) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(b"kezek-otp\0");
+        mac.update(iin.as_str().as_bytes());
+        mac.update(b"\0");
+        mac.update(phone.as_bytes());
+        mac.update(b"\0");
+        mac.update(code.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    fn lock_key(iin: &Iin) -> String {
+        format!("LOCK#{}", iin.as_str())
+    }
+
+    async fn refuse_if_locked(&self, iin: &Iin, now: DateTime<Utc>) -> Result<(), Failure> {
+        match self.credentials.marker(&Self::lock_key(iin)).await? {
+            Some(until) if until > now => Err(Failure::RateLimited { code: "locked_out" }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a one-time code by SMS (through the outbox) to a phone registered to the IIN in the
+    /// mobile citizens register.
+    pub async fn request_code(
+        &self,
+        input: CodeRequest,
+        language: Language,
+    ) -> Result<CodeSent, Failure> {
+        let iin = Iin::try_from(input.iin).map_err(|_| bad_iin("iin"))?;
+        let phone = valid_phone(&input.phone)?;
+        let now = self.clock.now();
+        self.refuse_if_locked(&iin, now).await?;
+        if let Some(last) = self.credentials.code(&iin).await? {
+            if now < last.issued_at + Duration::seconds(RESEND_AFTER_SECONDS) {
+                return Err(Failure::RateLimited {
+                    code: "code_recently_sent",
+                });
+            }
+        }
+        if !self.registers.mobile_registered(&iin, &phone).await? {
+            return Err(Failure::Forbidden {
+                code: "mobile_not_registered",
+            });
+        }
+        let window = now.timestamp().div_euclid(CODE_WINDOW_SECONDS) + 1;
+        let window_ends = DateTime::from_timestamp(window * CODE_WINDOW_SECONDS, 0).unwrap_or(now);
+        for key in [
+            format!("otp-iin#{}", iin.as_str()),
+            format!("otp-phone#{phone}"),
+        ] {
+            if !self
+                .credentials
+                .hit(&key, window_ends, CODES_PER_WINDOW)
+                .await?
+            {
+                return Err(Failure::RateLimited {
+                    code: "rate_limited",
+                });
+            }
+        }
+        let code = new_code()?;
+        let expires_at = now + Duration::seconds(CODE_LIFETIME_SECONDS);
+        let hash = self.hash(&iin, &phone, &code);
+        let id = format!("otp:{}:{}", now.timestamp_micros(), &hash[..16]);
+        self.credentials
+            .put_code(CodeRecord {
+                iin,
+                phone: phone.clone(),
+                hash,
+                issued_at: now,
+                expires_at,
+                attempts: 0,
+            })
+            .await?;
+        self.outbox
+            .enqueue(Notification {
+                id,
+                application_id: None,
+                kind: NotificationKind::OtpCode,
+                language,
+                email: None,
+                phone: Some(phone),
+                params: BTreeMap::from([("code".to_owned(), Param::Text(code))]),
+                created_at: local(now),
+            })
+            .await?;
+        Ok(CodeSent {
+            expires_at: local(expires_at),
+            resend_after: local(now + Duration::seconds(RESEND_AFTER_SECONDS)),
+        })
+    }
+
+    /// Checks a code of the IIN (and, for login, of the phone it was sent to) and uses it up.
+    async fn use_code(&self, iin: &Iin, phone: Option<&str>, code: &str) -> Result<(), Failure> {
+        let code = valid_code(code)?;
+        let now = self.clock.now();
+        self.refuse_if_locked(iin, now).await?;
+        let Some(rec) = self.credentials.code(iin).await? else {
+            return Err(code_invalid());
+        };
+        if now > rec.expires_at {
+            return Err(Failure::Unauthorized {
+                code: "code_expired",
+            });
+        }
+        let right_phone = phone.is_none_or(|p| p == rec.phone);
+        if !right_phone || self.hash(iin, &rec.phone, &code) != rec.hash {
+            let attempts = self.credentials.wrong_attempt(iin, &rec.hash).await?;
+            if attempts.is_some_and(|n| n >= CODE_ATTEMPTS) {
+                self.credentials
+                    .put_marker(
+                        &Self::lock_key(iin),
+                        now + Duration::seconds(LOCKOUT_SECONDS),
+                    )
+                    .await?;
+                self.credentials.take_code(iin, &rec.hash).await?;
+                return Err(Failure::RateLimited {
+                    code: "too_many_attempts",
+                });
+            }
+            return Err(code_invalid());
+        }
+        if !self.credentials.take_code(iin, &rec.hash).await? {
+            // Used by a concurrent request: a code works once.
+            return Err(code_invalid());
+        }
+        Ok(())
+    }
+
+    /// The principal of a logged-in IIN: an operator when the staff register lists it.
+    async fn principal(&self, iin: Iin) -> Result<Principal, Failure> {
+        Ok(match self.credentials.operator_districts(&iin).await? {
+            Some(districts) => Principal {
+                iin,
+                role: Role::Operator,
+                districts,
+            },
+            None => Principal {
+                iin,
+                role: Role::Parent,
+                districts: Vec::new(),
+            },
+        })
+    }
+
+    /// Login by one-time code.
+    pub async fn login_with_code(&self, input: CodeLogin) -> Result<Login, Failure> {
+        let iin = Iin::try_from(input.iin).map_err(|_| bad_iin("iin"))?;
+        let phone = valid_phone(&input.phone)?;
+        self.use_code(&iin, Some(&phone), &input.code).await?;
+        Ok(Login {
+            principal: self.principal(iin).await?,
+            name: None,
+        })
+    }
+
+    /// A single-use nonce for EDS login.
+    pub async fn challenge(&self) -> Result<Challenge, Failure> {
+        let now = self.clock.now();
+        let nonce = hex(&random_bytes::<32>()?);
+        let expires_at = now + Duration::seconds(NONCE_LIFETIME_SECONDS);
+        self.credentials
+            .put_marker(&format!("NONCE#{nonce}"), expires_at)
+            .await?;
+        Ok(Challenge {
+            nonce,
+            expires_at: local(expires_at),
+        })
+    }
+
+    /// Login by EDS: the nonce is used up first, then the signature over it is checked.
+    pub async fn login_with_eds(&self, input: EdsLogin) -> Result<Login, Failure> {
+        let nonce = input.nonce.trim();
+        if nonce.is_empty() || nonce.len() > 128 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Failure::bad("invalid_field", "nonce"));
+        }
+        if input.signature.trim().is_empty() {
+            return Err(Failure::bad("missing_field", "signature"));
+        }
+        let now = self.clock.now();
+        match self
+            .credentials
+            .take_marker(&format!("NONCE#{nonce}"))
+            .await?
+        {
+            None => {
+                return Err(Failure::Unauthorized {
+                    code: "nonce_unknown",
+                })
+            }
+            Some(until) if until < now => {
+                return Err(Failure::Unauthorized {
+                    code: "nonce_expired",
+                })
+            }
+            Some(_) => {}
+        }
+        let signed = self
+            .verifier
+            .verify(&input.signature, Some(nonce.as_bytes()), now)
+            .map_err(|r| Failure::Unauthorized { code: r.0 })?;
+        if signed.content != nonce.as_bytes() {
+            return Err(Failure::Unauthorized {
+                code: "signature_invalid",
+            });
+        }
+        Ok(Login {
+            principal: self.principal(signed.iin).await?,
+            name: signed.name,
+        })
+    }
+
+    /// How a signed action's body was signed: an EDS signature over it, a fresh one-time code, or
+    /// the session alone. A signature or code that does not check out refuses the action.
+    pub async fn sign_off(
+        &self,
+        who: &Principal,
+        body: &serde_json::Value,
+    ) -> Result<SignedWith, Failure> {
+        let field = |f: &str| match body.get(f) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Failure::bad("invalid_field", f)),
+        };
+        let signature = field("signature")?;
+        let code = field("code")?;
+        match (signature, code) {
+            (Some(_), Some(_)) => Err(Failure::bad("signature_and_code", "code")),
+            (Some(sig), None) => {
+                let expected = signed_bytes(body);
+                let signed = self
+                    .verifier
+                    .verify(&sig, Some(&expected), self.clock.now())
+                    .map_err(|r| Failure::Unauthorized { code: r.0 })?;
+                let same = signed.content == expected
+                    || serde_json::from_slice::<serde_json::Value>(&signed.content)
+                        .is_ok_and(|c| unsigned(&c) == unsigned(body));
+                if !same {
+                    return Err(Failure::Unauthorized {
+                        code: "signature_invalid",
+                    });
+                }
+                if signed.iin != who.iin {
+                    return Err(Failure::Forbidden {
+                        code: "signer_mismatch",
+                    });
+                }
+                Ok(SignedWith::Eds)
+            }
+            (None, Some(code)) => {
+                self.use_code(&who.iin, None, &code).await?;
+                Ok(SignedWith::OneTimeCode)
+            }
+            (None, None) => Ok(SignedWith::Session),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..200 {
+            let c = new_code().unwrap();
+            assert_eq!(c.len(), 6);
+            assert!(valid_code(&c).is_ok());
+        }
+        assert!(valid_code("12345").is_err());
+        assert!(valid_code("12345a").is_err());
+        assert!(valid_code("١٢٣٤٥٦").is_err());
+        assert_eq!(valid_code(" 012345 ").unwrap(), "012345");
+    }
+
+    #[test]
+    fn signed_bytes_sort_keys_and_drop_the_signature() {
+        let a = serde_json::json!({"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "т"}, "signature": "s", "code": "1"});
+        assert_eq!(
+            String::from_utf8(signed_bytes(&a)).unwrap(),
+            r#"{"a":{"x":"т","y":[1,{"c":3,"d":2}]},"b":1}"#
+        );
+    }
+}
