@@ -219,6 +219,7 @@ impl Env {
             session_secret: Some(secret),
             session_key: None,
             nca_roots: None,
+            registers_url: None,
             sender_email: Some(sender_email.into()),
             queue_url: Some(queue_url.clone()),
             max_receives: Some(max_receives),

@@ -83,6 +83,13 @@ impl Local {
         })
     }
 
+    /// Asks these state registers (e.g. `kezek_registers::HttpRegisters`) instead of the
+    /// built-in ones.
+    pub fn use_registers(&mut self, registers: Arc<dyn kezek_core::ports::Registers>) {
+        self.api.service.registers = registers.clone();
+        self.api.identity.registers = registers;
+    }
+
     /// Trusts these NCA roots for EDS login and signed actions.
     pub fn trust(&mut self, verifier: Arc<dyn SignatureVerifier>) {
         self.api.identity.verifier = verifier;

@@ -41,6 +41,10 @@ struct Args {
     /// login and signed actions; without it no EDS signature is accepted.
     #[arg(long)]
     nca_roots: Option<std::path::PathBuf>,
+    /// The state registers' JSON gateway (see `kezek-registers`); without it the built-in
+    /// registers answer from the IIN alone.
+    #[arg(long)]
+    registers_url: Option<String>,
 }
 
 #[tokio::main]
@@ -89,6 +93,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }
         };
+    if let Some(url) = &args.registers_url {
+        tracing::info!(%url, "state registers gateway");
+        local.use_registers(Arc::new(kezek_registers::HttpRegisters::new(url, None)));
+    }
     if let Some(dir) = &args.nca_roots {
         let roots = kezek_eds::Roots::from_dir(dir)
             .map_err(|e| format!("--nca-roots {}: {e}", dir.display()))?;

@@ -9,6 +9,9 @@ pub struct ApiSecrets {
     pub session_key: String,
     #[serde(default)]
     pub nca_roots: String,
+    /// The bearer token of the state registers' gateway (`REGISTERS_URL`), if it needs one.
+    #[serde(default)]
+    pub registers_token: String,
 }
 
 impl ApiSecrets {
@@ -17,6 +20,7 @@ impl ApiSecrets {
         serde_json::from_str(text).unwrap_or_else(|_| ApiSecrets {
             session_key: text.trim().to_owned(),
             nca_roots: String::new(),
+            registers_token: String::new(),
         })
     }
 }

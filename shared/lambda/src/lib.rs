@@ -384,6 +384,9 @@ pub struct Settings {
     pub session_key: Option<Vec<u8>>,
     /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
     pub nca_roots: Option<String>,
+    /// `REGISTERS_URL`: the state registers' JSON gateway ([`kezek_registers`]); the built-in
+    /// registers when unset (development stacks only).
+    pub registers_url: Option<String>,
     /// `SENDER_EMAIL`: the SES identity e-mail goes from (the notifier).
     pub sender_email: Option<String>,
     /// `NOTIFICATION_QUEUE_URL`: the notifier's queue (the relay and the expiry sweep).
@@ -400,6 +403,7 @@ impl Settings {
             session_secret: var("SESSION_SECRET_ID"),
             session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
             nca_roots: var("NCA_ROOTS_PEM"),
+            registers_url: var("REGISTERS_URL"),
             sender_email: var("SENDER_EMAIL"),
             queue_url: var("NOTIFICATION_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
@@ -443,7 +447,7 @@ pub async fn build(
 ) -> Result<Handler, Error> {
     let client = kezek_aws::dynamodb_client_from(shared, None);
     let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
-    let service = Service::new(
+    let mut service = Service::new(
         store.clone(),
         store.clone(),
         Arc::new(SystemClock),
@@ -452,10 +456,14 @@ pub async fn build(
     let mut sessions = None;
     let mut api_ = None;
     if function.needs_sessions() {
-        let (key, roots) = match &settings.session_secret {
+        let (key, roots, registers_token) = match &settings.session_secret {
             Some(id) => {
                 let secrets = kezek_aws::api_secrets(shared, id).await?;
-                (secrets.session_key.into_bytes(), secrets.nca_roots)
+                (
+                    secrets.session_key.into_bytes(),
+                    secrets.nca_roots,
+                    secrets.registers_token,
+                )
             }
             None => (
                 settings
@@ -463,8 +471,13 @@ pub async fn build(
                     .clone()
                     .ok_or("neither SESSION_SECRET_ID nor KEZEK_SESSION_KEY is set")?,
                 settings.nca_roots.clone().unwrap_or_default(),
+                String::new(),
             ),
         };
+        if let Some(url) = &settings.registers_url {
+            let token = Some(registers_token).filter(|t| !t.is_empty());
+            service.registers = Arc::new(kezek_registers::HttpRegisters::new(url, token));
+        }
         if function.routes().is_empty() {
             sessions = Some(Sessions::new(&key)?);
         } else {
