@@ -69,9 +69,12 @@ fn class(route: &str) -> Class {
         "GET /v1/health" | "GET /v1/districts" | "GET /v1/kindergartens" => Class::Public,
         r if r.starts_with("POST /v1/auth/") => Class::Public,
         "GET /v1/me" | "PUT /v1/me" => Class::Self_,
-        "POST /v1/applications" | "GET /v1/applications" | "POST /v1/me/children" => {
-            Class::ParentOnly
-        }
+        "POST /v1/applications"
+        | "GET /v1/applications"
+        | "POST /v1/me/children"
+        | "POST /v1/documents" => Class::ParentOnly,
+        // Documents: the owner and linked parents only, not operators.
+        "GET /v1/applications/{id}/documents" => Class::ApplicationAct,
         "GET /v1/applications/{id}" | "GET /v1/applications/{id}/history" => Class::ApplicationRead,
         r if r.starts_with("POST /v1/applications/{id}/") => Class::ApplicationAct,
         "POST /v1/admin/sweeps/expiry" | "POST /v1/admin/sweeps/reconfirmation" => {
@@ -146,6 +149,9 @@ fn request(route: &str, app: &str) -> (String, String, Option<Value>) {
             "phone": "+77162250000", "ownership": "state", "type": "kindergarten",
             "languages": "both", "admission": "general"})),
         "PUT /v1/admin/kindergartens/{id}/places" => Some(json!({"3": 5})),
+        "POST /v1/documents" => {
+            Some(json!({"name": "a.pdf", "content_type": "application/pdf", "size": 10}))
+        }
         // Login answers the same whoever calls; a code or nonce that is not one is a 400.
         "POST /v1/auth/otp" => Some(json!({"iin": PARENT, "phone": "+77011234567"})),
         "POST /v1/auth/otp/verify" => {
@@ -205,8 +211,13 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
     for route in kezek_http::ROUTES {
         for who in ALL {
             let env = Env::embedded(almaty(2026, 7, 1, 10)).await;
+            let upload = json!({"name": "a.pdf", "content_type": "application/pdf", "size": 10});
+            let (s, doc) = env
+                .http("POST", "/v1/documents", Some(upload), Some(&env.parent()))
+                .await;
+            assert_eq!(s, 201, "{doc}");
             let body = json!({"district": "KOK", "child_iin": CHILD, "email": "p@example.kz",
-                "phone": "+77011234567", "privilege": {"category": "military", "document_ids": ["d1"]}});
+                "phone": "+77011234567", "privilege": {"category": "military", "document_ids": [doc["id"]]}});
             let (s, app) = env
                 .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
                 .await;

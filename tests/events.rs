@@ -101,6 +101,13 @@ const CASES: &[(&str, Setup, Expect)] = &[
         ErrorKk(401, "nonce_unknown"),
     ),
     ("authorizer/operator.json", Nothing, Authorized(true)),
+    ("documents/upload.json", Nothing, Status(201)),
+    (
+        "documents/upload-too-large.json",
+        Nothing,
+        ErrorKk(400, "document_too_large"),
+    ),
+    ("documents/list.json", Queued, Status(200)),
     ("authorizer/parent.json", Nothing, Authorized(false)),
     (
         "notifier/batch.json",
@@ -146,8 +153,14 @@ async fn set_up(env: &Env, setup: Setup) -> Option<String> {
     let id = match setup {
         Nothing => return None,
         QueuedWithPrivilege => {
+            let upload =
+                json!({"name": "справка.pdf", "content_type": "application/pdf", "size": 1000});
+            let (s, doc) = env
+                .http("POST", "/v1/documents", Some(upload), Some(&parent))
+                .await;
+            assert_eq!(s, 201, "{doc}");
             let body = submit(Some(
-                json!({"category": "military", "document_ids": ["doc-1"]}),
+                json!({"category": "military", "document_ids": [doc["id"]]}),
             ));
             let (s, app) = env
                 .http("POST", "/v1/applications", Some(body), Some(&parent))

@@ -193,6 +193,18 @@ fn every_function_is_in_the_template_with_its_triggers() {
             "{}",
             f.name()
         );
+        assert_eq!(
+            policy.contains("s3:PutObject"),
+            matches!(
+                f,
+                Function::Submit
+                    | Function::Confirm
+                    | Function::SelectKindergarten
+                    | Function::Documents
+            ),
+            "{}: only the functions that issue or upload documents write the bucket",
+            f.name()
+        );
         assert!(!policy.contains("dynamodb:Scan"), "nothing scans the table");
         for line in policy.lines() {
             let item = line
@@ -218,4 +230,33 @@ fn every_function_is_in_the_template_with_its_triggers() {
     );
     let arch = &template["Parameters"]["Architecture"];
     assert_eq!(arch["Default"].as_str(), Some("arm64"));
+}
+
+#[test]
+fn the_documents_bucket_is_private_encrypted_versioned_and_expires() {
+    let template = yaml("infra/template.yaml");
+    let p = &template["Resources"]["DocumentsBucket"]["Properties"];
+    let block = &p["PublicAccessBlockConfiguration"];
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[k].as_bool(), Some(true), "{k}");
+    }
+    assert!(
+        p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+            ["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            .as_str()
+            .is_some()
+    );
+    assert_eq!(
+        p["VersioningConfiguration"]["Status"].as_str(),
+        Some("Enabled")
+    );
+    let rules = p["LifecycleConfiguration"]["Rules"].as_sequence().unwrap();
+    assert!(rules.len() >= 2, "lifecycle rules");
+    let policy = serde_yaml_ng::to_string(&template["Resources"]["DocumentsBucketPolicy"]).unwrap();
+    assert!(policy.contains("aws:SecureTransport"), "TLS only");
 }

@@ -100,12 +100,17 @@ impl Env {
         kezek_local::seed::seed(store.as_ref()).await.unwrap();
         let clock = Arc::new(SimClock::new());
         clock.set(now);
-        let service = Service::new(
+        let mut service = Service::new(
             store.clone(),
             store.clone(),
             clock.clone(),
             Arc::new(BuiltinRegisters),
         );
+        // Documents in a data folder of the test's own, as the local runner keeps them.
+        let dir = std::env::temp_dir().join(format!("kezek-env-{}", uuid::Uuid::new_v4().simple()));
+        let files =
+            Arc::new(kezek_local::files::FolderBlobs::new(dir, "http://127.0.0.1:9", KEY).unwrap());
+        service.blobs = Some(files);
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
         let sessions = Sessions::new(KEY).unwrap();
@@ -214,7 +219,20 @@ impl Env {
             .unwrap()
             .arn
             .unwrap();
+        let bucket = format!("kezek-docs-{suffix}");
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&shared)
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
         let settings = Settings {
+            documents_bucket: Some(bucket),
+            s3_path_style: true,
             table,
             session_secret: Some(secret),
             session_key: None,
@@ -224,12 +242,21 @@ impl Env {
             queue_url: Some(queue_url.clone()),
             max_receives: Some(max_receives),
         };
-        let make = kezek_lambda::Make {
-            sender: Some(kezek_aws::aws_sender),
-            queue: Some(kezek_aws::sqs_queue),
-        };
         let mut handlers = BTreeMap::new();
         for f in Function::ALL {
+            // As each function's main makes them.
+            let make = kezek_lambda::Make {
+                sender: Some(kezek_aws::aws_sender),
+                queue: Some(kezek_aws::sqs_queue),
+                blobs: matches!(
+                    f,
+                    Function::Submit
+                        | Function::Confirm
+                        | Function::SelectKindergarten
+                        | Function::Documents
+                )
+                .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
+            };
             let h = kezek_lambda::build(f, &shared, &settings, make)
                 .await
                 .unwrap();

@@ -1,6 +1,7 @@
 //! The local runner: the whole API on the embedded store with a simulated clock, a dev outbox in
 //! place of SES and SMS, and a dev login. The dev routes exist only here, never in a Lambda build.
 
+pub mod files;
 pub mod seed;
 
 use axum::body::{to_bytes, Body as AxumBody};
@@ -55,6 +56,8 @@ pub struct Local {
     pub outbox: Arc<DevOutbox>,
     /// One delivery run at a time, so concurrent requests never send a notification twice.
     delivering: Arc<tokio::sync::Mutex<()>>,
+    /// The documents' data folder, behind `/v1/dev/files/{key}`.
+    pub files: Option<Arc<files::FolderBlobs>>,
 }
 
 impl Local {
@@ -80,6 +83,7 @@ impl Local {
             clock,
             outbox: Arc::new(DevOutbox::default()),
             delivering: Arc::new(tokio::sync::Mutex::new(())),
+            files: None,
         })
     }
 
@@ -88,6 +92,20 @@ impl Local {
     pub fn use_registers(&mut self, registers: Arc<dyn kezek_core::ports::Registers>) {
         self.api.service.registers = registers.clone();
         self.api.identity.registers = registers;
+    }
+
+    /// Keeps documents in `dir`, behind signed URLs of this runner at `base`
+    /// (`http://host:port`).
+    pub fn keep_files(
+        &mut self,
+        dir: std::path::PathBuf,
+        base: &str,
+        key: &[u8],
+    ) -> std::io::Result<()> {
+        let blobs = Arc::new(files::FolderBlobs::new(dir, base, key)?);
+        self.api.service.blobs = Some(blobs.clone());
+        self.files = Some(blobs);
+        Ok(())
     }
 
     /// Trusts these NCA roots for EDS login and signed actions.
@@ -126,6 +144,7 @@ impl Local {
             .route("/v1/dev/clock", get(get_clock).put(put_clock))
             .route("/v1/dev/outbox", get(get_outbox))
             .route("/v1/dev/login", post(dev_login))
+            .route("/v1/dev/files/{*key}", get(get_file).put(put_file))
             .fallback(api)
             .with_state(self)
     }
@@ -228,6 +247,75 @@ struct OutboxEntry {
     body: String,
     at: chrono::DateTime<chrono::FixedOffset>,
     notification_id: String,
+}
+
+fn file_refused(local: &Local, (status, code): files::Refused) -> Response {
+    let f = match status {
+        404 => Failure::NotFound { code },
+        403 => Failure::Forbidden { code },
+        _ => Failure::Unavailable(code.into()),
+    };
+    fail(local, f, Language::Ru)
+}
+
+/// A download through a signed URL of the data folder.
+async fn get_file(
+    State(local): State<Local>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    query: Result<axum::extract::Query<files::FileQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let (Some(files), Ok(axum::extract::Query(q))) = (&local.files, query) else {
+        return file_refused(&local, (403, "forbidden"));
+    };
+    match files.serve_get(&key, &q) {
+        Ok((bytes, content_type, name)) => {
+            let ascii: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", content_type)
+                .header(
+                    "content-disposition",
+                    format!("attachment; filename=\"{ascii}\""),
+                )
+                .body(AxumBody::from(bytes))
+                .unwrap_or_default()
+        }
+        Err(r) => file_refused(&local, r),
+    }
+}
+
+/// An upload through a signed URL of the data folder.
+async fn put_file(
+    State(local): State<Local>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    query: Result<axum::extract::Query<files::FileQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+    body: AxumBody,
+) -> Response {
+    let (Some(files), Ok(axum::extract::Query(q))) = (&local.files, query) else {
+        return file_refused(&local, (403, "forbidden"));
+    };
+    let limit = kezek_core::documents::MAX_UPLOAD_BYTES as usize;
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return fail(&local, Failure::TooLarge { max: limit }, Language::Ru);
+    };
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+    match files.accept_put(&key, &q, content_type, &bytes) {
+        Ok(()) => Response::builder()
+            .status(StatusCode::OK)
+            .body(AxumBody::empty())
+            .unwrap_or_default(),
+        Err(r) => file_refused(&local, r),
+    }
 }
 
 async fn get_outbox(State(local): State<Local>) -> Response {

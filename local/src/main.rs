@@ -45,6 +45,10 @@ struct Args {
     /// registers answer from the IIN alone.
     #[arg(long)]
     registers_url: Option<String>,
+    /// The data folder of documents (uploads and issued PDFs); a folder under the system's
+    /// temporary directory when not given.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -93,6 +97,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }
         };
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("kezek-local-data"));
+    local.keep_files(
+        data_dir.clone(),
+        &format!("http://{}:{}", args.bind, args.port),
+        &key,
+    )?;
+    tracing::info!(dir = %data_dir.display(), "documents' data folder");
     if let Some(url) = &args.registers_url {
         tracing::info!(%url, "state registers gateway");
         local.use_registers(Arc::new(kezek_registers::HttpRegisters::new(url, None)));

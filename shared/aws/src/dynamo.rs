@@ -884,6 +884,33 @@ impl Store for DynamoStore {
         Ok(())
     }
 
+    async fn put_document(
+        &self,
+        document: kezek_core::documents::DocumentRecord,
+    ) -> Result<(), StoreError> {
+        let mut item: Item = serde_dynamo::to_item(&document).map_err(err)?;
+        item.insert(PK.into(), s(document_pk(&document.id)));
+        item.insert(SK.into(), s(DOCUMENT_SK));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
+    async fn document(
+        &self,
+        id: &str,
+    ) -> Result<Option<kezek_core::documents::DocumentRecord>, StoreError> {
+        match self.get(document_pk(id), DOCUMENT_SK).await? {
+            Some(item) => serde_dynamo::from_item(item).map(Some).map_err(err),
+            None => Ok(None),
+        }
+    }
+
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
         let mut item = key(profile_pk(parent), &link_sk(child));
         item.insert("child".into(), s(child.as_str()));

@@ -201,3 +201,9 @@ pub fn staff_pk(iin: &Iin) -> String {
     format!("STAFF#{}", iin.as_str())
 }
 pub const STAFF_SK: &str = "STAFF";
+
+/// A document's record (an upload or an issued document): `DOC#<id>` / `DOC`.
+pub fn document_pk(id: &str) -> String {
+    format!("DOC#{id}")
+}
+pub const DOCUMENT_SK: &str = "DOC";

@@ -6,6 +6,7 @@ pub mod dynamo;
 pub mod http_client;
 pub mod keys;
 pub mod queue;
+pub mod s3;
 pub mod secrets;
 pub mod sender;
 
@@ -13,6 +14,7 @@ pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
 pub use queue::SqsQueue;
+pub use s3::S3Blobs;
 pub use secrets::{api_secrets, ApiSecrets};
 pub use sender::AwsSender;
 
@@ -66,4 +68,13 @@ pub fn aws_sender(
     from: &str,
 ) -> std::sync::Arc<dyn kezek_core::ports::Sender> {
     std::sync::Arc::new(AwsSender::from_config(shared, from))
+}
+
+/// The documents' blob store (S3) as the documents-making Lambdas' `main` makes it.
+pub fn s3_blobs(
+    shared: &aws_config::SdkConfig,
+    bucket: &str,
+    path_style: bool,
+) -> std::sync::Arc<dyn kezek_core::ports::Blobs> {
+    std::sync::Arc::new(S3Blobs::from_config(shared, bucket, path_style))
 }

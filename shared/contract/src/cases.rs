@@ -1295,3 +1295,27 @@ pub async fn markers_and_staff_register<S: Subject>(s: Arc<S>) {
         Some(vec!["kokshetau".to_owned(), "burabay".to_owned()])
     );
 }
+
+/// Documents are recorded by id and replaced by the same id.
+pub async fn documents_put_and_read_back<S: Subject>(s: Arc<S>) {
+    use kezek_core::documents::{DocumentKind, DocumentRecord};
+    let id = uuid();
+    assert_eq!(s.document(&id).await.unwrap(), None);
+    let mut d = DocumentRecord {
+        id: id.clone(),
+        owner: adult(),
+        kind: DocumentKind::Upload,
+        name: "справка.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 1024,
+        application_id: None,
+        key: format!("uploads/x/{id}"),
+        created_at: base(),
+    };
+    s.put_document(d.clone()).await.unwrap();
+    assert_eq!(s.document(&id).await.unwrap(), Some(d.clone()));
+    d.kind = DocumentKind::Registration;
+    d.application_id = Some("app-1".into());
+    s.put_document(d.clone()).await.unwrap();
+    assert_eq!(s.document(&id).await.unwrap(), Some(d));
+}

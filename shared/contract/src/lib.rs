@@ -26,6 +26,7 @@
 //! [`Store`]: kezek_core::ports::Store
 //! [`Outbox`]: kezek_core::ports::Outbox
 
+pub mod blobs;
 pub mod cases;
 pub mod fixtures;
 pub mod moto;
@@ -79,6 +80,7 @@ where
         rate_limit_windows_count_to_the_limit,
         one_time_codes_count_attempts_and_work_once,
         markers_and_staff_register,
+        documents_put_and_read_back,
     );
 }
 
@@ -116,6 +118,7 @@ macro_rules! contract_tests {
             rate_limit_windows_count_to_the_limit,
             one_time_codes_count_attempts_and_work_once,
             markers_and_staff_register,
+            documents_put_and_read_back,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

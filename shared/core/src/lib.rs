@@ -13,6 +13,7 @@
 //! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
 
 pub mod calendar;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod identity;

@@ -161,6 +161,16 @@ pub trait Store: Send + Sync {
 
     /// Records that `parent`'s kinship with `child` was confirmed.
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError>;
+    /// Records a document (an upload declared, a document issued); the same id replaces it.
+    async fn put_document(
+        &self,
+        document: crate::documents::DocumentRecord,
+    ) -> Result<(), StoreError>;
+    /// A document by id.
+    async fn document(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::documents::DocumentRecord>, StoreError>;
     async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError>;
 }
 
@@ -429,4 +439,30 @@ impl SignatureVerifier for NoRoots {
     ) -> Result<SignedContent, SignatureRefused> {
         Err(SignatureRefused("eds_not_configured"))
     }
+}
+
+/// Where document bytes live (S3 in AWS, a data folder locally): reached by the clients through
+/// short-lived signed URLs, written by the service for the documents it issues.
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// A URL that lets its holder PUT exactly this content type and size at `key` until it
+    /// expires.
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError>;
+    /// A URL that lets its holder GET `key` until it expires, saved as `filename`.
+    async fn download_url(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError>;
+    /// Writes `bytes` at `key`.
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
+    /// The size of the object at `key`, if there is one.
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
 }

@@ -45,6 +45,7 @@ struct Inner {
     codes: HashMap<Iin, CodeRecord>,
     markers: HashMap<String, chrono::DateTime<chrono::Utc>>,
     staff: HashMap<Iin, Vec<String>>,
+    documents: HashMap<String, crate::documents::DocumentRecord>,
 }
 
 /// The embedded store. `Send + Sync`; clone an `Arc` of it to share.
@@ -426,6 +427,21 @@ impl Store for EmbeddedStore {
             .or_default()
             .insert(child.clone());
         Ok(())
+    }
+
+    async fn put_document(
+        &self,
+        document: crate::documents::DocumentRecord,
+    ) -> Result<(), StoreError> {
+        self.lock().documents.insert(document.id.clone(), document);
+        Ok(())
+    }
+
+    async fn document(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::documents::DocumentRecord>, StoreError> {
+        Ok(self.lock().documents.get(id).cloned())
     }
 
     async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {

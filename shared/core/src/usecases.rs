@@ -56,7 +56,7 @@ impl Principal {
         }
     }
 
-    fn require_parent(&self) -> Result<(), Failure> {
+    pub(crate) fn require_parent(&self) -> Result<(), Failure> {
         match self.role {
             Role::Parent => Ok(()),
             Role::Operator => Err(Failure::Forbidden { code: "forbidden" }),
@@ -192,6 +192,8 @@ pub struct Service {
     pub registers: Arc<dyn Registers>,
     /// Replacement working-day calendar (the operator's files); the shipped one when `None`.
     pub calendar: Option<Arc<Calendar>>,
+    /// Where document bytes live (S3, the local data folder).
+    pub blobs: Option<Arc<dyn crate::ports::Blobs>>,
 }
 
 impl Service {
@@ -207,6 +209,7 @@ impl Service {
             clock,
             registers,
             calendar: None,
+            blobs: None,
         }
     }
 
@@ -348,6 +351,7 @@ impl Service {
                 {
                     return Err(Failure::bad("invalid_field", "privilege.document_ids"));
                 }
+                self.check_own_uploads(who, &p.document_ids).await?;
                 Some((p.category, p.document_ids))
             }
         };
@@ -385,6 +389,7 @@ impl Service {
         )?;
         let app = decision.application.clone();
         self.commit(decision).await?;
+        self.issue_after(&app).await;
         self.view(&app, now, lang).await
     }
 
@@ -496,7 +501,15 @@ impl Service {
                 Ok(decision) => {
                     let next = decision.application.clone();
                     match self.commit(decision).await {
-                        Ok(()) => return self.view(&next, now, lang).await,
+                        Ok(()) => {
+                            if matches!(
+                                action,
+                                ParentAction::ConfirmVoucher | ParentAction::Choose(_)
+                            ) {
+                                self.issue_after(&next).await;
+                            }
+                            return self.view(&next, now, lang).await;
+                        }
                         Err(CommitError::Conflict(Conflict::Stale)) => {
                             app = self.load(id).await?;
                         }
@@ -1156,7 +1169,7 @@ impl Service {
     }
 
     /// An application the caller may act on as a parent (own or linked).
-    async fn owned(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
+    pub(crate) async fn owned(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
         let app = self.load(id).await?;
         self.check_owner(who, Some(app)).await
     }

@@ -1,7 +1,7 @@
 //! Kezek's HTTP layer on `lambda_http`'s request and response types, so the Lambdas and the local
 //! runner share it: routing, body limits, JSON parsing with clear errors in kk/ru/en per
-//! `Accept-Language`, sessions and roles. Every route of `api.md` but documents is here; each
-//! handler parses, calls one use case and maps the result.
+//! `Accept-Language`, sessions and roles. Every route of `api.md` is here; each handler parses,
+//! calls one use case and maps the result.
 
 pub mod eds;
 pub mod session;
@@ -200,6 +200,13 @@ impl Api {
             (["v1", "applications", id], &Method::GET) => {
                 ok(C::OK, s.application(&self.who(req)?, id, lang).await?)
             }
+            (["v1", "applications", id, "documents"], &Method::GET) => {
+                ok(C::OK, s.documents(&self.who(req)?, id).await?)
+            }
+            (["v1", "documents"], &Method::POST) => {
+                let who = self.who(req)?;
+                ok(C::CREATED, s.request_upload(&who, body(req)?).await?)
+            }
             (["v1", "applications", id, "history"], &Method::GET) => {
                 ok(C::OK, s.history(&self.who(req)?, id, lang).await?)
             }
@@ -340,6 +347,7 @@ pub const ROUTES: &[&str] = &[
     "GET /v1/applications",
     "GET /v1/applications/{id}",
     "GET /v1/applications/{id}/history",
+    "GET /v1/applications/{id}/documents",
     "POST /v1/applications/{id}/reconfirm",
     "POST /v1/applications/{id}/voucher/confirm",
     "POST /v1/applications/{id}/voucher/extend",
@@ -347,6 +355,7 @@ pub const ROUTES: &[&str] = &[
     "POST /v1/applications/{id}/kindergarten",
     "POST /v1/applications/{id}/restore",
     "POST /v1/applications/{id}/withdraw",
+    "POST /v1/documents",
     "POST /v1/admin/kindergartens",
     "PUT /v1/admin/kindergartens/{id}",
     "PUT /v1/admin/kindergartens/{id}/places",

@@ -33,6 +33,8 @@ pub enum Function {
     Auth,
     /// API Gateway's Lambda authorizer of the operator routes: a valid session of an operator.
     Authorizer,
+    /// Documents: upload URLs, and the application's uploads and issued PDFs.
+    Documents,
 }
 
 /// What starts a function besides API routes.
@@ -51,7 +53,7 @@ pub enum Trigger {
 }
 
 impl Function {
-    pub const ALL: [Function; 14] = [
+    pub const ALL: [Function; 15] = [
         Function::Submit,
         Function::Confirm,
         Function::SelectKindergarten,
@@ -66,6 +68,7 @@ impl Function {
         Function::OutboxRelay,
         Function::Auth,
         Function::Authorizer,
+        Function::Documents,
     ];
 
     /// The crate and binary name under `functions/`, and the folder of its sample events.
@@ -85,6 +88,7 @@ impl Function {
             Function::OutboxRelay => "outbox-relay",
             Function::Auth => "auth",
             Function::Authorizer => "authorizer",
+            Function::Documents => "documents",
         }
     }
 
@@ -105,6 +109,7 @@ impl Function {
             Function::OutboxRelay => "OutboxRelayFunction",
             Function::Auth => "AuthFunction",
             Function::Authorizer => "AuthorizerFunction",
+            Function::Documents => "DocumentsFunction",
         }
     }
 
@@ -165,6 +170,7 @@ impl Function {
                 "POST /v1/auth/eds/challenge",
                 "POST /v1/auth/eds/verify",
             ],
+            Function::Documents => &["POST /v1/documents", "GET /v1/applications/{id}/documents"],
             Function::Notifier | Function::OutboxRelay | Function::Authorizer => &[],
         }
     }

@@ -384,6 +384,11 @@ pub struct Settings {
     pub session_key: Option<Vec<u8>>,
     /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
     pub nca_roots: Option<String>,
+    /// `DOCUMENTS_BUCKET`: the S3 bucket of documents (the functions that make or list them).
+    pub documents_bucket: Option<String>,
+    /// `S3_FORCE_PATH_STYLE`: address the bucket in the path (an endpoint without bucket
+    /// subdomains).
+    pub s3_path_style: bool,
     /// `REGISTERS_URL`: the state registers' JSON gateway ([`kezek_registers`]); the built-in
     /// registers when unset (development stacks only).
     pub registers_url: Option<String>,
@@ -404,6 +409,8 @@ impl Settings {
             session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
             nca_roots: var("NCA_ROOTS_PEM"),
             registers_url: var("REGISTERS_URL"),
+            documents_bucket: var("DOCUMENTS_BUCKET"),
+            s3_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true"),
             sender_email: var("SENDER_EMAIL"),
             queue_url: var("NOTIFICATION_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
@@ -418,11 +425,16 @@ pub type MakeSender = fn(&aws_config::SdkConfig, &str) -> Arc<dyn Sender>;
 /// functions that publish, so that only they link the SQS client).
 pub type MakeQueue = fn(&aws_config::SdkConfig, &str) -> Arc<dyn NotificationQueue>;
 
+/// Makes the documents' blob store (S3) from the SDK config, the bucket and the path-style flag
+/// (given by the functions that make or list documents).
+pub type MakeBlobs = fn(&aws_config::SdkConfig, &str, bool) -> Arc<dyn kezek_core::ports::Blobs>;
+
 /// What a function's `main` gives besides its [`Function`].
 #[derive(Clone, Copy, Default)]
 pub struct Make {
     pub sender: Option<MakeSender>,
     pub queue: Option<MakeQueue>,
+    pub blobs: Option<MakeBlobs>,
 }
 
 /// The API of a function that serves routes: the service, login and signatures (codes in the
@@ -453,6 +465,15 @@ pub async fn build(
         Arc::new(SystemClock),
         Arc::new(kezek_core::ports::BuiltinRegisters),
     );
+    if let Some(make) = make.blobs {
+        let bucket = settings
+            .documents_bucket
+            .as_deref()
+            .ok_or("DOCUMENTS_BUCKET is not set")?;
+        service.blobs = Some(make(shared, bucket, settings.s3_path_style));
+    } else if function == Function::Documents {
+        return Err("the documents function needs a blob store".into());
+    }
     let mut sessions = None;
     let mut api_ = None;
     if function.needs_sessions() {

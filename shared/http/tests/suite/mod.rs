@@ -668,12 +668,26 @@ pub async fn submit_created(env: Env) {
 
     // With a privilege claim.
     let mut body = submission("KOK", &child(4));
-    body["privilege"] = json!({"category": "large_family", "document_ids": ["doc-1"]});
-    let r = env.post("/v1/applications", &env.parent(4), body).await;
+    let doc = env.upload_of(&env.parent(4)).await;
+    body["privilege"] = json!({"category": "large_family", "document_ids": [doc]});
+    let r = env
+        .post("/v1/applications", &env.parent(4), body.clone())
+        .await;
     let app = r.ok(201);
     assert_eq!(app["privilege"]["category"], "large_family");
     assert_eq!(app["privilege"]["rejected"], false);
-    assert_eq!(app["privilege"]["document_ids"], json!(["doc-1"]));
+    assert_eq!(app["privilege"]["document_ids"], json!([doc]));
+    // Another parent's upload, or no upload at all, is refused.
+    let mut theirs = submission("KOK", &child(5));
+    theirs["privilege"] = json!({"category": "large_family", "document_ids": [doc]});
+    env.post("/v1/applications", &env.parent(5), theirs)
+        .await
+        .bad("unknown_document", "privilege.document_ids");
+    let mut none = submission("KOK", &child(5));
+    none["privilege"] = json!({"category": "large_family", "document_ids": ["doc-1"]});
+    env.post("/v1/applications", &env.parent(5), none)
+        .await
+        .bad("unknown_document", "privilege.document_ids");
     // First priority goes ahead of the two general children of KOK.
     assert_eq!(app["queue"]["position"], 1);
 }
@@ -2036,10 +2050,10 @@ pub async fn voucher_run_bounded_by_places(env: Env) {
 
 pub async fn admin_queue_order_and_privilege_reject(env: Env) {
     let op = env.operator(&["KOK"]);
-    let claim = |child_iin: &str, category: Option<&str>| {
+    let claim = |child_iin: &str, category: Option<&str>, doc: &str| {
         let mut b = submission("KOK", child_iin);
         if let Some(c) = category {
-            b["privilege"] = json!({"category": c, "document_ids": ["doc-1"]});
+            b["privilege"] = json!({"category": c, "document_ids": [doc]});
         }
         b
     };
@@ -2052,11 +2066,12 @@ pub async fn admin_queue_order_and_privilege_reject(env: Env) {
         (5, Some("orphan")),
     ] {
         env.set_clock(start() + Duration::minutes(i64::from(n)));
+        let doc = env.upload_of(&env.parent(n)).await;
         let r = env
             .post(
                 "/v1/applications",
                 &env.parent(n),
-                claim(&child(n), category),
+                claim(&child(n), category, &doc),
             )
             .await;
         ids.push(str_of(&r.ok(201)["id"]));
@@ -2644,4 +2659,27 @@ pub async fn concurrent_duplicate_submissions(env: Env) {
         .filter(|n| n.kind == NotificationKind::Registered)
         .count();
     assert_eq!(registered, 1, "one registration, one notification");
+}
+
+impl Env {
+    /// A document uploaded by `user` (its record, as `POST /v1/documents` leaves it), for
+    /// privilege claims: a claim may reference only the parent's own uploads.
+    pub async fn upload_of(&self, user: &User) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.store
+            .put_document(kezek_core::documents::DocumentRecord {
+                id: id.clone(),
+                owner: kezek_core::iin::Iin::try_from(user.iin.clone()).expect("an IIN"),
+                kind: kezek_core::documents::DocumentKind::Upload,
+                name: "справка.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1000,
+                application_id: None,
+                key: format!("uploads/test/{id}"),
+                created_at: kezek_core::time::local(chrono::Utc::now()),
+            })
+            .await
+            .expect("a document record");
+        id
+    }
 }

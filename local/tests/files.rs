@@ -1,0 +1,89 @@
+//! The local data folder of documents through the runner's signed URLs: the blob-store contract
+//! (as S3 passes it), and the checks of a presigned URL — another type, another length, a
+//! tampered signature, an expired link, a path outside the folder.
+
+use kezek_contract::blobs::{curl, curl_to, presigned_round_trip};
+use kezek_core::ports::Blobs;
+use kezek_local::Local;
+use std::time::Duration;
+
+async fn runner() -> (Local, std::path::PathBuf) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let key = b"files-test-key-0123456789abcdef-0123";
+    let dir = std::env::temp_dir().join(format!("kezek-files-{}", uuid::Uuid::new_v4().simple()));
+    let mut local = Local::new(key).unwrap();
+    local.keep_files(dir.clone(), &base, key).unwrap();
+    let router = local.clone().router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (local, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_folder_keeps_the_blob_contract() {
+    let (local, dir) = runner().await;
+    presigned_round_trip(local.files.as_ref().unwrap().as_ref()).await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_urls_bind_type_length_and_time() {
+    let (local, dir) = runner().await;
+    let files = local.files.as_ref().unwrap();
+    let body = dir.join("body.png");
+    std::fs::write(&body, [7u8; 100]).unwrap();
+    let data = format!("@{}", body.display());
+    let put = |url: &str, t: &str| {
+        curl(&[
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Content-Type: {t}"),
+            "--data-binary",
+            &data,
+            url,
+        ])
+    };
+    let key = "uploads/abc/doc-2";
+    let url = files
+        .upload_url(key, "image/png", 100, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(put(&url, "text/html"), "403", "another type");
+    let short = files
+        .upload_url(key, "image/png", 99, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(put(&short, "image/png"), "403", "another length");
+    let tampered = url.replace("size=100", "size=101");
+    assert_eq!(put(&tampered, "image/png"), "403", "a changed query");
+    let expired = files
+        .upload_url(key, "image/png", 100, Duration::from_secs(0))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(put(&expired, "image/png"), "403", "an expired link");
+    assert_eq!(files.size(key).await.unwrap(), None, "nothing was written");
+    assert_eq!(put(&url, "image/png"), "200");
+    assert_eq!(files.size(key).await.unwrap(), Some(100));
+
+    // A download URL is for reading only; a path outside the folder is no file.
+    let get = files
+        .download_url(key, "proof.png", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(put(&get, "image/png"), "403");
+    let out = dir.join("got.png");
+    assert_eq!(curl_to(&out.display().to_string(), &[&get]), "200");
+    assert_eq!(std::fs::read(&out).unwrap(), vec![7u8; 100]);
+    let outside = get.replace(
+        "/v1/dev/files/uploads/abc/doc-2",
+        "/v1/dev/files/uploads/../../etc/passwd",
+    );
+    assert_ne!(curl(&[&outside]), "200");
+    assert!(files
+        .upload_url("../x", "image/png", 1, Duration::from_secs(1))
+        .await
+        .is_err());
+    std::fs::remove_dir_all(dir).ok();
+}

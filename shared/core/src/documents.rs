@@ -1,0 +1,472 @@
+//! Documents: the rules of parents' uploads (privilege proofs) and the keys of the files the
+//! service keeps (uploads and the documents it issues). Bytes live in a [`crate::ports::Blobs`]
+//! store (S3 in AWS, a data folder locally), reached by short-lived signed URLs.
+
+use crate::Failure;
+use serde::{Deserialize, Serialize};
+
+/// Largest upload accepted, in bytes (10 MB).
+pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
+/// The content types a parent may upload: PDF, JPEG and PNG.
+pub const ACCEPTED_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+/// How long an upload URL works.
+pub const UPLOAD_URL_SECONDS: u64 = 15 * 60;
+/// How long a download URL works.
+pub const DOWNLOAD_URL_SECONDS: u64 = 5 * 60;
+/// Longest file name kept.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What a parent declares before uploading (`POST /v1/documents`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadInput {
+    pub name: String,
+    pub content_type: String,
+    pub size: serde_json::Number,
+}
+
+/// An upload the rules accept: the name cleaned, the type normalised, the size in range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub name: String,
+    pub content_type: &'static str,
+    pub size: u64,
+}
+
+/// Checks a declared upload: PDF, JPEG or PNG, 1 byte to [`MAX_UPLOAD_BYTES`], a file name of
+/// printable characters. Anything else is a 400 naming the field.
+pub fn check_upload(input: &UploadInput) -> Result<Upload, Failure> {
+    let declared = input
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let content_type = ACCEPTED_TYPES
+        .into_iter()
+        .find(|t| *t == declared || (declared == "image/jpg" && *t == "image/jpeg"))
+        .ok_or(Failure::bad("unsupported_document_type", "content_type"))?;
+    let size = input
+        .size
+        .as_u64()
+        .filter(|s| *s >= 1)
+        .ok_or(Failure::bad("invalid_field", "size"))?;
+    if size > MAX_UPLOAD_BYTES {
+        return Err(Failure::bad("document_too_large", "size"));
+    }
+    let name: String = input
+        .name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.contains(['/', '\\'])
+        || name == "."
+        || name == ".."
+    {
+        return Err(Failure::bad("invalid_field", "name"));
+    }
+    Ok(Upload {
+        name,
+        content_type,
+        size,
+    })
+}
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// A parent's upload (a privilege proof).
+    Upload,
+    /// Issued: the registration in the queue.
+    Registration,
+    /// Issued: the voucher.
+    Voucher,
+    /// Issued: the enrolment in a kindergarten.
+    Enrolment,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Upload => "upload",
+            DocumentKind::Registration => "registration",
+            DocumentKind::Voucher => "voucher",
+            DocumentKind::Enrolment => "enrolment",
+        }
+    }
+}
+
+/// The blob key of an upload: `uploads/<owner IIN hash>/<id>` (no IIN in object keys).
+pub fn upload_key(owner_tag: &str, id: &str) -> String {
+    format!("uploads/{owner_tag}/{id}")
+}
+
+/// The blob key of an issued document: `issued/<application id>/<kind>.pdf`.
+pub fn issued_key(application_id: &str, kind: DocumentKind) -> String {
+    format!("issued/{application_id}/{}.pdf", kind.as_str())
+}
+
+/// A stable, non-reversible tag of an IIN for object keys (FNV-1a over a fixed prefix).
+pub fn owner_tag(iin: &crate::iin::Iin) -> String {
+    let h = format!("kezek-doc:{}", iin.as_str())
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str, t: &str, size: serde_json::Value) -> UploadInput {
+        serde_json::from_value(serde_json::json!({"name": name, "content_type": t, "size": size}))
+            .unwrap()
+    }
+
+    #[test]
+    fn accepts_pdf_jpeg_png_up_to_ten_megabytes() {
+        for (t, want) in [
+            ("application/pdf", "application/pdf"),
+            ("IMAGE/JPEG", "image/jpeg"),
+            ("image/jpg", "image/jpeg"),
+            ("image/png; charset=binary", "image/png"),
+        ] {
+            let u = check_upload(&input(" справка.pdf ", t, serde_json::json!(1024))).unwrap();
+            assert_eq!((u.content_type, u.name.as_str()), (want, "справка.pdf"));
+        }
+        assert!(check_upload(&input(
+            "a",
+            "application/pdf",
+            serde_json::json!(MAX_UPLOAD_BYTES)
+        ))
+        .is_ok());
+        let code = |i: &UploadInput| check_upload(i).unwrap_err().code();
+        assert_eq!(
+            code(&input(
+                "a",
+                "application/pdf",
+                serde_json::json!(MAX_UPLOAD_BYTES + 1)
+            )),
+            "document_too_large"
+        );
+        for t in ["text/html", "application/zip", "image/svg+xml", ""] {
+            assert_eq!(
+                code(&input("a", t, serde_json::json!(1))),
+                "unsupported_document_type"
+            );
+        }
+        for s in [
+            serde_json::json!(0),
+            serde_json::json!(-1),
+            serde_json::json!(1.5),
+        ] {
+            assert_eq!(code(&input("a", "image/png", s)), "invalid_field");
+        }
+        for n in ["", "  ", "../x", "a/b", ".."] {
+            assert_eq!(
+                code(&input(n, "image/png", serde_json::json!(1))),
+                "invalid_field"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_carry_no_iin() {
+        let iin = crate::iin::Iin::try_from("900101300007".to_owned()).unwrap();
+        let tag = owner_tag(&iin);
+        assert_eq!(tag.len(), 16);
+        assert!(!upload_key(&tag, "d1").contains("900101300007"));
+        assert_eq!(
+            issued_key("a1", DocumentKind::Voucher),
+            "issued/a1/voucher.pdf"
+        );
+    }
+}
+
+/// A document as the store keeps it: who owns it, what it is, where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub owner: crate::iin::Iin,
+    pub kind: DocumentKind,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// The application of an issued document.
+    pub application_id: Option<String>,
+    /// The blob key.
+    pub key: String,
+    pub created_at: crate::time::Time,
+}
+
+/// The reply to `POST /v1/documents`: where to upload, until when.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadTicket {
+    pub id: String,
+    pub upload_url: String,
+    pub expires_at: crate::time::Time,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// An entry of `GET /v1/applications/{id}/documents`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    pub kind: DocumentKind,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// `null` for an upload whose bytes have not arrived.
+    pub download_url: Option<String>,
+}
+
+/// The id of an issued document: `<application id>.<kind>`.
+pub fn issued_id(application_id: &str, kind: DocumentKind) -> String {
+    format!("{application_id}.{}", kind.as_str())
+}
+
+use crate::domain::{Application, Status};
+use crate::ports::Blobs;
+use crate::usecases::{Principal, Service};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn unavailable() -> Failure {
+    Failure::Unavailable("no document store".into())
+}
+
+fn dmy(t: crate::time::Time) -> String {
+    t.format("%d.%m.%Y %H:%M").to_string()
+}
+
+impl Service {
+    fn blobs(&self) -> Result<&Arc<dyn Blobs>, Failure> {
+        self.blobs.as_ref().ok_or_else(unavailable)
+    }
+
+    /// `POST /v1/documents`: a parent declares an upload and gets a short-lived URL bound to its
+    /// content type and size.
+    pub async fn request_upload(
+        &self,
+        who: &Principal,
+        input: UploadInput,
+    ) -> Result<UploadTicket, Failure> {
+        who.require_parent()?;
+        let upload = check_upload(&input)?;
+        let blobs = self.blobs()?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let key = upload_key(&owner_tag(&who.iin), &id);
+        let now = self.now();
+        let url = blobs
+            .upload_url(
+                &key,
+                upload.content_type,
+                upload.size,
+                Duration::from_secs(UPLOAD_URL_SECONDS),
+            )
+            .await?;
+        self.store
+            .put_document(DocumentRecord {
+                id: id.clone(),
+                owner: who.iin.clone(),
+                kind: DocumentKind::Upload,
+                name: upload.name.clone(),
+                content_type: upload.content_type.to_owned(),
+                size: upload.size,
+                application_id: None,
+                key,
+                created_at: now,
+            })
+            .await?;
+        Ok(UploadTicket {
+            id,
+            upload_url: url,
+            expires_at: crate::time::local(
+                chrono::Utc::now() + chrono::Duration::seconds(UPLOAD_URL_SECONDS as i64),
+            ),
+            name: upload.name,
+            content_type: upload.content_type.to_owned(),
+            size: upload.size,
+        })
+    }
+
+    /// A privilege claim may reference only the parent's own uploads.
+    pub(crate) async fn check_own_uploads(
+        &self,
+        who: &Principal,
+        ids: &[String],
+    ) -> Result<(), Failure> {
+        for id in ids {
+            match self.store.document(id).await? {
+                Some(d) if d.owner == who.iin && d.kind == DocumentKind::Upload => {}
+                _ => return Err(Failure::bad("unknown_document", "privilege.document_ids")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The issued documents an application's state calls for.
+    fn issued_kinds(app: &Application) -> Vec<DocumentKind> {
+        let mut kinds = vec![DocumentKind::Registration];
+        if app.voucher.is_some() {
+            kinds.push(DocumentKind::Voucher);
+        }
+        if app.status == Status::Enrolled {
+            kinds.push(DocumentKind::Enrolment);
+        }
+        kinds
+    }
+
+    /// Makes the issued documents the application calls for and does not have yet: rendered
+    /// (Kazakh and Russian, one PDF), stored as blobs, recorded. Deterministic: a retry makes the
+    /// same bytes.
+    pub async fn issue_documents(&self, app: &Application) -> Result<Vec<DocumentRecord>, Failure> {
+        let blobs = self.blobs()?;
+        let mut out = Vec::new();
+        for kind in Self::issued_kinds(app) {
+            let id = issued_id(&app.id, kind);
+            if let Some(d) = self.store.document(&id).await? {
+                out.push(d);
+                continue;
+            }
+            let bytes = self.render_document(app, kind).await?;
+            let key = issued_key(&app.id, kind);
+            let size = bytes.len() as u64;
+            blobs.put(&key, bytes, "application/pdf").await?;
+            let record = DocumentRecord {
+                id,
+                owner: app.applicant_iin.clone(),
+                kind,
+                name: format!("{}-{}.pdf", app.registration_number, kind.as_str()),
+                content_type: "application/pdf".into(),
+                size,
+                application_id: Some(app.id.clone()),
+                key,
+                created_at: self.now(),
+            };
+            self.store.put_document(record.clone()).await?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    /// After an event: the documents it issues, best effort (the listing makes any that failed).
+    pub(crate) async fn issue_after(&self, app: &Application) {
+        if self.blobs.is_none() {
+            return;
+        }
+        if let Err(e) = self.issue_documents(app).await {
+            tracing::warn!(application = %app.id, error = %e, "issuing documents");
+        }
+    }
+
+    async fn render_document(
+        &self,
+        app: &Application,
+        kind: DocumentKind,
+    ) -> Result<Vec<u8>, Failure> {
+        use crate::domain::Language;
+        let district = self.reference().district(&app.district);
+        let age =
+            crate::queue::age_group(app.child_birth_date, crate::time::local_date(self.now()));
+        let texts = self.texts();
+        let kindergarten = match app.voucher.as_ref().and_then(|v| v.kindergarten_id.clone()) {
+            Some(id) => self.store.kindergarten(&id).await?,
+            None => None,
+        };
+        let applicant_name = self
+            .store
+            .profile(&app.applicant_iin)
+            .await?
+            .and_then(|p| p.name);
+        let position = if kind == DocumentKind::Registration {
+            self.position(app, self.now()).await?
+        } else {
+            None
+        };
+        let data = kezek_pdf::DocumentData {
+            kind: match kind {
+                DocumentKind::Voucher => kezek_pdf::DocumentKind::Voucher,
+                DocumentKind::Enrolment => kezek_pdf::DocumentKind::Enrolment,
+                _ => kezek_pdf::DocumentKind::Registration,
+            },
+            registration_number: app.registration_number.clone(),
+            issued_at: dmy(match kind {
+                DocumentKind::Voucher => app
+                    .voucher
+                    .as_ref()
+                    .map_or(app.registered_at, |v| v.issued_at),
+                DocumentKind::Enrolment => app
+                    .voucher
+                    .as_ref()
+                    .and_then(|v| v.enrolled_at)
+                    .unwrap_or(app.updated_at),
+                _ => app.registered_at,
+            }),
+            district_kk: district.map(|d| d.name_kk.clone()).unwrap_or_default(),
+            district_ru: district.map(|d| d.name_ru.clone()).unwrap_or_default(),
+            queue_kk: texts.queue_name(age, Language::Kk),
+            queue_ru: texts.queue_name(age, Language::Ru),
+            position,
+            child_iin_masked: app.child_iin.masked(),
+            child_birth_date: app.child_birth_date.format("%d.%m.%Y").to_string(),
+            applicant_iin_masked: app.applicant_iin.masked(),
+            applicant_name,
+            kindergarten_kk: kindergarten.as_ref().map(|k| k.name_kk.clone()),
+            kindergarten_ru: kindergarten.as_ref().map(|k| k.name_ru.clone()),
+            confirm_by: app.voucher.as_ref().map(|v| dmy(v.confirm_by)),
+            choose_by: app.voucher.as_ref().and_then(|v| v.choose_by.map(dmy)),
+        };
+        kezek_pdf::render(&data).map_err(|e| Failure::Unavailable(format!("pdf: {e}")))
+    }
+
+    /// `GET /v1/applications/{id}/documents`: the parent's uploads of its privilege claim and the
+    /// issued documents, each with a short-lived download URL. Owner and linked parents only.
+    pub async fn documents(
+        &self,
+        who: &Principal,
+        application_id: &str,
+    ) -> Result<Vec<DocumentView>, Failure> {
+        who.require_parent()?;
+        let app = self.owned(who, application_id).await?;
+        let blobs = self.blobs()?.clone();
+        let mut records = Vec::new();
+        for id in app.privilege.iter().flat_map(|p| p.document_ids.iter()) {
+            if let Some(d) = self.store.document(id).await? {
+                records.push(d);
+            }
+        }
+        records.extend(self.issue_documents(&app).await?);
+        let mut out = Vec::with_capacity(records.len());
+        for d in records {
+            let present = d.kind != DocumentKind::Upload || blobs.size(&d.key).await?.is_some();
+            let download_url = if present {
+                Some(
+                    blobs
+                        .download_url(&d.key, &d.name, Duration::from_secs(DOWNLOAD_URL_SECONDS))
+                        .await?,
+                )
+            } else {
+                None
+            };
+            out.push(DocumentView {
+                id: d.id,
+                kind: d.kind,
+                name: d.name,
+                content_type: d.content_type,
+                size: d.size,
+                download_url,
+            });
+        }
+        Ok(out)
+    }
+}

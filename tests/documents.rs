@@ -1,0 +1,181 @@
+//! Documents through the Lambda handlers on DynamoDB and S3 in moto: an upload through its
+//! presigned URL, a privilege claim on it, the listing with download URLs, and the PDFs issued at
+//! registration, voucher and enrolment — opened with a PDF parser and read in Kazakh and Russian.
+//! Refused: a wrong type, a too-large size, another parent's document, another parent's listing.
+
+use kezek_contract::blobs::{curl, curl_to};
+use kezek_core::Role;
+use kezek_tests::*;
+use serde_json::{json, Value};
+
+fn text_of(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("its text")
+}
+
+/// Downloads a listed document through its URL.
+fn download(entry: &Value, dir: &std::path::Path) -> Vec<u8> {
+    let url = entry["download_url"].as_str().expect("a download URL");
+    let out = dir.join(format!("{}.bin", entry["id"].as_str().unwrap()));
+    assert_eq!(curl_to(&out.display().to_string(), &[url]), "200", "{url}");
+    std::fs::read(out).unwrap()
+}
+
+fn find<'a>(list: &'a Value, kind: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {list}"))
+}
+
+#[tokio::test]
+async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
+    let env = Env::dynamodb(5).await;
+    let dir = std::env::temp_dir().join(format!("kezek-docs-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let parent = env.parent();
+    let other = env.token("880808300004", Role::Parent, &[]);
+
+    // Refused declarations: another type, a size over 10 MB.
+    for (body, code) in [
+        (
+            json!({"name": "x.html", "content_type": "text/html", "size": 10}),
+            "unsupported_document_type",
+        ),
+        (
+            json!({"name": "x.pdf", "content_type": "application/pdf", "size": 10 * 1024 * 1024 + 1}),
+            "document_too_large",
+        ),
+    ] {
+        let (st, b) = env
+            .http("POST", "/v1/documents", Some(body), Some(&parent))
+            .await;
+        assert_eq!((st, b["error"]["code"].as_str()), (400, Some(code)));
+    }
+
+    // An upload through the presigned URL.
+    let proof = dir.join("proof.pdf");
+    let bytes: Vec<u8> = b"%PDF-1.4 proof of a large family\n".repeat(40);
+    std::fs::write(&proof, &bytes).unwrap();
+    let declare =
+        json!({"name": "справка.pdf", "content_type": "application/pdf", "size": bytes.len()});
+    let (st, ticket) = env
+        .http("POST", "/v1/documents", Some(declare), Some(&parent))
+        .await;
+    assert_eq!(st, 201, "{ticket}");
+    let doc = ticket["id"].as_str().unwrap().to_owned();
+    let status = curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/pdf",
+        "--data-binary",
+        &format!("@{}", proof.display()),
+        ticket["upload_url"].as_str().unwrap(),
+    ]);
+    assert_eq!(status, "200");
+
+    // A claim may reference only the parent's own uploads.
+    let submit = |child: &str| {
+        json!({"district": "KOK", "child_iin": child, "email": "p@example.kz",
+            "phone": "+77011234567", "language": "kk",
+            "privilege": {"category": "large_family", "document_ids": [doc]}})
+    };
+    let (st, b) = env
+        .http(
+            "POST",
+            "/v1/applications",
+            Some(submit("230420600000")),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (400, Some("unknown_document"))
+    );
+    let (st, app) = env
+        .http(
+            "POST",
+            "/v1/applications",
+            Some(submit(CHILD)),
+            Some(&parent),
+        )
+        .await;
+    assert_eq!(st, 201, "{app}");
+    let id = app["id"].as_str().unwrap().to_owned();
+    let number = app["registration_number"].as_str().unwrap().to_owned();
+
+    // The listing: the upload and the registration document, each downloadable.
+    let path = format!("/v1/applications/{id}/documents");
+    let (st, list) = env.http("GET", &path, None, Some(&parent)).await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(download(find(&list, "upload"), &dir), bytes);
+    let registration = download(find(&list, "registration"), &dir);
+    let text = text_of(&registration);
+    for needle in [number.as_str(), "тіркеу", "очеред", "2303"] {
+        assert!(
+            text.contains(needle),
+            "{needle} in the registration PDF: {text}"
+        );
+    }
+    // Not another parent's, nor an operator's.
+    let (st, _) = env.http("GET", &path, None, Some(&other)).await;
+    assert_eq!(st, 403);
+    let (st, _) = env.http("GET", &path, None, Some(&env.operator())).await;
+    assert_eq!(st, 403);
+
+    // Voucher and enrolment: issued when they happen.
+    let (st, run) = env
+        .http(
+            "POST",
+            "/v1/admin/voucher-runs",
+            Some(json!({"district": "KOK", "age_group": app["age_group"]})),
+            Some(&env.operator()),
+        )
+        .await;
+    assert_eq!((st, run["offered"].as_u64()), (200, Some(1)), "{run}");
+    let (st, _) = env
+        .http(
+            "POST",
+            &format!("/v1/applications/{id}/voucher/confirm"),
+            None,
+            Some(&parent),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, chosen) = env
+        .http(
+            "POST",
+            &format!("/v1/applications/{id}/kindergarten"),
+            Some(json!({"kindergarten_id": KINDERGARTEN})),
+            Some(&parent),
+        )
+        .await;
+    assert_eq!(
+        (st, chosen["status"].as_str()),
+        (200, Some("enrolled")),
+        "{chosen}"
+    );
+    let (_, list) = env.http("GET", &path, None, Some(&parent)).await;
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["upload", "registration", "voucher", "enrolment"]);
+    for (kind, kk, ru) in [
+        ("voucher", "Жолдама", "Направление"),
+        ("enrolment", "қабылдау", "зачислени"),
+    ] {
+        let pdf = download(find(&list, kind), &dir);
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = text_of(&pdf);
+        for needle in [number.as_str(), kk, ru] {
+            assert!(text.contains(needle), "{needle} in the {kind} PDF: {text}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
