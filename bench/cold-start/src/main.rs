@@ -206,6 +206,7 @@ async fn main() {
                 .env("AWS_ACCESS_KEY_ID", "cold-start")
                 .env("AWS_SECRET_ACCESS_KEY", "cold-start")
                 .env("TABLE_NAME", "kezek")
+                .env("DOCUMENTS_BUCKET", "kezek-documents")
                 .env(
                     "KEZEK_SESSION_KEY",
                     "cold-start-session-key-0123456789abcdef",
