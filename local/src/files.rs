@@ -66,11 +66,7 @@ impl FolderBlobs {
             mac.update(b"\0");
             mac.update(p.as_bytes());
         }
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        kezek_core::identity::hex(&mac.finalize().into_bytes())
     }
 
     fn signature(&self, key: &str, q: &FileQuery) -> String {

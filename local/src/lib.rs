@@ -268,27 +268,15 @@ async fn get_file(
         return file_refused(&local, (403, "forbidden"));
     };
     match files.serve_get(&key, &q) {
-        Ok((bytes, content_type, name)) => {
-            let ascii: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "._- ".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", content_type)
-                .header(
-                    "content-disposition",
-                    format!("attachment; filename=\"{ascii}\""),
-                )
-                .body(AxumBody::from(bytes))
-                .unwrap_or_default()
-        }
+        Ok((bytes, content_type, name)) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", content_type)
+            .header(
+                "content-disposition",
+                kezek_core::documents::attachment(&name),
+            )
+            .body(AxumBody::from(bytes))
+            .unwrap_or_default(),
         Err(r) => file_refused(&local, r),
     }
 }

@@ -402,6 +402,18 @@ impl DynamoStore {
             .collect()
     }
 
+    /// One unconditional PutItem (profiles, links, codes, markers, staff, documents).
+    async fn write_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(())
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -874,14 +886,7 @@ impl Store for DynamoStore {
         let mut item: Item = serde_dynamo::to_item(&profile).map_err(err)?;
         item.insert(PK.into(), s(profile_pk(&profile.iin)));
         item.insert(SK.into(), s(PROFILE_SK));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 
     async fn put_document(
@@ -891,14 +896,7 @@ impl Store for DynamoStore {
         let mut item: Item = serde_dynamo::to_item(&document).map_err(err)?;
         item.insert(PK.into(), s(document_pk(&document.id)));
         item.insert(SK.into(), s(DOCUMENT_SK));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 
     async fn document(
@@ -914,14 +912,7 @@ impl Store for DynamoStore {
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
         let mut item = key(profile_pk(parent), &link_sk(child));
         item.insert("child".into(), s(child.as_str()));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 
     async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {
@@ -1224,14 +1215,7 @@ impl Credentials for DynamoStore {
             "ttl".into(),
             n((code.expires_at + chrono::Duration::hours(1)).timestamp()),
         );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 
     async fn code(&self, iin: &Iin) -> Result<Option<CodeRecord>, StoreError> {
@@ -1303,14 +1287,7 @@ impl Credentials for DynamoStore {
             "ttl".into(),
             n((until + chrono::Duration::hours(1)).timestamp()),
         );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 
     async fn marker(
@@ -1361,13 +1338,6 @@ impl Credentials for DynamoStore {
             "districts".into(),
             AttributeValue::L(districts.into_iter().map(s).collect()),
         );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 }

@@ -34,12 +34,7 @@ pub const DUE_SHARDS: u64 = 8;
 /// Shards of a district's status counters.
 pub const STAT_SHARDS: u64 = 4;
 
-/// FNV-1a: a stable hash for sharding (std's hasher may change between releases).
-pub fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
+pub use kezek_core::documents::fnv;
 
 pub fn micros(t: kezek_core::time::Time) -> String {
     format!("{:020}", t.timestamp_micros().max(0))

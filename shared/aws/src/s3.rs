@@ -40,31 +40,6 @@ impl S3Blobs {
     }
 }
 
-/// A `Content-Disposition` that names the file in ASCII and in UTF-8 (RFC 6266).
-fn attachment(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 #[async_trait]
 impl Blobs for S3Blobs {
     async fn upload_url(
@@ -99,7 +74,7 @@ impl Blobs for S3Blobs {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(attachment(filename))
+            .response_content_disposition(kezek_core::documents::attachment(filename))
             .presigned(presigning(expires_in)?)
             .await
             .map_err(err)?;
@@ -134,16 +109,5 @@ impl Blobs for S3Blobs {
                 &e,
             ))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn attachment_names_the_file_in_ascii_and_utf8() {
-        assert_eq!(
-            super::attachment("справка 1.pdf"),
-            "attachment; filename=\"_______ 1.pdf\"; filename*=UTF-8''%D1%81%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%201.pdf"
-        );
     }
 }

@@ -111,14 +111,42 @@ pub fn issued_key(application_id: &str, kind: DocumentKind) -> String {
     format!("issued/{application_id}/{}.pdf", kind.as_str())
 }
 
-/// A stable, non-reversible tag of an IIN for object keys (FNV-1a over a fixed prefix).
+/// FNV-1a: a stable hash (std's hasher may change between releases), for sharding and tags.
+pub fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// A stable tag of an IIN for object keys, so no IIN is in them.
 pub fn owner_tag(iin: &crate::iin::Iin) -> String {
-    let h = format!("kezek-doc:{}", iin.as_str())
+    format!("{:016x}", fnv(&format!("kezek-doc:{}", iin.as_str())))
+}
+
+/// A `Content-Disposition` that names a download in ASCII and in UTF-8 (RFC 6266), for every
+/// blob store.
+pub fn attachment(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
         .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-        });
-    format!("{h:016x}")
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]

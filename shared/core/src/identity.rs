@@ -119,7 +119,8 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
     Ok(b)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of bytes (keyed hashes, nonces, signed URLs).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
