@@ -1,10 +1,14 @@
 //! Documents through the Lambda handlers on DynamoDB and S3 in moto: an upload through its
-//! presigned URL, a privilege claim on it, the listing with download URLs, and the PDFs issued at
-//! registration, voucher and enrolment — opened with a PDF parser and read in Kazakh and Russian.
+//! presigned URL, a privilege claim on it, the listing with download URLs, and the PDFs the
+//! `issue-documents` function makes from the table's stream at registration, voucher confirmation
+//! and enrolment — found in S3 before any listing, opened with a PDF parser and read in Kazakh
+//! and Russian.
 //! Refused: a wrong type, a too-large size, another parent's document, another parent's listing.
 
 use kezek_contract::blobs::{curl, curl_to};
+use kezek_core::documents::{issued_key, DocumentKind};
 use kezek_core::Role;
+use kezek_lambda::Function;
 use kezek_tests::*;
 use serde_json::{json, Value};
 
@@ -20,6 +24,25 @@ fn download(entry: &Value, dir: &std::path::Path) -> Vec<u8> {
     let out = dir.join(format!("{}.bin", entry["id"].as_str().unwrap()));
     assert_eq!(curl_to(&out.display().to_string(), &[url]), "200", "{url}");
     std::fs::read(out).unwrap()
+}
+
+/// The size of an issued document in S3, if it is there.
+async fn in_s3(env: &Env, application: &str, kind: DocumentKind) -> Option<u64> {
+    let blobs = env.handler(Function::IssueDocuments).service.blobs.clone();
+    blobs
+        .expect("the issuer's S3")
+        .size(&issued_key(application, kind))
+        .await
+        .unwrap()
+}
+
+/// The issuer on the table's stream: the outbox entries inserted so far (issuing is idempotent,
+/// so entries seen before change nothing).
+async fn issue_from_stream(env: &Env) {
+    let response = env
+        .invoke(Function::IssueDocuments, env.outbox_stream_event().await)
+        .await;
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
 }
 
 fn find<'a>(list: &'a Value, kind: &str) -> &'a Value {
@@ -107,6 +130,12 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
     let id = app["id"].as_str().unwrap().to_owned();
     let number = app["registration_number"].as_str().unwrap().to_owned();
 
+    // The registration document: made from the stream's entry, not in the parent's request.
+    assert_eq!(in_s3(&env, &id, DocumentKind::Registration).await, None);
+    issue_from_stream(&env).await;
+    let size = in_s3(&env, &id, DocumentKind::Registration).await;
+    assert!(size.is_some_and(|n| n > 1000), "{size:?}");
+
     // The listing: the upload and the registration document, each downloadable.
     let path = format!("/v1/applications/{id}/documents");
     let (st, list) = env.http("GET", &path, None, Some(&parent)).await;
@@ -145,6 +174,9 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
         )
         .await;
     assert_eq!(st, 200);
+    assert_eq!(in_s3(&env, &id, DocumentKind::Voucher).await, None);
+    issue_from_stream(&env).await;
+    assert!(in_s3(&env, &id, DocumentKind::Voucher).await.is_some());
     let (st, chosen) = env
         .http(
             "POST",
@@ -158,6 +190,12 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
         (200, Some("enrolled")),
         "{chosen}"
     );
+    assert_eq!(in_s3(&env, &id, DocumentKind::Enrolment).await, None);
+    issue_from_stream(&env).await;
+    assert!(in_s3(&env, &id, DocumentKind::Enrolment).await.is_some());
+    // Again: nothing new, the same bytes.
+    issue_from_stream(&env).await;
+    assert_eq!(in_s3(&env, &id, DocumentKind::Registration).await, size);
     let (_, list) = env.http("GET", &path, None, Some(&parent)).await;
     let kinds: Vec<&str> = list
         .as_array()

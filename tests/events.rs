@@ -32,6 +32,8 @@ enum Expect {
     BatchFailures(&'static [&'static str]),
     /// A stream batch relayed whole to the notifier's queue.
     Relayed(usize),
+    /// A stream batch whose event issued this document of the application.
+    Issued(kezek_core::documents::DocumentKind),
     /// The authorizer's simple response.
     Authorized(bool),
 }
@@ -88,6 +90,11 @@ const CASES: &[(&str, Setup, Expect)] = &[
         Report("examined"),
     ),
     ("outbox-relay/stream.json", Queued, Relayed(1)),
+    (
+        "issue-documents/stream.json",
+        Queued,
+        Issued(kezek_core::documents::DocumentKind::Registration),
+    ),
     ("auth/otp.json", Nothing, Status(202)),
     (
         "auth/otp-verify-wrong-code.json",
@@ -300,6 +307,13 @@ async fn every_sample_event_gets_its_expected_response() {
                 let published = env.queue.published.lock().unwrap();
                 assert_eq!(published.len(), *n, "{file}");
                 assert_eq!(published[0].application_id.as_deref(), Some(id.as_str()));
+            }
+            Issued(kind) => {
+                assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");
+                let service = &env.handler(kezek_lambda::Function::IssueDocuments).service;
+                let id = kezek_core::documents::issued_id(&id, *kind);
+                let doc = service.store.document(&id).await.unwrap();
+                assert!(doc.is_some_and(|d| d.size > 1000), "{file}: {id} issued");
             }
             BatchFailures(ids) => {
                 let failed: Vec<&str> = out["batchItemFailures"]

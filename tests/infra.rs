@@ -195,13 +195,7 @@ fn every_function_is_in_the_template_with_its_triggers() {
         );
         assert_eq!(
             policy.contains("s3:PutObject"),
-            matches!(
-                f,
-                Function::Submit
-                    | Function::Confirm
-                    | Function::SelectKindergarten
-                    | Function::Documents
-            ),
+            f.keeps_documents(),
             "{}: only the functions that issue or upload documents write the bucket",
             f.name()
         );
@@ -259,4 +253,62 @@ fn the_documents_bucket_is_private_encrypted_versioned_and_expires() {
     assert!(rules.len() >= 2, "lifecycle rules");
     let policy = serde_yaml_ng::to_string(&template["Resources"]["DocumentsBucketPolicy"]).unwrap();
     assert!(policy.contains("aws:SecureTransport"), "TLS only");
+}
+
+/// Lambda's event filtering for the patterns used here: an object matches key by key, an array
+/// lists the accepted values (or `{"prefix": …}`).
+fn filter_matches(pattern: &serde_json::Value, event: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match pattern {
+        J::Object(m) => m
+            .iter()
+            .all(|(k, p)| event.get(k).is_some_and(|e| filter_matches(p, e))),
+        J::Array(options) => options.iter().any(|o| match o.get("prefix") {
+            Some(J::String(prefix)) => event.as_str().is_some_and(|s| s.starts_with(prefix)),
+            _ => o == event,
+        }),
+        _ => false,
+    }
+}
+
+fn stream_filter(template: &Value, f: Function) -> serde_json::Value {
+    let events = &template["Resources"][f.logical_id()]["Properties"]["Events"];
+    let e = events.as_mapping().unwrap().values().next().unwrap();
+    let pattern = e["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .unwrap();
+    serde_json::from_str(pattern).unwrap()
+}
+
+#[test]
+fn the_stream_filters_pass_outbox_entries_and_the_issuer_only_its_events() {
+    let template = yaml("infra/template.yaml");
+    let relay = stream_filter(&template, Function::OutboxRelay);
+    let issuer = stream_filter(&template, Function::IssueDocuments);
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("events/issue-documents/stream.json")).unwrap(),
+    )
+    .unwrap();
+    let record = sample["Records"][0].clone();
+    let with_kind = |kind: &str| {
+        let mut r = record.clone();
+        r["dynamodb"]["NewImage"]["n"]["M"]["kind"]["S"] = kind.into();
+        r
+    };
+    for kind in kezek_core::domain::NotificationKind::ALL {
+        let r = with_kind(kind.as_str());
+        assert!(filter_matches(&relay, &r), "the relay takes {kind:?}");
+        assert_eq!(
+            filter_matches(&issuer, &r),
+            kezek_core::Service::issues_documents(kind),
+            "the issuer takes exactly the events that issue documents: {kind:?}"
+        );
+    }
+    let mut modify = record.clone();
+    modify["eventName"] = "MODIFY".into();
+    let mut other_item = record.clone();
+    other_item["dynamodb"]["Keys"]["SK"]["S"] = "A".into();
+    for r in [modify, other_item] {
+        assert!(!filter_matches(&relay, &r) && !filter_matches(&issuer, &r));
+    }
 }

@@ -111,6 +111,7 @@ impl Env {
         let files =
             Arc::new(kezek_local::files::FolderBlobs::new(dir, "http://127.0.0.1:9", KEY).unwrap());
         service.blobs = Some(files);
+        service.render = Some(kezek_core::documents::render_pdf);
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
         let sessions = Sessions::new(KEY).unwrap();
@@ -248,14 +249,12 @@ impl Env {
             let make = kezek_lambda::Make {
                 sender: Some(kezek_aws::aws_sender),
                 queue: Some(kezek_aws::sqs_queue),
-                blobs: matches!(
-                    f,
-                    Function::Submit
-                        | Function::Confirm
-                        | Function::SelectKindergarten
-                        | Function::Documents
-                )
-                .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
+                blobs: f
+                    .keeps_documents()
+                    .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
+                render: f
+                    .keeps_documents()
+                    .then_some(kezek_core::documents::render_pdf as kezek_core::documents::Render),
             };
             let h = kezek_lambda::build(f, &shared, &settings, make)
                 .await

@@ -104,6 +104,7 @@ impl Local {
     ) -> std::io::Result<()> {
         let blobs = Arc::new(files::FolderBlobs::new(dir, base, key)?);
         self.api.service.blobs = Some(blobs.clone());
+        self.api.service.render = Some(kezek_core::documents::render_pdf);
         self.files = Some(blobs);
         Ok(())
     }
@@ -113,11 +114,13 @@ impl Local {
         self.api.identity.verifier = verifier;
     }
 
-    /// Sends what the outbox holds through the dev outbox.
+    /// Issues the documents of the outbox's events (as the `issue-documents` Lambda does from
+    /// the table's stream), then sends what the outbox holds through the dev outbox.
     pub async fn deliver(&self) -> Result<usize, Failure> {
         let _one_at_a_time = self.delivering.lock().await;
         let mut total = 0;
         loop {
+            self.issue_documents().await;
             let n = self
                 .api
                 .service
@@ -126,6 +129,30 @@ impl Local {
             total += n;
             if n == 0 {
                 return Ok(total);
+            }
+        }
+    }
+
+    /// The documents of the pending outbox entries' events; a failure is logged (the listing
+    /// makes what is missing).
+    async fn issue_documents(&self) {
+        let service = &self.api.service;
+        if service.blobs.is_none() {
+            return;
+        }
+        let pending = match service.outbox.pending(100).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "issuing documents");
+                return;
+            }
+        };
+        for n in pending
+            .iter()
+            .filter(|n| kezek_core::Service::issues_documents(n.kind))
+        {
+            if let Err(e) = service.issue_on_event(n).await {
+                tracing::warn!(notification = %n.id, error = %e, "issuing documents");
             }
         }
     }

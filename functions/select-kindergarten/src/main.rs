@@ -4,10 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), kezek_lambda::Error> {
-    // The documents the step issues (registration, voucher, enrolment) go to S3.
-    let make = kezek_lambda::Make {
-        blobs: Some(kezek_aws::s3_blobs),
-        ..Default::default()
-    };
-    kezek_lambda::run_with(kezek_lambda::Function::SelectKindergarten, make).await
+    kezek_lambda::run(kezek_lambda::Function::SelectKindergarten).await
 }

@@ -6,7 +6,6 @@ pub mod dynamo;
 pub mod http_client;
 pub mod keys;
 pub mod queue;
-#[cfg(feature = "s3")]
 pub mod s3;
 pub mod secrets;
 pub mod sender;
@@ -15,7 +14,6 @@ pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
 pub use queue::SqsQueue;
-#[cfg(feature = "s3")]
 pub use s3::S3Blobs;
 pub use secrets::{api_secrets, ApiSecrets};
 pub use sender::AwsSender;
@@ -73,7 +71,6 @@ pub fn aws_sender(
 }
 
 /// The documents' blob store (S3) as the documents-making Lambdas' `main` makes it.
-#[cfg(feature = "s3")]
 pub fn s3_blobs(
     shared: &aws_config::SdkConfig,
     bucket: &str,

@@ -1,43 +1,243 @@
 //! The documents' bytes in AWS: S3 ([`Blobs`]). Clients upload and download through presigned
 //! URLs (SigV4 query signing): an upload URL signs the content type and the content length, so S3
 //! refuses any other type or size; a download URL names the file to save.
+//!
+//! Four S3 calls are all Kezek needs (presigned PUT and GET, PutObject, HeadObject), so this
+//! adapter signs them with AWS's own SigV4 signer (`aws-sigv4`, which every AWS client here
+//! already links) and sends them over the same hyper/rustls stack, rather than linking
+//! `aws-sdk-s3`: that client added 1.3 MB to each function's package and a checksum crate that
+//! cannot be linked position-dependent. `tests/s3.rs` checks the URLs against `aws-sdk-s3`'s
+//! presigner, signature for signature.
 
 use async_trait::async_trait;
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::ByteStream;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+    SignatureLocation, SigningSettings, UriPathNormalizationMode,
+};
+use aws_sigv4::sign::v4;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
 use kezek_core::ports::{Blobs, StoreError};
-use std::time::Duration;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// How long one PutObject or HeadObject may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest presigned URL SigV4 allows (7 days).
+const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded (S3's rule for keys
+/// and query values).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[derive(Clone)]
 pub struct S3Blobs {
-    client: aws_sdk_s3::Client,
-    bucket: String,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    credentials: Option<SharedCredentialsProvider>,
+    region: String,
+    /// `https://<bucket>.s3.<region>.amazonaws.com`, or the endpoint's origin with the bucket in
+    /// the host or (path style) in the path.
+    base: String,
+    client: OnceLock<Result<HttpsClient, String>>,
 }
 
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("s3: {e}"))
 }
 
-fn presigning(expires_in: Duration) -> Result<PresigningConfig, StoreError> {
-    PresigningConfig::expires_in(expires_in).map_err(err)
+/// A key as a URL path: each segment percent-encoded, the slashes kept.
+fn encode_key(key: &str) -> String {
+    key.split('/')
+        .map(|s| utf8_percent_encode(s, UNRESERVED).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl S3Blobs {
-    pub fn new(client: aws_sdk_s3::Client, bucket: &str) -> S3Blobs {
+    /// The bucket's client from the SDK config (credentials, region, `AWS_ENDPOINT_URL`);
+    /// `path_style` addresses the bucket in the path (an endpoint without bucket subdomains, such
+    /// as an emulator).
+    pub fn from_config(shared: &aws_config::SdkConfig, bucket: &str, path_style: bool) -> S3Blobs {
+        let region = shared
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+        let base = match shared.endpoint_url() {
+            Some(endpoint) => {
+                let endpoint = endpoint.trim_end_matches('/');
+                match endpoint.split_once("://") {
+                    Some((scheme, host)) if !path_style => format!("{scheme}://{bucket}.{host}"),
+                    _ => format!("{endpoint}/{bucket}"),
+                }
+            }
+            None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        };
         S3Blobs {
-            client,
-            bucket: bucket.to_owned(),
+            inner: Arc::new(Inner {
+                credentials: shared.credentials_provider(),
+                region,
+                base,
+                client: OnceLock::new(),
+            }),
         }
     }
 
-    /// A client from the SDK config; `path_style` addresses the bucket in the path (an endpoint
-    /// without bucket subdomains, such as an emulator).
-    pub fn from_config(shared: &aws_config::SdkConfig, bucket: &str, path_style: bool) -> S3Blobs {
-        let conf = aws_sdk_s3::config::Builder::from(shared)
-            .force_path_style(path_style)
-            .build();
-        S3Blobs::new(aws_sdk_s3::Client::from_conf(conf), bucket)
+    fn url(&self, key: &str) -> String {
+        format!("{}/{}", self.inner.base, encode_key(key))
     }
+
+    async fn identity(
+        &self,
+    ) -> Result<aws_smithy_runtime_api::client::identity::Identity, StoreError> {
+        let provider = self
+            .inner
+            .credentials
+            .as_ref()
+            .ok_or_else(|| err("no credentials"))?;
+        Ok(provider.provide_credentials().await.map_err(err)?.into())
+    }
+
+    /// A presigned URL for `method` on `key` (with `query` added before signing, its values
+    /// unencoded), signing `headers`, valid for `expires_in` from `time`.
+    pub async fn presign(
+        &self,
+        method: &str,
+        key: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        expires_in: Duration,
+        time: SystemTime,
+    ) -> Result<String, StoreError> {
+        let mut url = self.url(key);
+        for (i, (k, v)) in query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&utf8_percent_encode(k, UNRESERVED).to_string());
+            url.push('=');
+            url.push_str(&utf8_percent_encode(v, UNRESERVED).to_string());
+        }
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires_in.min(MAX_EXPIRY));
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let identity = self.identity().await?;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.inner.region)
+            .name("s3")
+            .time(time)
+            .settings(settings)
+            .build()
+            .map_err(err)?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            &url,
+            headers.iter().copied(),
+            SignableBody::UnsignedPayload,
+        )
+        .map_err(err)?;
+        let (instructions, _) = sign(signable, &params).map_err(err)?.into_parts();
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .body(())
+            .map_err(err)?;
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request.uri().to_string())
+    }
+
+    fn client(&self) -> Result<&HttpsClient, StoreError> {
+        self.inner
+            .client
+            .get_or_init(|| {
+                let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_native_roots(provider)
+                    .map_err(|e| format!("TLS roots: {e}"))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
+            })
+            .as_ref()
+            .map_err(err)
+    }
+
+    /// One signed call (SigV4 in the headers, the payload's SHA-256 signed): the status, the
+    /// response headers and body.
+    async fn call(
+        &self,
+        method: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<(http::StatusCode, http::HeaderMap, Bytes), StoreError> {
+        let url = self.url(key);
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let identity = self.identity().await?;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.inner.region)
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(err)?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            &url,
+            headers.iter().copied(),
+            SignableBody::Bytes(&body),
+        )
+        .map_err(err)?;
+        let (instructions, _) = sign(signable, &params).map_err(err)?.into_parts();
+        let mut builder = http::Request::builder().method(method).uri(&url);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut request = builder.body(Full::new(Bytes::from(body))).map_err(err)?;
+        instructions.apply_to_request_http1x(&mut request);
+        let client = self.client()?;
+        let response = tokio::time::timeout(CALL_TIMEOUT, client.request(request))
+            .await
+            .map_err(|_| err(format!("{method} timed out")))?
+            .map_err(err)?;
+        let (parts, body) = response.into_parts();
+        let body = tokio::time::timeout(CALL_TIMEOUT, body.collect())
+            .await
+            .map_err(|_| err(format!("{method} response timed out")))?
+            .map_err(err)?
+            .to_bytes();
+        Ok((parts.status, parts.headers, body))
+    }
+}
+
+/// S3's error code in an error response (`<Code>…</Code>`), or the status.
+fn failure(method: &str, status: http::StatusCode, body: &[u8]) -> StoreError {
+    let text = String::from_utf8_lossy(body);
+    let code = text
+        .split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map_or("", |(code, _)| code);
+    err(format!("{method}: {status} {code}"))
 }
 
 #[async_trait]
@@ -49,18 +249,16 @@ impl Blobs for S3Blobs {
         size: u64,
         expires_in: Duration,
     ) -> Result<String, StoreError> {
-        let size = i64::try_from(size).map_err(err)?;
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_length(size)
-            .presigned(presigning(expires_in)?)
-            .await
-            .map_err(err)?;
-        Ok(req.uri().to_owned())
+        let length = size.to_string();
+        self.presign(
+            "PUT",
+            key,
+            &[("x-id", "PutObject")],
+            &[("content-length", &length), ("content-type", content_type)],
+            expires_in,
+            SystemTime::now(),
+        )
+        .await
     }
 
     async fn download_url(
@@ -69,45 +267,52 @@ impl Blobs for S3Blobs {
         filename: &str,
         expires_in: Duration,
     ) -> Result<String, StoreError> {
-        let req = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .response_content_disposition(kezek_core::documents::attachment(filename))
-            .presigned(presigning(expires_in)?)
-            .await
-            .map_err(err)?;
-        Ok(req.uri().to_owned())
+        let disposition = kezek_core::documents::attachment(filename);
+        self.presign(
+            "GET",
+            key,
+            &[
+                ("response-content-disposition", &disposition),
+                ("x-id", "GetObject"),
+            ],
+            &[],
+            expires_in,
+            SystemTime::now(),
+        )
+        .await
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| err(aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
-        Ok(())
+        let length = bytes.len().to_string();
+        let (status, _, body) = self
+            .call(
+                "PUT",
+                key,
+                &[("content-length", &length), ("content-type", content_type)],
+                bytes,
+            )
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(failure("PutObject", status, &body))
+        }
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(o) => Ok(Some(o.content_length().unwrap_or(0).max(0) as u64)),
-            Err(e) if e.as_service_error().is_some_and(|x| x.is_not_found()) => Ok(None),
-            Err(e) => Err(err(aws_smithy_types::error::display::DisplayErrorContext(
-                &e,
-            ))),
+        let (status, headers, body) = self.call("HEAD", key, &[], Vec::new()).await?;
+        if status == http::StatusCode::NOT_FOUND {
+            return Ok(None);
         }
+        if !status.is_success() {
+            return Err(failure("HeadObject", status, &body));
+        }
+        Ok(Some(
+            headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        ))
     }
 }

@@ -44,3 +44,118 @@ async fn upload_and_download_through_presigned_urls() {
     );
     kezek_contract::blobs::presigned_round_trip(&blobs).await;
 }
+
+/// The query of a URL as sorted pairs (decoded), and its path.
+fn parts(url: &str) -> (String, Vec<(String, String)>) {
+    let (path, query) = url.split_once('?').expect("a query");
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let dec = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned()
+            };
+            (dec(k), dec(v))
+        })
+        .collect();
+    pairs.sort();
+    (path.to_owned(), pairs)
+}
+
+/// The presigned URLs are the ones `aws-sdk-s3`'s presigner makes for the same request and time:
+/// the same path, query and signature; virtual-hosted on AWS and path style on an endpoint, with
+/// a session token, keys and file names that need encoding.
+#[tokio::test]
+async fn presigned_urls_match_the_sdk_presigner() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use std::time::{Duration, SystemTime};
+    let credentials = aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some("a-session-token/with+chars=".into()),
+        None,
+        "test",
+    );
+    let aws = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials.clone()),
+        )
+        .build();
+    let endpoint = aws
+        .to_builder()
+        .endpoint_url("http://127.0.0.1:5000")
+        .build();
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let expires = Duration::from_secs(900);
+    let presigning = PresigningConfig::builder()
+        .start_time(time)
+        .expires_in(expires)
+        .build()
+        .unwrap();
+    for (shared, path_style) in [(&aws, false), (&endpoint, true)] {
+        let sdk = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(shared)
+                .force_path_style(path_style)
+                .build(),
+        );
+        let ours = S3Blobs::from_config(shared, "kezek-documents", path_style);
+        for key in [
+            "uploads/ab12/01J9 доклад (1).pdf",
+            "issued/app-1/voucher.pdf",
+        ] {
+            let theirs = sdk
+                .put_object()
+                .bucket("kezek-documents")
+                .key(key)
+                .content_type("application/pdf")
+                .content_length(12345)
+                .presigned(presigning.clone())
+                .await
+                .unwrap();
+            let mine = ours
+                .presign(
+                    "PUT",
+                    key,
+                    &[("x-id", "PutObject")],
+                    &[
+                        ("content-length", "12345"),
+                        ("content-type", "application/pdf"),
+                    ],
+                    expires,
+                    time,
+                )
+                .await
+                .unwrap();
+            assert_eq!(parts(&mine), parts(theirs.uri()), "PUT {key}");
+            let disposition = kezek_core::documents::attachment("Тіркеу «KOK-2026-000123».pdf");
+            let theirs = sdk
+                .get_object()
+                .bucket("kezek-documents")
+                .key(key)
+                .response_content_disposition(&disposition)
+                .presigned(presigning.clone())
+                .await
+                .unwrap();
+            let mine = ours
+                .presign(
+                    "GET",
+                    key,
+                    &[
+                        ("response-content-disposition", &disposition),
+                        ("x-id", "GetObject"),
+                    ],
+                    &[],
+                    expires,
+                    time,
+                )
+                .await
+                .unwrap();
+            assert_eq!(parts(&mine), parts(theirs.uri()), "GET {key}");
+        }
+    }
+}

@@ -262,11 +262,17 @@ pub fn issued_id(application_id: &str, kind: DocumentKind) -> String {
     format!("{application_id}.{}", kind.as_str())
 }
 
-use crate::domain::{Application, Status};
+use crate::domain::{Application, Notification, NotificationKind, Status};
 use crate::ports::Blobs;
 use crate::usecases::{Principal, Service};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Renders an issued document as a PDF ([`render_pdf`] in the functions that issue documents).
+pub type Render = fn(&kezek_pdf::DocumentData) -> Result<Vec<u8>, kezek_pdf::PdfError>;
+
+/// The PDF renderer of issued documents (Kazakh and Russian, embedded font).
+pub use kezek_pdf::render as render_pdf;
 
 fn unavailable() -> Failure {
     Failure::Unavailable("no document store".into())
@@ -342,10 +348,15 @@ impl Service {
         Ok(())
     }
 
-    /// The issued documents an application's state calls for.
+    /// The issued documents an application's state calls for: the registration always, the
+    /// voucher once confirmed (its PDF shows the choice deadline), the enrolment once enrolled.
     fn issued_kinds(app: &Application) -> Vec<DocumentKind> {
         let mut kinds = vec![DocumentKind::Registration];
-        if app.voucher.is_some() {
+        if app
+            .voucher
+            .as_ref()
+            .is_some_and(|v| v.confirmed_at.is_some())
+        {
             kinds.push(DocumentKind::Voucher);
         }
         if app.status == Status::Enrolled {
@@ -358,14 +369,21 @@ impl Service {
     /// (Kazakh and Russian, one PDF), stored as blobs, recorded. Deterministic: a retry makes the
     /// same bytes.
     pub async fn issue_documents(&self, app: &Application) -> Result<Vec<DocumentRecord>, Failure> {
+        Ok(self.issue(app).await?.0)
+    }
+
+    /// [`Self::issue_documents`], and how many of them it made.
+    async fn issue(&self, app: &Application) -> Result<(Vec<DocumentRecord>, usize), Failure> {
         let blobs = self.blobs()?;
         let mut out = Vec::new();
+        let mut made = 0;
         for kind in Self::issued_kinds(app) {
             let id = issued_id(&app.id, kind);
             if let Some(d) = self.store.document(&id).await? {
                 out.push(d);
                 continue;
             }
+            made += 1;
             let bytes = self.render_document(app, kind).await?;
             let key = issued_key(&app.id, kind);
             let size = bytes.len() as u64;
@@ -384,17 +402,36 @@ impl Service {
             self.store.put_document(record.clone()).await?;
             out.push(record);
         }
-        Ok(out)
+        Ok((out, made))
     }
 
-    /// After an event: the documents it issues, best effort (the listing makes any that failed).
-    pub(crate) async fn issue_after(&self, app: &Application) {
-        if self.blobs.is_none() {
-            return;
+    /// The event an outbox entry records, if it issues documents: registration, the confirmed
+    /// voucher, enrolment. In AWS the `issue-documents` function takes these from the table's
+    /// stream (the entries commit with the state change), so issuing never slows the parent's
+    /// request, and the stream retries a failure; the listing makes any still missing.
+    pub fn issues_documents(kind: NotificationKind) -> bool {
+        matches!(
+            kind,
+            NotificationKind::Registered
+                | NotificationKind::VoucherConfirmed
+                | NotificationKind::Enrolled
+        )
+    }
+
+    /// Issues the documents of the event an outbox entry records ([`Self::issues_documents`]):
+    /// those the application's state calls for and does not have yet. The count made; none for
+    /// another event or an application that is gone.
+    pub async fn issue_on_event(&self, n: &Notification) -> Result<usize, Failure> {
+        if !Self::issues_documents(n.kind) {
+            return Ok(0);
         }
-        if let Err(e) = self.issue_documents(app).await {
-            tracing::warn!(application = %app.id, error = %e, "issuing documents");
-        }
+        let Some(id) = &n.application_id else {
+            return Ok(0);
+        };
+        let Some(app) = self.store.application(id).await? else {
+            return Ok(0);
+        };
+        Ok(self.issue(&app).await?.1)
     }
 
     async fn render_document(
@@ -454,7 +491,8 @@ impl Service {
             confirm_by: app.voucher.as_ref().map(|v| dmy(v.confirm_by)),
             choose_by: app.voucher.as_ref().and_then(|v| v.choose_by.map(dmy)),
         };
-        kezek_pdf::render(&data).map_err(|e| Failure::Unavailable(format!("pdf: {e}")))
+        let render = self.render.ok_or_else(unavailable)?;
+        render(&data).map_err(|e| Failure::Unavailable(format!("pdf: {e}")))
     }
 
     /// `GET /v1/applications/{id}/documents`: the parent's uploads of its privilege claim and the

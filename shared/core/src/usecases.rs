@@ -194,6 +194,9 @@ pub struct Service {
     pub calendar: Option<Arc<Calendar>>,
     /// Where document bytes live (S3, the local data folder).
     pub blobs: Option<Arc<dyn crate::ports::Blobs>>,
+    /// What makes the issued documents' PDFs ([`crate::documents::render_pdf`]). Given only to
+    /// the code that issues documents, so that the other functions do not link the renderer.
+    pub render: Option<crate::documents::Render>,
 }
 
 impl Service {
@@ -210,6 +213,7 @@ impl Service {
             registers,
             calendar: None,
             blobs: None,
+            render: None,
         }
     }
 
@@ -389,7 +393,6 @@ impl Service {
         )?;
         let app = decision.application.clone();
         self.commit(decision).await?;
-        self.issue_after(&app).await;
         self.view(&app, now, lang).await
     }
 
@@ -502,12 +505,6 @@ impl Service {
                     let next = decision.application.clone();
                     match self.commit(decision).await {
                         Ok(()) => {
-                            if matches!(
-                                action,
-                                ParentAction::ConfirmVoucher | ParentAction::Choose(_)
-                            ) {
-                                self.issue_after(&next).await;
-                            }
                             return self.view(&next, now, lang).await;
                         }
                         Err(CommitError::Conflict(Conflict::Stale)) => {

@@ -35,6 +35,9 @@ pub enum Function {
     Authorizer,
     /// Documents: upload URLs, and the application's uploads and issued PDFs.
     Documents,
+    /// Issues the documents of an event (registration, the confirmed voucher, enrolment) from
+    /// the outbox entries on the table's stream.
+    IssueDocuments,
 }
 
 /// What starts a function besides API routes.
@@ -46,14 +49,14 @@ pub enum Trigger {
     Schedule,
     /// SQS batches.
     Queue,
-    /// DynamoDB stream batches.
+    /// DynamoDB stream batches (the table's new outbox entries).
     Stream,
     /// API Gateway's authorizer requests (payload 2.0, simple responses).
     Authorizer,
 }
 
 impl Function {
-    pub const ALL: [Function; 15] = [
+    pub const ALL: [Function; 16] = [
         Function::Submit,
         Function::Confirm,
         Function::SelectKindergarten,
@@ -69,6 +72,7 @@ impl Function {
         Function::Auth,
         Function::Authorizer,
         Function::Documents,
+        Function::IssueDocuments,
     ];
 
     /// The crate and binary name under `functions/`, and the folder of its sample events.
@@ -89,6 +93,7 @@ impl Function {
             Function::Auth => "auth",
             Function::Authorizer => "authorizer",
             Function::Documents => "documents",
+            Function::IssueDocuments => "issue-documents",
         }
     }
 
@@ -110,6 +115,7 @@ impl Function {
             Function::Auth => "AuthFunction",
             Function::Authorizer => "AuthorizerFunction",
             Function::Documents => "DocumentsFunction",
+            Function::IssueDocuments => "IssueDocumentsFunction",
         }
     }
 
@@ -123,7 +129,7 @@ impl Function {
                 Trigger::Schedule
             }
             Function::Notifier => Trigger::Queue,
-            Function::OutboxRelay => Trigger::Stream,
+            Function::OutboxRelay | Function::IssueDocuments => Trigger::Stream,
             Function::Authorizer => Trigger::Authorizer,
             _ => Trigger::Api,
         }
@@ -171,8 +177,16 @@ impl Function {
                 "POST /v1/auth/eds/verify",
             ],
             Function::Documents => &["POST /v1/documents", "GET /v1/applications/{id}/documents"],
-            Function::Notifier | Function::OutboxRelay | Function::Authorizer => &[],
+            Function::Notifier
+            | Function::OutboxRelay
+            | Function::Authorizer
+            | Function::IssueDocuments => &[],
         }
+    }
+
+    /// Whether the function keeps documents: it needs the blob store (S3) and the PDF renderer.
+    pub fn keeps_documents(self) -> bool {
+        matches!(self, Function::Documents | Function::IssueDocuments)
     }
 
     /// Whether the function needs the session key (it serves routes or authorizes them).

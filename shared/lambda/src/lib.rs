@@ -299,12 +299,27 @@ impl Handler {
 
 impl Handler {
     /// New outbox entries from the table's stream (the event source passes only inserted
-    /// notification items) to the notifier's queue. A record that cannot be published fails the
-    /// batch from it on (`ReportBatchItemFailures`), so the stream retries it and those after it.
+    /// outbox items): the relay moves them to the notifier's queue, the issuer makes the
+    /// documents of their events. A record that fails fails the batch from it on
+    /// (`ReportBatchItemFailures`), so the stream retries it and those after it.
     pub async fn stream(&self, event: DynamoEvent) -> DynamoDbEventResponse {
         #[derive(Deserialize)]
         struct OutboxItem {
             n: Notification,
+        }
+        let mut batch = Vec::new();
+        for record in &event.records {
+            if record.event_name != "INSERT" {
+                continue;
+            }
+            match serde_dynamo::from_item::<_, OutboxItem>(record.change.new_image.clone()) {
+                Ok(item) => batch.push((record, item.n)),
+                // Not an outbox entry (the event filter lets none through): nothing to do.
+                Err(_) => continue,
+            }
+        }
+        if self.function == Function::IssueDocuments {
+            return self.issue(&batch).await;
         }
         let mut response = DynamoDbEventResponse::default();
         let Some(queue) = &self.queue else {
@@ -314,17 +329,6 @@ impl Handler {
             }
             return response;
         };
-        let mut batch = Vec::new();
-        for record in &event.records {
-            if record.event_name != "INSERT" {
-                continue;
-            }
-            match serde_dynamo::from_item::<_, OutboxItem>(record.change.new_image.clone()) {
-                Ok(item) => batch.push((record, item.n)),
-                // Not an outbox entry (the event filter lets none through): nothing to relay.
-                Err(_) => continue,
-            }
-        }
         let notifications: Vec<Notification> = batch.iter().map(|(_, n)| n.clone()).collect();
         let failed = match self.service.relay(queue.as_ref(), &notifications).await {
             Ok(failed) => failed,
@@ -340,6 +344,33 @@ impl Handler {
             relayed = notifications.len() - failed.len(),
             failed = failed.len(),
             "outbox relay"
+        );
+        response
+    }
+
+    /// The issuer's part of [`Self::stream`]: the documents of each event, in order; the first
+    /// failure stops the batch there (the stream retries from it; issuing is idempotent).
+    async fn issue(
+        &self,
+        batch: &[(&aws_lambda_events::dynamodb::EventRecord, Notification)],
+    ) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        let mut issued = 0;
+        for (record, n) in batch {
+            match self.service.issue_on_event(n).await {
+                Ok(made) => issued += made,
+                Err(e) => {
+                    tracing::error!(notification = %n.id, error = %e, "issuing documents");
+                    response.batch_item_failures.push(stream_failure(record));
+                    break;
+                }
+            }
+        }
+        tracing::info!(
+            events = batch.len(),
+            issued,
+            failed = response.batch_item_failures.len(),
+            "documents issued"
         );
         response
     }
@@ -435,6 +466,8 @@ pub struct Make {
     pub sender: Option<MakeSender>,
     pub queue: Option<MakeQueue>,
     pub blobs: Option<MakeBlobs>,
+    /// The PDF renderer of issued documents ([`kezek_core::documents::render_pdf`]).
+    pub render: Option<kezek_core::documents::Render>,
 }
 
 /// The API of a function that serves routes: the service, login and signatures (codes in the
@@ -471,8 +504,10 @@ pub async fn build(
             .as_deref()
             .ok_or("DOCUMENTS_BUCKET is not set")?;
         service.blobs = Some(make(shared, bucket, settings.s3_path_style));
-    } else if function == Function::Documents {
-        return Err("the documents function needs a blob store".into());
+    }
+    service.render = make.render;
+    if function.keeps_documents() && (service.blobs.is_none() || service.render.is_none()) {
+        return Err(format!("{}: needs a blob store and a renderer", function.name()).into());
     }
     let mut sessions = None;
     let mut api_ = None;
@@ -522,7 +557,7 @@ pub async fn build(
             .as_deref()
             .ok_or("NOTIFICATION_QUEUE_URL is not set")?;
         adapters.queue = Some(make(shared, url));
-    } else if function.trigger() == Trigger::Stream {
+    } else if function == Function::OutboxRelay {
         return Err("the relay needs a queue".into());
     }
     let mut handler = Handler::new(function, service, api_, adapters);

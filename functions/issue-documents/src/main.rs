@@ -1,0 +1,14 @@
+//! Issues the documents of an event (registration, the confirmed voucher, enrolment) as PDFs in
+//! S3, from the outbox entries the table's DynamoDB stream passes (see `docs/documents.md`).
+//!
+//! Thin: the handler and its cold-start set-up live in `kezek-lambda`.
+
+#[tokio::main]
+async fn main() -> Result<(), kezek_lambda::Error> {
+    let make = kezek_lambda::Make {
+        blobs: Some(kezek_aws::s3_blobs),
+        render: Some(kezek_core::documents::render_pdf),
+        ..Default::default()
+    };
+    kezek_lambda::run_with(kezek_lambda::Function::IssueDocuments, make).await
+}
