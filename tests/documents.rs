@@ -26,7 +26,8 @@ fn download(entry: &Value, dir: &std::path::Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-/// The size of an issued document in S3, if it is there.
+/// The size of an issued document in the issuer's blob store (S3, or the data folder), if it is
+/// there.
 async fn in_s3(env: &Env, application: &str, kind: DocumentKind) -> Option<u64> {
     let blobs = env.handler(Function::IssueDocuments).service.blobs.clone();
     blobs
@@ -216,4 +217,94 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The voucher's PDF: none while the voucher is only offered (an offer is no issuing event, and
+/// the listing makes none either), made at confirmation, and made again with the new choice
+/// deadline when the parent takes the extension.
+#[tokio::test]
+async fn the_voucher_is_issued_at_confirmation_and_again_at_its_extension() {
+    // The embedded store: the extension needs the simulated clock (its last day).
+    let env = Env::embedded(chrono::Utc::now()).await;
+    let parent = env.parent();
+    let body = json!({"district": "KOK", "child_iin": CHILD, "email": "parent@example.kz",
+        "phone": "+77011234567", "language": "kk"});
+    let (st, app) = env
+        .http("POST", "/v1/applications", Some(body), Some(&parent))
+        .await;
+    assert_eq!(st, 201, "{app}");
+    let id = app["id"].as_str().unwrap().to_owned();
+    let run = json!({"district": "KOK", "age_group": app["age_group"]});
+    let (st, run) = env
+        .http(
+            "POST",
+            "/v1/admin/voucher-runs",
+            Some(run),
+            Some(&env.operator()),
+        )
+        .await;
+    assert_eq!((st, run["offered"].as_u64()), (200, Some(1)), "{run}");
+    issue_from_stream(&env).await;
+    assert!(in_s3(&env, &id, DocumentKind::Registration).await.is_some());
+    assert_eq!(in_s3(&env, &id, DocumentKind::Voucher).await, None);
+    let voucher_text = |list: &Value| {
+        let url = find(list, "voucher")["download_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        text_of(&env.download_local(&url))
+    };
+    let path = format!("/v1/applications/{id}/documents");
+    let (st, list) = env.http("GET", &path, None, Some(&parent)).await;
+    assert_eq!(st, 200, "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["kind"] != "voucher"),
+        "no voucher document before confirmation: {list}"
+    );
+
+    let (st, confirmed) = env
+        .http(
+            "POST",
+            &format!("/v1/applications/{id}/voucher/confirm"),
+            None,
+            Some(&parent),
+        )
+        .await;
+    assert_eq!(st, 200, "{confirmed}");
+    issue_from_stream(&env).await;
+    let (_, list) = env.http("GET", &path, None, Some(&parent)).await;
+    let first = voucher_text(&list);
+
+    let local_date = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Almaty)
+            .format("%d.%m.%Y")
+            .to_string()
+    };
+    let choose_by = &confirmed["voucher"]["choose_by"];
+    assert!(first.contains(&local_date(choose_by)), "{first}");
+    let last_day = chrono::DateTime::parse_from_rfc3339(choose_by.as_str().unwrap()).unwrap();
+    env.set_clock(last_day.with_timezone(&chrono::Utc) - chrono::Duration::hours(8));
+    let (st, extended) = env
+        .http(
+            "POST",
+            &format!("/v1/applications/{id}/voucher/extend"),
+            None,
+            Some(&parent),
+        )
+        .await;
+    assert_eq!(st, 200, "{extended}");
+    let new_deadline = local_date(&extended["voucher"]["choose_by"]);
+    assert_ne!(new_deadline, local_date(choose_by));
+    issue_from_stream(&env).await;
+    let (_, list) = env.http("GET", &path, None, Some(&parent)).await;
+    let second = voucher_text(&list);
+    assert!(
+        second.contains(&new_deadline),
+        "the extended deadline {new_deadline}: {second}"
+    );
 }

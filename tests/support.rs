@@ -69,6 +69,8 @@ pub struct Env {
     pub store: Arc<dyn Store>,
     pub credentials: Arc<dyn Credentials>,
     pub aws: Option<Aws>,
+    /// The embedded environment's data folder of documents.
+    pub files: Option<Arc<kezek_local::files::FolderBlobs>>,
 }
 
 /// The moto side of a DynamoDB environment.
@@ -110,7 +112,7 @@ impl Env {
         let dir = std::env::temp_dir().join(format!("kezek-env-{}", uuid::Uuid::new_v4().simple()));
         let files =
             Arc::new(kezek_local::files::FolderBlobs::new(dir, "http://127.0.0.1:9", KEY).unwrap());
-        service.blobs = Some(files);
+        service.blobs = Some(files.clone());
         service.render = Some(kezek_core::documents::render_pdf);
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
@@ -142,6 +144,7 @@ impl Env {
             credentials: store.clone(),
             store,
             aws: None,
+            files: Some(files),
         }
     }
 
@@ -275,6 +278,7 @@ impl Env {
                 queue_url,
                 dlq_url: dlq,
             }),
+            files: None,
         }
     }
 
@@ -294,7 +298,9 @@ impl Env {
     /// The relay's input as the table's stream gives it: an INSERT record of each pending
     /// outbox item, read from the table.
     pub async fn outbox_stream_event(&self) -> Value {
-        let aws = self.aws.as_ref().expect("DynamoDB in moto");
+        let Some(aws) = self.aws.as_ref() else {
+            return self.embedded_stream_event().await;
+        };
         let table = aws.table.clone();
         let client = aws_sdk_dynamodb::Client::new(&aws.shared);
         let pending = self
@@ -335,6 +341,50 @@ impl Env {
             }));
         }
         json!({ "Records": records })
+    }
+
+    /// [`Self::outbox_stream_event`] on the embedded store: each pending outbox entry as the
+    /// DynamoDB item it would be (`PK`, `SK`, the notification in `n`).
+    async fn embedded_stream_event(&self) -> Value {
+        let pending = self.store_outbox().pending(100).await.unwrap();
+        let records: Vec<Value> = pending
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let keys = json!({"PK": {"S": format!("NOTIF#{}", n.id)}, "SK": {"S": "N"}});
+                let mut image = keys.clone();
+                let item: serde_dynamo::AttributeValue = serde_dynamo::to_attribute_value(n).unwrap();
+                image["n"] = serde_json::to_value(item).unwrap();
+                json!({
+                    "eventID": format!("e{i}"), "eventName": "INSERT", "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+                    "dynamodb": {"Keys": keys, "NewImage": image, "SequenceNumber": format!("{}", 1000 + i),
+                        "SizeBytes": 512, "StreamViewType": "NEW_IMAGE"},
+                    "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/kezek/stream/2026-11-22T00:00:00.000"
+                })
+            })
+            .collect();
+        json!({ "Records": records })
+    }
+
+    fn store_outbox(&self) -> Arc<dyn kezek_core::ports::Outbox> {
+        self.handler(Function::Notifier).service.outbox.clone()
+    }
+
+    /// A download through a listed URL of the embedded environment's data folder (the local
+    /// runner's `/v1/dev/files/…` route, with its checks).
+    pub fn download_local(&self, url: &str) -> Vec<u8> {
+        let files = self.files.as_ref().expect("the embedded data folder");
+        let rest = url
+            .split_once("/v1/dev/files/")
+            .expect("a data-folder URL")
+            .1;
+        let (key, query) = rest.split_once('?').expect("a signed query");
+        let key = percent_encoding::percent_decode_str(key)
+            .decode_utf8()
+            .unwrap();
+        let q: kezek_local::files::FileQuery = serde_urlencoded::from_str(query).unwrap();
+        files.serve_get(&key, &q).expect("served").0
     }
 
     /// One poll of the notifier's queue as Lambda's event source does it: receive a batch,

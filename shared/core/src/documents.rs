@@ -369,19 +369,26 @@ impl Service {
     /// (Kazakh and Russian, one PDF), stored as blobs, recorded. Deterministic: a retry makes the
     /// same bytes.
     pub async fn issue_documents(&self, app: &Application) -> Result<Vec<DocumentRecord>, Failure> {
-        Ok(self.issue(app).await?.0)
+        Ok(self.issue(app, None).await?.0)
     }
 
-    /// [`Self::issue_documents`], and how many of them it made.
-    async fn issue(&self, app: &Application) -> Result<(Vec<DocumentRecord>, usize), Failure> {
+    /// [`Self::issue_documents`], making `remake` again even if it exists (its data changed), and
+    /// how many documents it made.
+    async fn issue(
+        &self,
+        app: &Application,
+        remake: Option<DocumentKind>,
+    ) -> Result<(Vec<DocumentRecord>, usize), Failure> {
         let blobs = self.blobs()?;
         let mut out = Vec::new();
         let mut made = 0;
         for kind in Self::issued_kinds(app) {
             let id = issued_id(&app.id, kind);
             if let Some(d) = self.store.document(&id).await? {
-                out.push(d);
-                continue;
+                if remake != Some(kind) {
+                    out.push(d);
+                    continue;
+                }
             }
             made += 1;
             let bytes = self.render_document(app, kind).await?;
@@ -406,7 +413,8 @@ impl Service {
     }
 
     /// The event an outbox entry records, if it issues documents: registration, the confirmed
-    /// voucher, enrolment. In AWS the `issue-documents` function takes these from the table's
+    /// voucher, its extension (the voucher is made again with the new choice deadline),
+    /// enrolment. In AWS the `issue-documents` function takes these from the table's
     /// stream (the entries commit with the state change), so issuing never slows the parent's
     /// request, and the stream retries a failure; the listing makes any still missing.
     pub fn issues_documents(kind: NotificationKind) -> bool {
@@ -414,6 +422,7 @@ impl Service {
             kind,
             NotificationKind::Registered
                 | NotificationKind::VoucherConfirmed
+                | NotificationKind::Extended
                 | NotificationKind::Enrolled
         )
     }
@@ -431,7 +440,8 @@ impl Service {
         let Some(app) = self.store.application(id).await? else {
             return Ok(0);
         };
-        Ok(self.issue(&app).await?.1)
+        let remake = (n.kind == NotificationKind::Extended).then_some(DocumentKind::Voucher);
+        Ok(self.issue(&app, remake).await?.1)
     }
 
     async fn render_document(
