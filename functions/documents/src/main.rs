@@ -5,10 +5,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), kezek_lambda::Error> {
-    let make = kezek_lambda::Make {
-        blobs: Some(kezek_aws::s3_blobs),
-        render: Some(kezek_core::documents::render_pdf),
-        ..Default::default()
-    };
-    kezek_lambda::run_with(kezek_lambda::Function::Documents, make).await
+    kezek_lambda::run_with(
+        kezek_lambda::Function::Documents,
+        kezek_lambda::Make::documents(),
+    )
+    .await
 }

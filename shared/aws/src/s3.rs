@@ -9,23 +9,20 @@
 //! cannot be linked position-dependent. `tests/s3.rs` checks the URLs against `aws-sdk-s3`'s
 //! presigner, signature for signature.
 
+use crate::https::LazyHttps;
 use async_trait::async_trait;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
-    SignatureLocation, SigningSettings, UriPathNormalizationMode,
+    SignatureLocation, SigningInstructions, SigningSettings, UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
 use kezek_core::ports::{Blobs, StoreError};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// How long one PutObject or HeadObject may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,7 +48,7 @@ struct Inner {
     /// `https://<bucket>.s3.<region>.amazonaws.com`, or the endpoint's origin with the bucket in
     /// the host or (path style) in the path.
     base: String,
-    client: OnceLock<Result<HttpsClient, String>>,
+    https: LazyHttps,
 }
 
 fn err(e: impl std::fmt::Display) -> StoreError {
@@ -90,13 +87,41 @@ impl S3Blobs {
                 credentials: shared.credentials_provider(),
                 region,
                 base,
-                client: OnceLock::new(),
+                https: LazyHttps::new(),
             }),
         }
     }
 
     fn url(&self, key: &str) -> String {
         format!("{}/{}", self.inner.base, encode_key(key))
+    }
+
+    /// SigV4 for S3 over a request (its method, URL, the headers to sign and the payload): the
+    /// path taken as it is (S3 neither normalises nor double-encodes it).
+    async fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: SignableBody<'_>,
+        mut settings: SigningSettings,
+        time: SystemTime,
+    ) -> Result<SigningInstructions, StoreError> {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let identity = self.identity().await?;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.inner.region)
+            .name("s3")
+            .time(time)
+            .settings(settings)
+            .build()
+            .map_err(err)?
+            .into();
+        let signable =
+            SignableRequest::new(method, url, headers.iter().copied(), body).map_err(err)?;
+        Ok(sign(signable, &params).map_err(err)?.into_parts().0)
     }
 
     async fn identity(
@@ -131,26 +156,16 @@ impl S3Blobs {
         let mut settings = SigningSettings::default();
         settings.signature_location = SignatureLocation::QueryParams;
         settings.expires_in = Some(expires_in.min(MAX_EXPIRY));
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        let identity = self.identity().await?;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.inner.region)
-            .name("s3")
-            .time(time)
-            .settings(settings)
-            .build()
-            .map_err(err)?
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            &url,
-            headers.iter().copied(),
-            SignableBody::UnsignedPayload,
-        )
-        .map_err(err)?;
-        let (instructions, _) = sign(signable, &params).map_err(err)?.into_parts();
+        let instructions = self
+            .sign(
+                method,
+                &url,
+                headers,
+                SignableBody::UnsignedPayload,
+                settings,
+                time,
+            )
+            .await?;
         let mut request = http::Request::builder()
             .method(method)
             .uri(&url)
@@ -158,23 +173,6 @@ impl S3Blobs {
             .map_err(err)?;
         instructions.apply_to_request_http1x(&mut request);
         Ok(request.uri().to_string())
-    }
-
-    fn client(&self) -> Result<&HttpsClient, StoreError> {
-        self.inner
-            .client
-            .get_or_init(|| {
-                let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_provider_and_native_roots(provider)
-                    .map_err(|e| format!("TLS roots: {e}"))?
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Ok(Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
-            })
-            .as_ref()
-            .map_err(err)
     }
 
     /// One signed call (SigV4 in the headers, the payload's SHA-256 signed): the status, the
@@ -188,34 +186,24 @@ impl S3Blobs {
     ) -> Result<(http::StatusCode, http::HeaderMap, Bytes), StoreError> {
         let url = self.url(key);
         let mut settings = SigningSettings::default();
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let identity = self.identity().await?;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.inner.region)
-            .name("s3")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(err)?
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            &url,
-            headers.iter().copied(),
-            SignableBody::Bytes(&body),
-        )
-        .map_err(err)?;
-        let (instructions, _) = sign(signable, &params).map_err(err)?.into_parts();
+        let instructions = self
+            .sign(
+                method,
+                &url,
+                headers,
+                SignableBody::Bytes(&body),
+                settings,
+                SystemTime::now(),
+            )
+            .await?;
         let mut builder = http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
         let mut request = builder.body(Full::new(Bytes::from(body))).map_err(err)?;
         instructions.apply_to_request_http1x(&mut request);
-        let client = self.client()?;
+        let client = self.inner.https.get().map_err(err)?;
         let response = tokio::time::timeout(CALL_TIMEOUT, client.request(request))
             .await
             .map_err(|_| err(format!("{method} timed out")))?

@@ -470,6 +470,17 @@ pub struct Make {
     pub render: Option<kezek_core::documents::Render>,
 }
 
+impl Make {
+    /// What the functions that keep documents give: S3 and the PDF renderer.
+    pub fn documents() -> Make {
+        Make {
+            blobs: Some(kezek_aws::s3_blobs),
+            render: Some(kezek_core::documents::render_pdf),
+            ..Make::default()
+        }
+    }
+}
+
 /// The API of a function that serves routes: the service, login and signatures (codes in the
 /// credentials store, EDS against `verifier`), and sessions signed with `key`.
 pub fn api(

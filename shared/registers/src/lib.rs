@@ -17,12 +17,10 @@ use chrono::NaiveDate;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
+use kezek_aws::https::LazyHttps;
 use kezek_core::iin::Iin;
 use kezek_core::ports::{RegisterError, Registers};
 use serde::Deserialize;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long one register request may take.
@@ -30,14 +28,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest answer read from the gateway.
 const MAX_ANSWER: usize = 64 * 1024;
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// The registers behind a JSON gateway.
 pub struct HttpRegisters {
     base: String,
     bearer: Option<String>,
     timeout: Duration,
-    client: OnceLock<Result<HttpsClient, String>>,
+    https: LazyHttps,
 }
 
 impl HttpRegisters {
@@ -47,7 +43,7 @@ impl HttpRegisters {
             base: base.trim_end_matches('/').to_owned(),
             bearer,
             timeout: REQUEST_TIMEOUT,
-            client: OnceLock::new(),
+            https: LazyHttps::new(),
         }
     }
 
@@ -57,29 +53,13 @@ impl HttpRegisters {
         self
     }
 
-    fn client(&self) -> Result<&HttpsClient, RegisterError> {
-        self.client
-            .get_or_init(|| {
-                let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_provider_and_native_roots(provider)
-                    .map_err(|e| format!("TLS roots: {e}"))?
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Ok(Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
-            })
-            .as_ref()
-            .map_err(|e| RegisterError(e.clone()))
-    }
-
     async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         method: Method,
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Option<T>, RegisterError> {
-        let client = self.client()?;
+        let client = self.https.get().map_err(RegisterError)?;
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
