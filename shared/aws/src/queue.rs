@@ -5,23 +5,29 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use kezek_core::domain::Notification;
 use kezek_core::ports::{NotificationQueue, StoreError};
+use std::sync::{Arc, OnceLock};
 
+/// The queue at `url`; the client is made on the first publish, not at a cold start (the expiry
+/// sweep publishes only the entries the relay missed).
 #[derive(Clone)]
 pub struct SqsQueue {
-    client: aws_sdk_sqs::Client,
+    shared: aws_config::SdkConfig,
+    client: Arc<OnceLock<aws_sdk_sqs::Client>>,
     url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: aws_sdk_sqs::Client, url: &str) -> SqsQueue {
+    pub fn from_config(shared: &aws_config::SdkConfig, url: &str) -> SqsQueue {
         SqsQueue {
-            client,
+            shared: shared.clone(),
+            client: Arc::default(),
             url: url.to_owned(),
         }
     }
 
-    pub fn from_config(shared: &aws_config::SdkConfig, url: &str) -> SqsQueue {
-        SqsQueue::new(aws_sdk_sqs::Client::new(shared), url)
+    fn client(&self) -> &aws_sdk_sqs::Client {
+        self.client
+            .get_or_init(|| aws_sdk_sqs::Client::new(&self.shared))
     }
 }
 
@@ -42,7 +48,7 @@ impl NotificationQueue for SqsQueue {
                 );
             }
             let out = self
-                .client
+                .client()
                 .send_message_batch()
                 .queue_url(&self.url)
                 .set_entries(Some(entries))

@@ -3,20 +3,22 @@
 use async_trait::async_trait;
 use aws_smithy_runtime_api::client::result::SdkError;
 use kezek_core::ports::{Channel, OutgoingMessage, SendError, Sender};
+use std::sync::{Arc, OnceLock};
 
-/// Sends e-mail with SES v2 from one verified address, and SMS with SNS.
+/// Sends e-mail with SES v2 from one verified address, and SMS with SNS. The clients are made on
+/// the first send, not at the notifier's cold start.
 #[derive(Clone)]
 pub struct AwsSender {
-    ses: aws_sdk_sesv2::Client,
-    sns: aws_sdk_sns::Client,
+    shared: aws_config::SdkConfig,
+    clients: Arc<OnceLock<(aws_sdk_sesv2::Client, aws_sdk_sns::Client)>>,
     from: String,
 }
 
 impl AwsSender {
-    pub fn new(ses: aws_sdk_sesv2::Client, sns: aws_sdk_sns::Client, from: &str) -> AwsSender {
+    pub fn from_config(shared: &aws_config::SdkConfig, from: &str) -> AwsSender {
         AwsSender {
-            ses,
-            sns,
+            shared: shared.clone(),
+            clients: Arc::default(),
             from: from.to_owned(),
         }
     }
@@ -24,19 +26,20 @@ impl AwsSender {
     /// Clients with the standard retry mode: throttling and transient errors are retried
     /// within the call (3 attempts, exponential backoff with jitter); what still fails is retried
     /// by the queue.
-    pub fn from_config(shared: &aws_config::SdkConfig, from: &str) -> AwsSender {
-        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(3);
-        let ses = aws_sdk_sesv2::config::Builder::from(shared)
-            .retry_config(retry.clone())
-            .build();
-        let sns = aws_sdk_sns::config::Builder::from(shared)
-            .retry_config(retry)
-            .build();
-        AwsSender::new(
-            aws_sdk_sesv2::Client::from_conf(ses),
-            aws_sdk_sns::Client::from_conf(sns),
-            from,
-        )
+    fn clients(&self) -> &(aws_sdk_sesv2::Client, aws_sdk_sns::Client) {
+        self.clients.get_or_init(|| {
+            let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(3);
+            let ses = aws_sdk_sesv2::config::Builder::from(&self.shared)
+                .retry_config(retry.clone())
+                .build();
+            let sns = aws_sdk_sns::config::Builder::from(&self.shared)
+                .retry_config(retry)
+                .build();
+            (
+                aws_sdk_sesv2::Client::from_conf(ses),
+                aws_sdk_sns::Client::from_conf(sns),
+            )
+        })
     }
 }
 
@@ -98,7 +101,8 @@ impl Sender for AwsSender {
                     .subject(text(&m.subject)?)
                     .body(body.build())
                     .build();
-                self.ses
+                self.clients()
+                    .0
                     .send_email()
                     .from_email_address(&self.from)
                     .destination(Destination::builder().to_addresses(&m.to).build())
@@ -109,7 +113,8 @@ impl Sender for AwsSender {
                     .map_err(classify)
             }
             Channel::Sms => self
-                .sns
+                .clients()
+                .1
                 .publish()
                 .phone_number(&m.to)
                 .message(&m.body)
