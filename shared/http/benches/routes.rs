@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kezek_core::iin::{make_iin, Iin};
-use kezek_core::ports::{BuiltinRegisters, SimClock};
+use kezek_core::ports::{BuiltinRegisters, SimClock, StoreError};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::{Principal, Role, Service};
 use kezek_http::{Api, Sessions};
@@ -19,6 +19,38 @@ use tokio::runtime::Runtime;
 
 const QUEUED: u32 = 10_000;
 
+/// Document bytes in memory (the benchmark times the handlers, not a file system or S3).
+#[derive(Default)]
+struct MemBlobs(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+#[async_trait::async_trait]
+impl kezek_core::ports::Blobs for MemBlobs {
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        _: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!("mem://{key}?type={content_type}&size={size}"))
+    }
+    async fn download_url(
+        &self,
+        key: &str,
+        name: &str,
+        _: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!("mem://{key}?name={name}"))
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        self.0.lock().unwrap().insert(key.to_owned(), bytes.len());
+        Ok(())
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.0.lock().unwrap().get(key).map(|n| *n as u64))
+    }
+}
+
 struct Bench {
     api: Api,
     parent: String,
@@ -28,6 +60,8 @@ struct Bench {
     kgs: Vec<String>,
     next_child: AtomicU32,
     kg: String,
+    /// The parent's uploaded proof of the privilege its claims reference.
+    proof: String,
 }
 
 fn iin(birth: NaiveDate, serial: u32) -> Iin {
@@ -36,11 +70,17 @@ fn iin(birth: NaiveDate, serial: u32) -> Iin {
         .expect("an IIN among 50 serials")
 }
 
-/// A distinct child IIN per n (born in 2023, age group 3 in June 2026).
+/// A distinct child IIN per n (born in 2023, age group 3 in June 2026): 240 birth days, both
+/// sexes, and a disjoint window of 4 serials each (almost every serial has a check digit), so
+/// over a million children before any repeats.
 fn child(n: u32) -> Iin {
     let birth =
         NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
-    iin(birth, (n / 240) * 60)
+    let k = n / 240;
+    let serial = (k / 2) * 4;
+    (serial..serial + 4)
+        .find_map(|s| make_iin(birth, k.is_multiple_of(2), s))
+        .expect("an IIN among 4 serials")
 }
 
 fn req(method: Method, path: &str, token: Option<&str>, body: &str) -> Request {
@@ -79,9 +119,12 @@ impl Bench {
     async fn submit_as(&self, token: &str, privileged: bool) -> String {
         let n = self.next_child.fetch_add(1, Ordering::Relaxed);
         let privilege = if privileged {
-            r#","privilege":{"category":"military","document_ids":["doc-1"]}"#
+            format!(
+                r#","privilege":{{"category":"military","document_ids":["{}"]}}"#,
+                self.proof
+            )
         } else {
-            ""
+            String::new()
         };
         let body = format!(
             r#"{{"district":"KOK","child_iin":"{}","email":"p@example.kz","phone":"+77011234567"{privilege}}}"#,
@@ -147,7 +190,9 @@ fn setup(rt: &Runtime) -> Bench {
         let store = Arc::new(EmbeddedStore::new());
         let clock = Arc::new(SimClock::new());
         clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 5, 0, 0).unwrap());
-        let service = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
+        let mut service = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
+        service.blobs = Some(Arc::new(MemBlobs::default()));
+        service.render = Some(kezek_core::documents::render_pdf);
         let sessions = Sessions::new(&[9u8; 32]).expect("key");
         let api = Api::build(service, store.clone(), &[9u8; 32], Arc::new(kezek_core::ports::NoRoots))
             .expect("key");
@@ -178,7 +223,16 @@ fn setup(rt: &Runtime) -> Bench {
             )
             .expect("token")
             .token;
-        let mut b = Bench { api, parent, operator, filler, kgs: Vec::new(), next_child: AtomicU32::new(0), kg: String::new() };
+        let mut b = Bench { api, parent, operator, filler, kgs: Vec::new(), next_child: AtomicU32::new(0), kg: String::new(), proof: String::new() };
+        let proof = b
+            .call(
+                Method::POST,
+                "/v1/documents",
+                Some(&b.parent),
+                r#"{"name":"справка.pdf","content_type":"application/pdf","size":250000}"#,
+            )
+            .await;
+        b.proof = proof["id"].as_str().unwrap_or_default().to_owned();
         let kg = b
             .call(
                 Method::POST,
@@ -210,6 +264,7 @@ fn routes(c: &mut Criterion) {
     let app = rt.block_on(b.submit());
     let app_path = format!("/v1/applications/{app}");
     let history_path = format!("{app_path}/history");
+    let documents_path = format!("{app_path}/documents");
     let mut g = c.benchmark_group("routes");
     g.sample_size(50);
 
@@ -227,6 +282,11 @@ fn routes(c: &mut Criterion) {
             Some(&b.parent),
         ),
         ("GET history", history_path, Some(&b.parent)),
+        (
+            "GET documents (registration issued)",
+            documents_path,
+            Some(&b.parent),
+        ),
         (
             "GET applications (journal)",
             "/v1/applications".into(),
@@ -252,6 +312,29 @@ fn routes(c: &mut Criterion) {
     }
     g.bench_function("POST applications (submit)", |bn| {
         bn.to_async(&rt).iter(|| b.submit())
+    });
+    g.bench_function("POST documents (upload URL)", |bn| {
+        bn.to_async(&rt).iter(|| {
+            b.call(
+                Method::POST,
+                "/v1/documents",
+                Some(&b.parent),
+                r#"{"name":"справка.pdf","content_type":"application/pdf","size":250000}"#,
+            )
+        })
+    });
+    // Not a route: the issue-documents function's work for one registration (render the PDF in
+    // Kazakh and Russian, store it, record it).
+    g.bench_function("issue registration PDF (issuer, per event)", |bn| {
+        bn.to_async(&rt).iter_batched(
+            || futures::executor::block_on(b.submit()),
+            |id| async move {
+                let service = &b.api.service;
+                let app = service.store.application(&id).await.unwrap().unwrap();
+                service.issue_documents(&app).await.unwrap()
+            },
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("PUT places", |bn| {
         let path = format!("/v1/admin/kindergartens/{}/places", b.kg);
