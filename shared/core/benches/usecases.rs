@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kezek_core::calendar::Calendar;
 use kezek_core::iin::{make_iin, Iin};
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{BuiltinRegisters, SimClock};
+use kezek_core::ports::{BuiltinRegisters, SimClock, Store};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::usecases::{ParentAction, RunInput, SubmitInput};
 use kezek_core::{Principal, Role, Service};
@@ -20,10 +20,15 @@ fn iin(birth: NaiveDate, serial: u32) -> Iin {
         .expect("IIN")
 }
 
+/// A distinct child IIN per n: 240 birth days, both sexes, a disjoint window of 4 serials each.
 fn child(n: u32) -> Iin {
     let birth =
         NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days((n % 240) as i64);
-    iin(birth, (n / 240) * 60)
+    let k = n / 240;
+    let serial = (k / 2) * 4;
+    (serial..serial + 4)
+        .find_map(|s| make_iin(birth, k.is_multiple_of(2), s))
+        .expect("an IIN among 4 serials")
 }
 
 fn pure(c: &mut Criterion) {
@@ -58,6 +63,19 @@ fn usecases(c: &mut Criterion) {
         role: Role::Operator,
         districts: vec!["KOK".into()],
     };
+    // The proof the privileged claims reference: the parent's own upload.
+    rt.block_on(store.put_document(kezek_core::documents::DocumentRecord {
+        id: "d".into(),
+        owner: parent.iin.clone(),
+        kind: kezek_core::documents::DocumentKind::Upload,
+        name: "справка.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 250_000,
+        application_id: None,
+        key: "uploads/bench/d".into(),
+        created_at: kezek_core::time::local(Utc::now()),
+    }))
+    .expect("the proof");
     let n = AtomicU32::new(0);
     let submit = |privileged: bool| {
         let k = n.fetch_add(1, Ordering::Relaxed);
