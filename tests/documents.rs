@@ -5,7 +5,7 @@
 //! and Russian.
 //! Refused: a wrong type, a too-large size, another parent's document, another parent's listing.
 
-use kezek_contract::blobs::{curl, curl_to};
+use kezek_contract::blobs::{curl_put, curl_to};
 use kezek_core::documents::{issued_key, DocumentKind};
 use kezek_core::Role;
 use kezek_lambda::Function;
@@ -90,16 +90,8 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
         .await;
     assert_eq!(st, 201, "{ticket}");
     let doc = ticket["id"].as_str().unwrap().to_owned();
-    let status = curl(&[
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: application/pdf",
-        "--data-binary",
-        &format!("@{}", proof.display()),
-        ticket["upload_url"].as_str().unwrap(),
-    ]);
-    assert_eq!(status, "200");
+    let url = ticket["upload_url"].as_str().unwrap();
+    assert_eq!(curl_put(url, &proof, "application/pdf"), "200");
 
     // A claim may reference only the parent's own uploads.
     let submit = |child: &str| {
@@ -166,24 +158,17 @@ async fn uploads_claims_listing_and_issued_pdfs_on_s3() {
         )
         .await;
     assert_eq!((st, run["offered"].as_u64()), (200, Some(1)), "{run}");
-    let (st, _) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/voucher/confirm"),
-            None,
-            Some(&parent),
-        )
-        .await;
+    let (st, _) = env.act(&id, "voucher/confirm", None, &parent).await;
     assert_eq!(st, 200);
     assert_eq!(in_s3(&env, &id, DocumentKind::Voucher).await, None);
     issue_from_stream(&env).await;
     assert!(in_s3(&env, &id, DocumentKind::Voucher).await.is_some());
     let (st, chosen) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/kindergarten"),
+        .act(
+            &id,
+            "kindergarten",
             Some(json!({"kindergarten_id": KINDERGARTEN})),
-            Some(&parent),
+            &parent,
         )
         .await;
     assert_eq!(
@@ -265,14 +250,7 @@ async fn the_voucher_is_issued_at_confirmation_and_again_at_its_extension() {
         "no voucher document before confirmation: {list}"
     );
 
-    let (st, confirmed) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/voucher/confirm"),
-            None,
-            Some(&parent),
-        )
-        .await;
+    let (st, confirmed) = env.act(&id, "voucher/confirm", None, &parent).await;
     assert_eq!(st, 200, "{confirmed}");
     issue_from_stream(&env).await;
     let (_, list) = env.http("GET", &path, None, Some(&parent)).await;
@@ -289,14 +267,7 @@ async fn the_voucher_is_issued_at_confirmation_and_again_at_its_extension() {
     assert!(first.contains(&local_date(choose_by)), "{first}");
     let last_day = chrono::DateTime::parse_from_rfc3339(choose_by.as_str().unwrap()).unwrap();
     env.set_clock(last_day.with_timezone(&chrono::Utc) - chrono::Duration::hours(8));
-    let (st, extended) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/voucher/extend"),
-            None,
-            Some(&parent),
-        )
-        .await;
+    let (st, extended) = env.act(&id, "voucher/extend", None, &parent).await;
     assert_eq!(st, 200, "{extended}");
     let new_deadline = local_date(&extended["voucher"]["choose_by"]);
     assert_ne!(new_deadline, local_date(choose_by));

@@ -49,28 +49,14 @@ async fn submission_to_enrolment_through_the_lambda_handlers() {
     assert_eq!(r["application_ids"], json!([id]));
 
     // Confirm (the confirm function), then choose and sign (select-kindergarten).
-    let (s, a) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/voucher/confirm"),
-            None,
-            Some(&parent),
-        )
-        .await;
+    let (s, a) = env.act(&id, "voucher/confirm", None, &parent).await;
     assert_eq!(
         (s, a["status"].as_str()),
         (200, Some("voucher_active")),
         "{a}"
     );
     let choose = json!({"kindergarten_id": KINDERGARTEN});
-    let (s, a) = env
-        .http(
-            "POST",
-            &format!("/v1/applications/{id}/kindergarten"),
-            Some(choose),
-            Some(&parent),
-        )
-        .await;
+    let (s, a) = env.act(&id, "kindergarten", Some(choose), &parent).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("enrolled")), "{a}");
     assert_eq!(a["voucher"]["kindergarten_id"], KINDERGARTEN);
 

@@ -524,6 +524,18 @@ impl Env {
     }
 
     /// A scheduled event for a function, as the schedules of `infra/template.yaml` send it.
+    /// An action on an application: `POST /v1/applications/{id}/{action}` with `token`.
+    pub async fn act(
+        &self,
+        id: &str,
+        action: &str,
+        body: Option<Value>,
+        token: &str,
+    ) -> (u16, Value) {
+        let path = format!("/v1/applications/{id}/{action}");
+        self.http("POST", &path, body, Some(token)).await
+    }
+
     pub async fn scheduled(&self, f: Function, detail: Value) -> Value {
         let event = json!({
             "version": "0", "id": uuid::Uuid::new_v4().to_string(),

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
+use kezek_core::documents::url_encode;
 use kezek_core::ports::{Blobs, StoreError};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -32,18 +33,6 @@ pub struct FolderBlobs {
     dir: PathBuf,
     base: String,
     key: Vec<u8>,
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 impl FolderBlobs {
@@ -98,13 +87,13 @@ impl FolderBlobs {
     fn url(&self, key: &str, q: &FileQuery) -> String {
         let mut url = format!("{}/v1/dev/files/{key}?op={}", self.base, q.op);
         if let Some(t) = &q.content_type {
-            url.push_str(&format!("&type={}", encode(t)));
+            url.push_str(&format!("&type={}", url_encode(t)));
         }
         if let Some(s) = q.size {
             url.push_str(&format!("&size={s}"));
         }
         if let Some(n) = &q.name {
-            url.push_str(&format!("&name={}", encode(n)));
+            url.push_str(&format!("&name={}", url_encode(n)));
         }
         url.push_str(&format!("&expires={}&sig={}", q.expires, q.sig));
         url

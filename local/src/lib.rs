@@ -119,8 +119,8 @@ impl Local {
     pub async fn deliver(&self) -> Result<usize, Failure> {
         let _one_at_a_time = self.delivering.lock().await;
         let mut total = 0;
+        self.issue_documents().await;
         loop {
-            self.issue_documents().await;
             let n = self
                 .api
                 .service

@@ -19,8 +19,8 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use kezek_core::documents::url_encode;
 use kezek_core::ports::{Blobs, StoreError};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -28,14 +28,6 @@ use std::time::{Duration, SystemTime};
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest presigned URL SigV4 allows (7 days).
 const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// RFC 3986 unreserved characters stay; everything else is percent-encoded (S3's rule for keys
-/// and query values).
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 #[derive(Clone)]
 pub struct S3Blobs {
@@ -57,10 +49,7 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 /// A key as a URL path: each segment percent-encoded, the slashes kept.
 fn encode_key(key: &str) -> String {
-    key.split('/')
-        .map(|s| utf8_percent_encode(s, UNRESERVED).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    key.split('/').map(url_encode).collect::<Vec<_>>().join("/")
 }
 
 impl S3Blobs {
@@ -149,9 +138,9 @@ impl S3Blobs {
         let mut url = self.url(key);
         for (i, (k, v)) in query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(&utf8_percent_encode(k, UNRESERVED).to_string());
+            url.push_str(&url_encode(k));
             url.push('=');
-            url.push_str(&utf8_percent_encode(v, UNRESERVED).to_string());
+            url.push_str(&url_encode(v));
         }
         let mut settings = SigningSettings::default();
         settings.signature_location = SignatureLocation::QueryParams;

@@ -20,6 +20,19 @@ pub fn curl(args: &[&str]) -> String {
     curl_to("/dev/null", args)
 }
 
+/// An upload of `file` through a presigned PUT URL, as a browser sends it: the status.
+pub fn curl_put(url: &str, file: &std::path::Path, content_type: &str) -> String {
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        &format!("Content-Type: {content_type}"),
+        "--data-binary",
+        &format!("@{}", file.display()),
+        url,
+    ])
+}
+
 /// Upload and download through the URLs, and a write by the service.
 pub async fn presigned_round_trip(blobs: &dyn Blobs) {
     let dir = std::env::temp_dir().join(format!("kezek-blobs-{}", uuid::Uuid::new_v4().simple()));
@@ -43,16 +56,7 @@ pub async fn presigned_round_trip(blobs: &dyn Blobs) {
         .await
         .unwrap();
     assert_eq!(blobs.size(key).await.unwrap(), None);
-    let status = curl(&[
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: application/pdf",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &url,
-    ]);
-    assert_eq!(status, "200");
+    assert_eq!(curl_put(&url, &file, "application/pdf"), "200");
     assert_eq!(blobs.size(key).await.unwrap(), Some(bytes.len() as u64));
 
     let url = blobs

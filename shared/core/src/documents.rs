@@ -92,11 +92,17 @@ pub enum DocumentKind {
 
 impl DocumentKind {
     pub fn as_str(self) -> &'static str {
+        self.issued()
+            .map_or("upload", kezek_pdf::DocumentKind::as_str)
+    }
+
+    /// The PDF an issued kind is rendered as; `None` for an upload.
+    pub fn issued(self) -> Option<kezek_pdf::DocumentKind> {
         match self {
-            DocumentKind::Upload => "upload",
-            DocumentKind::Registration => "registration",
-            DocumentKind::Voucher => "voucher",
-            DocumentKind::Enrolment => "enrolment",
+            DocumentKind::Upload => None,
+            DocumentKind::Registration => Some(kezek_pdf::DocumentKind::Registration),
+            DocumentKind::Voucher => Some(kezek_pdf::DocumentKind::Voucher),
+            DocumentKind::Enrolment => Some(kezek_pdf::DocumentKind::Enrolment),
         }
     }
 }
@@ -136,17 +142,21 @@ pub fn attachment(filename: &str) -> String {
             }
         })
         .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        url_encode(filename)
+    )
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`): URL path
+/// segments and query values of every blob store, and RFC 5987 values.
+pub fn url_encode(s: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -468,12 +478,11 @@ impl Service {
         } else {
             None
         };
+        let pdf = kind
+            .issued()
+            .ok_or_else(|| Failure::Unavailable(format!("{} is not issued", kind.as_str())))?;
         let data = kezek_pdf::DocumentData {
-            kind: match kind {
-                DocumentKind::Voucher => kezek_pdf::DocumentKind::Voucher,
-                DocumentKind::Enrolment => kezek_pdf::DocumentKind::Enrolment,
-                _ => kezek_pdf::DocumentKind::Registration,
-            },
+            kind: pdf,
             registration_number: app.registration_number.clone(),
             issued_at: dmy(match kind {
                 DocumentKind::Voucher => app
