@@ -228,3 +228,48 @@ async fn stats(env: &Env) -> (Option<u64>, Option<u64>) {
     let n = &stats["notifications"];
     (n["pending"].as_u64(), n["failed"].as_u64())
 }
+
+/// A calendar an operator published in the table is what the functions use after a cold start; a
+/// published file that fails the checks is refused and the shipped calendar stays in force.
+#[tokio::test]
+async fn a_published_calendar_is_read_at_cold_start_and_a_refused_one_falls_back() {
+    use chrono::NaiveDate;
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(kezek_contract::moto::endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .load()
+        .await;
+    let table = format!("kezek-calendar-{}", uuid::Uuid::new_v4().simple());
+    let store = kezek_aws::DynamoStore::new(kezek_aws::dynamodb_client_from(&shared, None), &table);
+    store.ensure_table().await.unwrap();
+    let new_year_eve = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
+    let now = kezek_core::time::local(chrono::Utc::now());
+    assert!(
+        kezek_lambda::published_calendar(&store).await.is_none(),
+        "nothing published"
+    );
+
+    // 2027 with Friday 31 December made a day off by a (test) decree.
+    let shipped = include_str!("../shared/core/data/calendar/2027.toml");
+    let corrected = shipped.replace("working_days = 247", "working_days = 246")
+        + "\n[[day_off]]\ndate = 2027-12-31\nname = \"test transfer\"\ndecree = \"a test decree\"\n";
+    store.publish_calendar(2027, &corrected, now).await.unwrap();
+    let calendar = kezek_lambda::published_calendar(&store)
+        .await
+        .expect("in force");
+    assert!(!calendar.is_working_day(new_year_eve));
+    assert!(kezek_core::calendar::Calendar::builtin().is_working_day(new_year_eve));
+    assert_eq!(
+        calendar.working_days_in(2026),
+        247,
+        "the shipped years stay"
+    );
+
+    // A wrong working-day count: refused, the shipped calendar is used.
+    let wrong = shipped.replace("working_days = 247", "working_days = 240");
+    store.publish_calendar(2027, &wrong, now).await.unwrap();
+    assert!(kezek_lambda::published_calendar(&store).await.is_none());
+}

@@ -243,6 +243,8 @@ impl Env {
             nca_roots: None,
             registers_url: None,
             sender_email: Some(sender_email.into()),
+            // As deployed (template Globals): the published calendar is read at cold start.
+            calendar_from_table: true,
             queue_url: Some(queue_url.clone()),
             max_receives: Some(max_receives),
         };

@@ -1,6 +1,7 @@
 //! The local runner: the whole API on the embedded store with a simulated clock, a dev outbox in
 //! place of SES and SMS, and a dev login. The dev routes exist only here, never in a Lambda build.
 
+pub mod admin;
 pub mod files;
 pub mod seed;
 

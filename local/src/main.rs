@@ -118,17 +118,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         local.trust(Arc::new(kezek_http::NcaVerifier::new(roots)));
     }
     if let Some(dir) = &args.calendar_dir {
-        let mut texts = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                texts.push(std::fs::read_to_string(&path)?);
-            }
-        }
         // Shipped years first; a file for the same year replaces it.
-        let mut files: Vec<&str> = kezek_core::calendar::BUILTIN_YEARS.to_vec();
-        files.extend(texts.iter().map(String::as_str));
-        let calendar = kezek_core::calendar::Calendar::from_toml(&files)?;
+        let calendar = kezek_local::admin::calendar_from_dir(dir)?;
         tracing::info!(dir = %dir.display(), years = ?calendar.years().collect::<Vec<_>>(), "calendar");
         local.api.service.calendar = Some(Arc::new(calendar));
     }

@@ -1,6 +1,9 @@
 //! The DynamoDB adapter of the store and outbox ports: one table, every change set in one
 //! `TransactWriteItems` with conditions on version, child lock, places and vouchers.
 
+mod calendar;
+pub use calendar::CalendarItemV1;
+
 use crate::keys::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;

@@ -22,12 +22,16 @@
 //!   February 2025 – January 2026; every other case lives on or after 6 April 2026, so none of its
 //!   deadlines or reminders fall in that window. The table must start empty of older data.
 //! - `pending` is filtered to the case's own notification ids.
+//! - [`correction::calendar_correction_moves_deadlines_later_only`] reads `due` over the whole
+//!   table too, but changes only deadlines computed with the calendar before the 2026 correction,
+//!   which no other case makes, and asserts only on its own applications.
 //!
 //! [`Store`]: kezek_core::ports::Store
 //! [`Outbox`]: kezek_core::ports::Outbox
 
 pub mod blobs;
 pub mod cases;
+pub mod correction;
 pub mod fixtures;
 pub mod moto;
 
@@ -82,6 +86,7 @@ where
         markers_and_staff_register,
         documents_put_and_read_back,
     );
+    correction::calendar_correction_moves_deadlines_later_only(make().await).await;
 }
 
 /// Expands to one `#[tokio::test]` (multi-thread, 4 workers) per contract case, each on a fresh
@@ -120,6 +125,15 @@ macro_rules! contract_tests {
             markers_and_staff_register,
             documents_put_and_read_back,
         );
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn calendar_correction_moves_deadlines_later_only() {
+            let make = $make;
+            $crate::correction::calendar_correction_moves_deadlines_later_only(make().await).await;
+        }
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
         $(

@@ -128,6 +128,17 @@ impl Calendar {
         Ok(Calendar { years })
     }
 
+    /// The shipped years with `published` year files put over them (a published year replaces
+    /// the shipped one of the same year), every file checked as [`Calendar::from_toml`] does.
+    pub fn with_published(published: &[&str]) -> Result<Calendar, CalendarError> {
+        let files: Vec<&str> = BUILTIN_YEARS
+            .iter()
+            .copied()
+            .chain(published.iter().copied())
+            .collect();
+        Calendar::from_toml(&files)
+    }
+
     /// The years that have a data file.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.keys().copied()
@@ -197,10 +208,11 @@ fn days_of_year(year: i32) -> impl Iterator<Item = NaiveDate> {
 
 /// Weekday days off by statute alone, for a year with no data file: the fixed public holidays, a
 /// non-religious one on a weekend moved to the next free weekday. Kurban Ait and decree transfers
-/// are not known without the year's file.
+/// are not known without the year's file. Constitution Day was 30 August until 2025; the
+/// Constitution adopted on 15 March 2026 made it 15 March, observed from 2027, so 2026 has none.
 pub fn statutory_days_off(year: i32) -> BTreeSet<NaiveDate> {
     // (month, day, religious)
-    const FIXED: [(u32, u32, bool); 14] = [
+    const FIXED: [(u32, u32, bool); 13] = [
         (1, 1, false),
         (1, 2, false),
         (1, 7, true),
@@ -212,16 +224,21 @@ pub fn statutory_days_off(year: i32) -> BTreeSet<NaiveDate> {
         (5, 7, false),
         (5, 9, false),
         (7, 6, false),
-        (8, 30, false),
         (10, 25, false),
         (12, 16, false),
     ];
-    let holidays: BTreeSet<NaiveDate> = FIXED
+    let constitution_day = match year {
+        ..=2025 => Some((8, 30, false)),
+        2026 => None,
+        _ => Some((3, 15, false)),
+    };
+    let fixed: Vec<(u32, u32, bool)> = FIXED.iter().copied().chain(constitution_day).collect();
+    let holidays: BTreeSet<NaiveDate> = fixed
         .iter()
         .filter_map(|(m, d, _)| NaiveDate::from_ymd_opt(year, *m, *d))
         .collect();
     let mut off = BTreeSet::new();
-    for (m, d, religious) in FIXED {
+    for (m, d, religious) in fixed {
         let Some(date) = NaiveDate::from_ymd_opt(year, m, d) else {
             continue;
         };
@@ -268,7 +285,6 @@ mod tests {
             d(2026, 5, 11),
             d(2026, 5, 27),
             d(2026, 7, 6),
-            d(2026, 8, 31),
             d(2026, 10, 26),
             d(2026, 12, 16),
         ] {
@@ -279,11 +295,62 @@ mod tests {
             d(2026, 3, 26),
             d(2026, 5, 12),
             d(2026, 11, 23),
+            // 30 August is no longer a holiday from 2026: its Monday after is a working day.
+            d(2026, 8, 31),
         ] {
             assert!(cal.is_working_day(day), "{day} must be a working day");
         }
         assert!(!cal.is_working_day(d(2026, 11, 22)), "a Sunday");
-        assert_eq!(cal.working_days_in(2026), 246);
+        assert_eq!(cal.working_days_in(2026), 247);
+    }
+
+    #[test]
+    fn constitution_day_is_15_march_from_2027() {
+        let cal = Calendar::builtin();
+        assert!(!cal.is_working_day(d(2027, 3, 15)), "Constitution Day 2027");
+        assert!(cal.is_working_day(d(2027, 8, 30)), "30 August 2027");
+        assert_eq!(cal.working_days_in(2027), 247);
+        // A voucher offered on Thursday 27 August 2026: Friday 28, Monday 31 August.
+        assert_eq!(
+            cal.end_of_nth_working_day_after(d(2026, 8, 27), 2)
+                .to_rfc3339(),
+            "2026-08-31T23:59:59+05:00"
+        );
+        // Offered on Thursday 11 March 2027: Friday 12, (Monday 15 off), Tuesday 16 March.
+        assert_eq!(
+            cal.end_of_nth_working_day_after(d(2027, 3, 11), 2)
+                .to_rfc3339(),
+            "2027-03-16T23:59:59+05:00"
+        );
+        // A reconfirmation term ending on 15 March 2027 ends with the next working day.
+        assert_eq!(
+            cal.end_of_calendar_term(d(2027, 3, 15)).to_rfc3339(),
+            "2027-03-16T23:59:59+05:00"
+        );
+    }
+
+    #[test]
+    fn statutory_constitution_day_follows_the_year() {
+        // No file for these years: the rule alone.
+        let far = Calendar::default();
+        assert!(
+            !far.is_working_day(d(2028, 3, 15)),
+            "Wednesday 15 March 2028"
+        );
+        assert!(
+            far.is_working_day(d(2028, 8, 30)),
+            "Wednesday 30 August 2028"
+        );
+        assert!(!far.is_working_day(d(2024, 8, 30)), "Friday 30 August 2024");
+        assert!(far.is_working_day(d(2024, 3, 15)), "Friday 15 March 2024");
+        let y2026 = statutory_days_off(2026);
+        assert!(!y2026.contains(&d(2026, 8, 31)) && !y2026.contains(&d(2026, 3, 16)));
+        // 2027's file is the rule's list exactly (Kurban Ait falls on a Sunday that year).
+        let cal = Calendar::builtin();
+        let from_file: BTreeSet<NaiveDate> = days_of_year(2027)
+            .filter(|x| !is_weekend(*x) && !cal.is_working_day(*x))
+            .collect();
+        assert_eq!(statutory_days_off(2027), from_file);
     }
 
     #[test]

@@ -267,6 +267,8 @@ pub enum Action {
     NotReconfirmed,
     PrivilegeRejected,
     Reminder,
+    /// Deadlines recomputed after a calendar correction (never shortened).
+    DeadlinesCorrected,
 }
 
 impl Action {
@@ -287,6 +289,7 @@ impl Action {
             Action::NotReconfirmed => "not_reconfirmed",
             Action::PrivilegeRejected => "privilege_rejected",
             Action::Reminder => "reminder",
+            Action::DeadlinesCorrected => "deadlines_corrected",
         }
     }
 }

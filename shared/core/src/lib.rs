@@ -6,6 +6,7 @@
 //! - [`reference`]: Akmola's districts, privilege categories and allocation policy (data).
 //! - [`queue`]: age group, birth cohort, queue order, voucher-run selection.
 //! - [`lifecycle`]: the six statuses, every transition, guard, deadline and reminder.
+//! - [`correction`]: stored deadlines recomputed after a calendar correction (never shortened).
 //! - [`domain`]: the types; [`views`]: the API's shapes; [`texts`]: kk/ru/en messages.
 //! - [`ports`]: store, outbox, clock, registers, sender; [`store_embedded`]: the embedded store.
 //! - [`usecases`]: one method per route or scheduled step.
@@ -13,6 +14,8 @@
 //! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
 
 pub mod calendar;
+pub mod correct_deadlines;
+pub mod correction;
 pub mod documents;
 pub mod domain;
 pub mod error;

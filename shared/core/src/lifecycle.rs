@@ -55,6 +55,11 @@ pub enum Command {
     Extend,
     /// Refuse the voucher: the child leaves the queue.
     Refuse,
+    /// Recompute the stored deadlines with the calendar in force (a corrected year file); only
+    /// ever later (`correction`). `reason` says why, for the history.
+    CorrectDeadlines {
+        reason: String,
+    },
     /// Choose a kindergarten and sign the contract.
     ChooseKindergarten {
         kindergarten: Box<Kindergarten>,
@@ -300,6 +305,7 @@ pub fn apply(
         Command::Withdraw => Action::Withdraw,
         Command::RejectPrivilege { .. } => Action::PrivilegeRejected,
         Command::Sweep => Action::Reminder, // replaced below when a deadline is acted on
+        Command::CorrectDeadlines { .. } => Action::DeadlinesCorrected,
     };
     let mut t = Transition::new(app, Some(status), ctx, action);
     t.actor = actor.clone();
@@ -515,6 +521,14 @@ pub fn apply(
             );
         }
         Command::Sweep => sweep(app, &mut next, &mut t, ctx)?,
+        Command::CorrectDeadlines { reason } => {
+            let changes = crate::correction::corrected_deadlines(app, ctx.calendar);
+            if changes.is_empty() {
+                return Err(Refusal::NothingDue);
+            }
+            next = crate::correction::with_changes(&next, &changes);
+            t.reason = Some(crate::correction::reason(&changes, &reason));
+        }
     }
     Ok(t.finish(next))
 }

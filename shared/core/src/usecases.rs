@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Attempts at a change that keeps losing optimistic-concurrency races before a 409 `conflict`.
-const MAX_ATTEMPTS: usize = 5;
+pub(crate) const MAX_ATTEMPTS: usize = 5;
 /// Longest free-text field (reasons, names, addresses).
 pub const MAX_TEXT: usize = 500;
 /// Most due items `GET /v1/admin/stats` reads per sweep (region-wide, then counted for the
@@ -242,7 +242,7 @@ impl Service {
     }
 
     /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
-    async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
+    pub(crate) async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
         let (action, to) = (decision.history.action, decision.application.status);
         let district = decision.application.district.clone();
         self.store.commit(decision.into()).await?;
@@ -250,7 +250,7 @@ impl Service {
         Ok(())
     }
 
-    fn ctx(&self, now: Time) -> Context<'_> {
+    pub(crate) fn ctx(&self, now: Time) -> Context<'_> {
         Context {
             now,
             calendar: self.calendar(),

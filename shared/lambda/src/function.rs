@@ -189,6 +189,18 @@ impl Function {
         matches!(self, Function::Documents | Function::IssueDocuments)
     }
 
+    /// Whether the function decides deadlines or shows working days left, and so reads the
+    /// published calendar at cold start when `CALENDAR_FROM_TABLE` is on.
+    pub fn uses_calendar(self) -> bool {
+        !matches!(
+            self,
+            Function::Authorizer
+                | Function::Notifier
+                | Function::OutboxRelay
+                | Function::IssueDocuments
+        )
+    }
+
     /// Whether the function needs the session key (it serves routes or authorizes them).
     pub fn needs_sessions(self) -> bool {
         !self.routes().is_empty() || self == Function::Authorizer

@@ -429,6 +429,9 @@ pub struct Settings {
     pub queue_url: Option<String>,
     /// `MAX_RECEIVES`: the queue's receives before the dead-letter queue (the notifier).
     pub max_receives: Option<u32>,
+    /// `CALENDAR_FROM_TABLE=true`: read the working-day calendar files an operator published in
+    /// the table (`kezek-admin calendar-publish`) at cold start, over the shipped years.
+    pub calendar_from_table: bool,
 }
 
 impl Settings {
@@ -445,6 +448,7 @@ impl Settings {
             sender_email: var("SENDER_EMAIL"),
             queue_url: var("NOTIFICATION_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
+            calendar_from_table: var("CALENDAR_FROM_TABLE").is_some_and(|v| v == "true"),
         })
     }
 }
@@ -492,6 +496,34 @@ pub fn api(
     Ok(Api::build(service.clone(), credentials, key, verifier)?)
 }
 
+/// The calendar an operator published in the table over the shipped years, checked as the shipped
+/// ones are; `None` (the shipped calendar) when none is published, or when it cannot be read or is
+/// refused (logged as an error: the shipped calendar stays in force).
+pub async fn published_calendar(
+    store: &kezek_aws::DynamoStore,
+) -> Option<Arc<kezek_core::calendar::Calendar>> {
+    let items = match store.published_calendar().await {
+        Ok(items) if items.is_empty() => return None,
+        Ok(items) => items,
+        Err(e) => {
+            tracing::error!(error = %e, "published calendar not read: the shipped calendar is in force");
+            return None;
+        }
+    };
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    match kezek_core::calendar::Calendar::with_published(&texts) {
+        Ok(calendar) => {
+            let years: Vec<i32> = items.iter().map(|i| i.year).collect();
+            tracing::info!(?years, "published calendar in force");
+            Some(Arc::new(calendar))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "published calendar refused: the shipped calendar is in force");
+            None
+        }
+    }
+}
+
 /// Builds a function's handler over DynamoDB (and its sender or queue) from a loaded SDK
 /// config: the clients are made here once, at cold start, and the functions that need sessions
 /// read their secret here.
@@ -509,6 +541,9 @@ pub async fn build(
         Arc::new(SystemClock),
         Arc::new(kezek_core::ports::BuiltinRegisters),
     );
+    if settings.calendar_from_table && function.uses_calendar() {
+        service.calendar = published_calendar(&store).await;
+    }
     if let Some(make) = make.blobs {
         let bucket = settings
             .documents_bucket
