@@ -234,14 +234,7 @@ async fn stats(env: &Env) -> (Option<u64>, Option<u64>) {
 #[tokio::test]
 async fn a_published_calendar_is_read_at_cold_start_and_a_refused_one_falls_back() {
     use chrono::NaiveDate;
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(kezek_contract::moto::endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .load()
-        .await;
+    let shared = moto_config(kezek_contract::moto::endpoint()).await;
     let table = format!("kezek-calendar-{}", uuid::Uuid::new_v4().simple());
     let store = kezek_aws::DynamoStore::new(kezek_aws::dynamodb_client_from(&shared, None), &table);
     store.ensure_table().await.unwrap();

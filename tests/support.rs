@@ -152,14 +152,7 @@ impl Env {
     /// DynamoDB (a fresh table with the seed catalogue), the notifier's SQS queue with its
     /// dead-letter queue (`max_receives` receives), SES and SNS, all in moto.
     pub async fn dynamodb(max_receives: u32) -> Env {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(kezek_contract::moto::private_endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .load()
-            .await;
+        let shared = moto_config(kezek_contract::moto::private_endpoint()).await;
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let table = format!("kezek-flow-{suffix}");
         let store = Arc::new(kezek_aws::DynamoStore::new(
@@ -595,6 +588,18 @@ pub fn response(v: &Value) -> (u16, Value) {
 }
 
 /// A time in Asia/Almaty.
+/// An SDK config for moto at `endpoint` (region us-east-1, test credentials).
+pub async fn moto_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
 pub fn almaty(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     use chrono::TimeZone;
     chrono::FixedOffset::east_opt(5 * 3600)

@@ -4,6 +4,7 @@
 mod calendar;
 pub use calendar::CalendarItemV1;
 
+use crate::items::*;
 use crate::keys::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -21,7 +22,6 @@ use kezek_core::ports::*;
 use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
 use kezek_core::reference::Reference;
 use kezek_core::time::Time;
-use kezek_core::views::KindergartenView;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -43,6 +43,16 @@ fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>
     StoreError(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
 }
 
+/// An item read back through its versioned type into the domain.
+fn decode<I, T>(item: Item) -> Result<T, StoreError>
+where
+    I: serde::de::DeserializeOwned,
+    T: TryFrom<I, Error = StoreError>,
+{
+    serde_dynamo::from_item::<_, I>(item)
+        .map_err(err)?
+        .try_into()
+}
 fn key(pk: String, sk: &str) -> Item {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
@@ -229,7 +239,7 @@ impl DynamoStore {
     }
 
     fn app_item(&self, app: &Application) -> Result<Item, StoreError> {
-        let mut item: Item = serde_dynamo::to_item(app).map_err(err)?;
+        let mut item: Item = serde_dynamo::to_item(ApplicationItemV1::from(app)).map_err(err)?;
         item.insert(PK.into(), s(app_pk(&app.id)));
         item.insert(SK.into(), s(APP_SK));
         item.insert("T".into(), s("application"));
@@ -401,7 +411,7 @@ impl DynamoStore {
     fn apps(&self, items: Vec<Item>) -> Result<Vec<Application>, StoreError> {
         items
             .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(err))
+            .map(decode::<ApplicationItemV1, Application>)
             .collect()
     }
 
@@ -520,7 +530,8 @@ impl Store for DynamoStore {
             )),
         }
         // Its history entry.
-        let mut h: Item = serde_dynamo::to_item(&change.history).map_err(err)?;
+        let mut h: Item =
+            serde_dynamo::to_item(HistoryItemV1::from(&change.history)).map_err(err)?;
         h.insert(PK.into(), s(app_pk(&app.id)));
         h.insert(SK.into(), s(history_sk(change.history.version)));
         items.push((self.put(h, None, Item::new())?, Guard::Unconditional));
@@ -531,7 +542,7 @@ impl Store for DynamoStore {
             i.insert(SK.into(), s(NOTIFICATION_SK));
             i.insert(
                 "n".into(),
-                serde_dynamo::to_attribute_value(note).map_err(err)?,
+                serde_dynamo::to_attribute_value(NotificationMessageV1::from(note)).map_err(err)?,
             );
             i.insert("district".into(), s(app.district.clone()));
             i.insert(GSI2PK.into(), s(outbox_pk(&note.id)));
@@ -648,7 +659,7 @@ impl Store for DynamoStore {
 
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
         match self.get(app_pk(id), APP_SK).await? {
-            Some(i) => serde_dynamo::from_item(i).map(Some).map_err(err),
+            Some(i) => decode::<ApplicationItemV1, _>(i).map(Some),
             None => Ok(None),
         }
     }
@@ -667,14 +678,8 @@ impl Store for DynamoStore {
         let (mut app, mut kg) = (None, None);
         for i in items {
             match get_str(&i, SK) {
-                Some(APP_SK) => app = Some(serde_dynamo::from_item(i).map_err(err)?),
-                Some(KG_SK) => {
-                    kg = Some(
-                        serde_dynamo::from_item::<_, KindergartenView>(i)
-                            .map_err(err)?
-                            .into(),
-                    )
-                }
+                Some(APP_SK) => app = Some(decode::<ApplicationItemV1, _>(i)?),
+                Some(KG_SK) => kg = Some(decode::<KindergartenItemV1, _>(i)?),
                 _ => {}
             }
         }
@@ -701,7 +706,7 @@ impl Store for DynamoStore {
             .await?;
         items
             .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(err))
+            .map(decode::<HistoryItemV1, HistoryEntry>)
             .collect()
     }
 
@@ -796,9 +801,7 @@ impl Store for DynamoStore {
 
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
         match self.get(kindergarten_pk(id), KG_SK).await? {
-            Some(i) => serde_dynamo::from_item::<_, KindergartenView>(i)
-                .map(|k| Some(k.into()))
-                .map_err(err),
+            Some(i) => decode::<KindergartenItemV1, _>(i).map(Some),
             None => Ok(None),
         }
     }
@@ -810,11 +813,7 @@ impl Store for DynamoStore {
             .await?;
         items
             .into_iter()
-            .map(|i| {
-                serde_dynamo::from_item::<_, KindergartenView>(i)
-                    .map(Into::into)
-                    .map_err(err)
-            })
+            .map(decode::<KindergartenItemV1, Kindergarten>)
             .collect()
     }
 
@@ -827,7 +826,7 @@ impl Store for DynamoStore {
         if old.as_ref().map(|o| o.version) != expected_version {
             return Err(CommitError::Conflict(Conflict::Stale));
         }
-        let mut item: Item = serde_dynamo::to_item(KindergartenView::from(&kg)).map_err(err)?;
+        let mut item: Item = serde_dynamo::to_item(KindergartenItemV1::from(&kg)).map_err(err)?;
         item.insert(PK.into(), s(kindergarten_pk(&kg.id)));
         item.insert(SK.into(), s(KG_SK));
         item.insert(GSI4PK.into(), s(CATALOGUE));
@@ -880,13 +879,13 @@ impl Store for DynamoStore {
 
     async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
         match self.get(profile_pk(iin), PROFILE_SK).await? {
-            Some(i) => serde_dynamo::from_item(i).map(Some).map_err(err),
+            Some(i) => decode::<ProfileItemV1, _>(i).map(Some),
             None => Ok(None),
         }
     }
 
     async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
-        let mut item: Item = serde_dynamo::to_item(&profile).map_err(err)?;
+        let mut item: Item = serde_dynamo::to_item(ProfileItemV1::from(&profile)).map_err(err)?;
         item.insert(PK.into(), s(profile_pk(&profile.iin)));
         item.insert(SK.into(), s(PROFILE_SK));
         self.write_item(item).await
@@ -896,7 +895,7 @@ impl Store for DynamoStore {
         &self,
         document: kezek_core::documents::DocumentRecord,
     ) -> Result<(), StoreError> {
-        let mut item: Item = serde_dynamo::to_item(&document).map_err(err)?;
+        let mut item: Item = serde_dynamo::to_item(DocumentItemV1::from(&document)).map_err(err)?;
         item.insert(PK.into(), s(document_pk(&document.id)));
         item.insert(SK.into(), s(DOCUMENT_SK));
         self.write_item(item).await
@@ -907,7 +906,7 @@ impl Store for DynamoStore {
         id: &str,
     ) -> Result<Option<kezek_core::documents::DocumentRecord>, StoreError> {
         match self.get(document_pk(id), DOCUMENT_SK).await? {
-            Some(item) => serde_dynamo::from_item(item).map(Some).map_err(err),
+            Some(item) => decode::<DocumentItemV1, _>(item).map(Some),
             None => Ok(None),
         }
     }
@@ -944,7 +943,7 @@ impl Outbox for DynamoStore {
         i.insert(SK.into(), s(NOTIFICATION_SK));
         i.insert(
             "n".into(),
-            serde_dynamo::to_attribute_value(&note).map_err(err)?,
+            serde_dynamo::to_attribute_value(NotificationMessageV1::from(&note)).map_err(err)?,
         );
         i.insert("district".into(), s(NO_DISTRICT));
         i.insert(GSI2PK.into(), s(outbox_pk(&note.id)));
@@ -995,7 +994,9 @@ impl Outbox for DynamoStore {
                     .get("n")
                     .cloned()
                     .ok_or_else(|| err("outbox item without body"))?;
-                serde_dynamo::from_attribute_value(v).map_err(err)
+                serde_dynamo::from_attribute_value::<_, NotificationMessageV1>(v)
+                    .map_err(err)?
+                    .try_into()
             })
             .collect()
     }

@@ -5,6 +5,7 @@ pub mod counter;
 pub mod dynamo;
 pub mod http_client;
 pub mod https;
+pub mod items;
 pub mod keys;
 pub mod queue;
 pub mod s3;

@@ -38,7 +38,7 @@ impl NotificationQueue for SqsQueue {
         for chunk in batch.chunks(10) {
             let mut entries = Vec::with_capacity(chunk.len());
             for (i, n) in chunk.iter().enumerate() {
-                let body = serde_json::to_string(n).map_err(|e| StoreError(e.to_string()))?;
+                let body = crate::items::NotificationMessageV1::body(n)?;
                 entries.push(
                     SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())

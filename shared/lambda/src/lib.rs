@@ -252,7 +252,7 @@ impl Handler {
                 record
                     .body
                     .as_deref()
-                    .map(serde_json::from_str::<Notification>),
+                    .map(kezek_aws::items::NotificationMessageV1::from_body),
                 &self.sender,
             ) {
                 (Some(Ok(n)), Some(sender)) => self.service.deliver(&n, sender.as_ref()).await,
@@ -277,7 +277,7 @@ impl Handler {
                         if let Some(Ok(n)) = record
                             .body
                             .as_deref()
-                            .map(serde_json::from_str::<Notification>)
+                            .map(kezek_aws::items::NotificationMessageV1::from_body)
                         {
                             if let Err(e) = self.service.give_up(&n, "retries exhausted").await {
                                 tracing::error!(message = %id, error = %e, "recording a failed notification");
@@ -305,7 +305,7 @@ impl Handler {
     pub async fn stream(&self, event: DynamoEvent) -> DynamoDbEventResponse {
         #[derive(Deserialize)]
         struct OutboxItem {
-            n: Notification,
+            n: kezek_aws::items::NotificationMessageV1,
         }
         let mut batch = Vec::new();
         for record in &event.records {
@@ -313,7 +313,12 @@ impl Handler {
                 continue;
             }
             match serde_dynamo::from_item::<_, OutboxItem>(record.change.new_image.clone()) {
-                Ok(item) => batch.push((record, item.n)),
+                Ok(item) => match Notification::try_from(item.n) {
+                    Ok(n) => batch.push((record, n)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "an outbox entry this function cannot read")
+                    }
+                },
                 // Not an outbox entry (the event filter lets none through): nothing to do.
                 Err(_) => continue,
             }

@@ -7,7 +7,7 @@
 //! read them with one Query and put them over the shipped years; on any failure they keep the
 //! shipped calendar.
 
-use super::{err, n, s, sdk_err, DynamoStore, Item};
+use super::{err, n, s, DynamoStore, Item};
 use crate::keys::{PK, SK};
 use kezek_core::ports::StoreError;
 use kezek_core::time::Time;
@@ -79,13 +79,6 @@ impl DynamoStore {
             published_at: at.to_rfc3339(),
         }
         .into_item();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(())
+        self.write_item(item).await
     }
 }
