@@ -6,7 +6,7 @@
 use crate::correction::{corrected_deadlines, DeadlineChange};
 use crate::domain::{Actor, Application};
 use crate::lifecycle::{self, Command, Sweep};
-use crate::ports::{CommitError, Conflict};
+use crate::retry::Retried;
 use crate::time::Time;
 use crate::usecases::Service;
 use crate::Failure;
@@ -92,30 +92,16 @@ impl Service {
 
     /// Commits one application's correction, re-reading it when it changed meanwhile. False when
     /// nothing is left to move (a parent's action or a sweep got there first).
-    async fn commit_correction(&self, mut app: Application, reason: &str) -> Result<bool, Failure> {
-        for _ in 0..crate::usecases::MAX_ATTEMPTS {
+    async fn commit_correction(&self, app: Application, reason: &str) -> Result<bool, Failure> {
+        let decide = |app: &Application, now| {
             let command = Command::CorrectDeadlines {
                 reason: reason.to_owned(),
             };
-            let decision =
-                match lifecycle::apply(&app, command, &Actor::System, self.ctx(self.now())) {
-                    Ok(d) => d,
-                    Err(_) => return Ok(false),
-                };
-            match self.commit(decision).await {
-                Ok(()) => return Ok(true),
-                Err(CommitError::Conflict(Conflict::Stale)) => {
-                    match self.store.application(&app.id).await? {
-                        Some(a) => app = a,
-                        None => return Ok(false),
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Failure::Conflict {
-            code: "conflict",
-            status: None,
-        })
+            lifecycle::apply(app, command, &Actor::System, self.ctx(now))
+        };
+        Ok(matches!(
+            self.decide_and_commit(app, decide).await?,
+            Retried::Committed { .. }
+        ))
     }
 }

@@ -25,6 +25,7 @@ pub mod lifecycle;
 pub mod ports;
 pub mod queue;
 pub mod reference;
+mod retry;
 pub mod store_embedded;
 pub mod telemetry;
 pub mod texts;

@@ -10,6 +10,7 @@ use crate::lifecycle::{self, Command, Context, NewApplication, Refusal, Sweep};
 use crate::ports::*;
 use crate::queue::{self, AgeGroup};
 use crate::reference::Reference;
+use crate::retry::Retried;
 use crate::texts::{QueueFacts, Texts};
 use crate::time::{local, local_date, Time};
 use crate::views::*;
@@ -482,7 +483,7 @@ impl Service {
             }
             _ => (self.store.application(id).await?, None),
         };
-        let mut app = self.check_owner(who, app).await?;
+        let app = self.check_owner(who, app).await?;
         if matches!(action, ParentAction::Choose(_)) && kindergarten.is_none() {
             return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
         }
@@ -498,34 +499,25 @@ impl Service {
             ParentAction::Restore => Command::Restore,
             ParentAction::Withdraw => Command::Withdraw,
         };
-        for _ in 0..MAX_ATTEMPTS {
-            let now = self.now();
-            match lifecycle::apply(&app, command(), &who.actor(), self.ctx(now)) {
-                Ok(decision) => {
-                    let next = decision.application.clone();
-                    match self.commit(decision).await {
-                        Ok(()) => {
-                            return self.view(&next, now, lang).await;
-                        }
-                        Err(CommitError::Conflict(Conflict::Stale)) => {
-                            app = self.load(id).await?;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Err(Refusal::DeadlinePassed) => {
-                    // The lapsed outcome, at once: the sweep's transition, then the refusal naming
-                    // the status it left the application in.
-                    let status = self.lapse(&app, now).await;
-                    return Err(Failure::conflict("deadline_passed", status));
-                }
-                Err(r) => return Err(r.into()),
+        let actor = who.actor();
+        let decide =
+            |app: &Application, now| lifecycle::apply(app, command(), &actor, self.ctx(now));
+        match self.decide_and_commit(app, decide).await? {
+            Retried::Committed { next, now, .. } => self.view(&next, now, lang).await,
+            Retried::Refused {
+                refusal: Refusal::DeadlinePassed,
+                app,
+                now,
+                ..
+            } => {
+                // The lapsed outcome, at once: the sweep's transition, then the refusal naming
+                // the status it left the application in.
+                let status = self.lapse(&app, now).await;
+                Err(Failure::conflict("deadline_passed", status))
             }
+            Retried::Refused { refusal, .. } => Err(refusal.into()),
+            Retried::Gone { .. } => Err(Failure::NotFound { code: "not_found" }),
         }
-        Err(Failure::Conflict {
-            code: "conflict",
-            status: None,
-        })
     }
 
     /// Applies what a passed deadline means now (the sweep does it otherwise) and returns the
@@ -902,25 +894,20 @@ impl Service {
         if reason.is_empty() {
             return Err(Failure::bad("missing_field", "reason"));
         }
-        let mut app = self.load(id).await?;
+        let app = self.load(id).await?;
         who.require_operator_in(&app.district)?;
-        for _ in 0..MAX_ATTEMPTS {
-            let now = self.now();
+        let actor = who.actor();
+        let decide = |app: &Application, now| {
             let command = Command::RejectPrivilege {
                 reason: reason.clone(),
             };
-            let d = lifecycle::apply(&app, command, &who.actor(), self.ctx(now))?;
-            let next = d.application.clone();
-            match self.commit(d).await {
-                Ok(()) => return self.view(&next, now, lang).await,
-                Err(CommitError::Conflict(Conflict::Stale)) => app = self.load(id).await?,
-                Err(e) => return Err(e.into()),
-            }
+            lifecycle::apply(app, command, &actor, self.ctx(now))
+        };
+        match self.decide_and_commit(app, decide).await? {
+            Retried::Committed { next, now, .. } => self.view(&next, now, lang).await,
+            Retried::Refused { refusal, .. } => Err(refusal.into()),
+            Retried::Gone { .. } => Err(Failure::NotFound { code: "not_found" }),
         }
-        Err(Failure::Conflict {
-            code: "conflict",
-            status: None,
-        })
     }
 
     /// A sweep: acts on every due deadline and reminder, page by page, until none is due. Safe to
@@ -937,37 +924,31 @@ impl Service {
             let mut progressed = false;
             for app in &page {
                 report.examined += 1;
-                let mut current = app.clone();
-                for _ in 0..MAX_ATTEMPTS {
-                    match lifecycle::apply(&current, Command::Sweep, &Actor::System, self.ctx(now))
-                    {
-                        Ok(d) => {
-                            let lapsed = d.history.action != Action::Reminder;
-                            match self.commit(d).await {
-                                Ok(()) => {
-                                    progressed = true;
-                                    if lapsed {
-                                        report.lapsed += 1;
-                                    } else {
-                                        report.reminders += 1;
-                                    }
-                                    break;
-                                }
-                                Err(CommitError::Conflict(Conflict::Stale)) => {
-                                    report.conflicts += 1;
-                                    match self.store.application(&app.id).await? {
-                                        Some(a) => current = a,
-                                        None => break,
-                                    }
-                                }
-                                Err(e) => return Err(e.into()),
-                            }
-                        }
-                        Err(_) => {
-                            report.skipped += 1;
-                            break;
+                // Decided at the sweep's instant: the page was read as due then.
+                let decide = |app: &Application, _| {
+                    lifecycle::apply(app, Command::Sweep, &Actor::System, self.ctx(now))
+                };
+                match self.decide_and_commit(app.clone(), decide).await {
+                    Ok(Retried::Committed { action, stale, .. }) => {
+                        report.conflicts += stale as usize;
+                        progressed = true;
+                        if action == Action::Reminder {
+                            report.reminders += 1;
+                        } else {
+                            report.lapsed += 1;
                         }
                     }
+                    Ok(Retried::Refused { stale, .. }) => {
+                        report.conflicts += stale as usize;
+                        report.skipped += 1;
+                    }
+                    Ok(Retried::Gone { stale }) => report.conflicts += stale as usize,
+                    // Lost every race: the next sweep takes it up.
+                    Err(Failure::Conflict {
+                        code: "conflict",
+                        status: None,
+                    }) => report.conflicts += MAX_ATTEMPTS,
+                    Err(e) => return Err(e),
                 }
             }
             if page.len() < SWEEP_PAGE || !progressed {
