@@ -304,7 +304,11 @@ impl Service {
         who: &Principal,
         input: UploadInput,
     ) -> Result<UploadTicket, Failure> {
-        who.require_parent()?;
+        crate::access::permit(
+            who,
+            crate::access::Operation::Upload,
+            crate::access::On::Caller,
+        )?;
         let upload = check_upload(&input)?;
         let blobs = self.blobs()?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -521,8 +525,9 @@ impl Service {
         who: &Principal,
         application_id: &str,
     ) -> Result<Vec<DocumentView>, Failure> {
-        who.require_parent()?;
-        let app = self.owned(who, application_id).await?;
+        let op = crate::access::Operation::ReadDocuments;
+        crate::access::permit_role(who, op)?;
+        let app = self.permitted(who, op, application_id).await?;
         let blobs = self.blobs()?.clone();
         let mut records = Vec::new();
         for id in app.privilege.iter().flat_map(|p| p.document_ids.iter()) {

@@ -10,9 +10,11 @@
 //! - [`domain`]: the types; [`views`]: the API's shapes; [`texts`]: kk/ru/en messages.
 //! - [`ports`]: store, outbox, clock, registers, sender; [`store_embedded`]: the embedded store.
 //! - [`usecases`]: one method per route or scheduled step.
+//! - [`access`]: the one access policy (who may do what, which actions are signed).
 //!
 //! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
 
+pub mod access;
 pub mod calendar;
 pub mod correct_deadlines;
 pub mod correction;

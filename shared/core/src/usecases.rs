@@ -2,6 +2,7 @@
 //! the pure lifecycle and commits one change set. The HTTP layer and the Lambdas only parse, call
 //! and map.
 
+use crate::access::{self, On, Operation};
 use crate::calendar::Calendar;
 use crate::domain::*;
 use crate::error::Failure;
@@ -46,7 +47,7 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         match self.role {
             Role::Parent => Actor::Parent {
                 iin: self.iin.clone(),
@@ -54,23 +55,6 @@ impl Principal {
             Role::Operator => Actor::Operator {
                 iin: self.iin.clone(),
             },
-        }
-    }
-
-    pub(crate) fn require_parent(&self) -> Result<(), Failure> {
-        match self.role {
-            Role::Parent => Ok(()),
-            Role::Operator => Err(Failure::Forbidden { code: "forbidden" }),
-        }
-    }
-
-    fn require_operator_in(&self, district: &str) -> Result<(), Failure> {
-        match self.role {
-            Role::Operator if self.districts.iter().any(|d| d == district) => Ok(()),
-            Role::Operator => Err(Failure::Forbidden {
-                code: "forbidden_district",
-            }),
-            Role::Parent => Err(Failure::Forbidden { code: "forbidden" }),
         }
     }
 }
@@ -112,6 +96,21 @@ pub enum ParentAction {
     Choose(ChooseInput),
     Restore,
     Withdraw,
+}
+
+impl ParentAction {
+    /// The operation the access policy knows it by.
+    pub fn operation(&self) -> Operation {
+        match self {
+            ParentAction::Reconfirm => Operation::Reconfirm,
+            ParentAction::ConfirmVoucher => Operation::ConfirmVoucher,
+            ParentAction::Extend => Operation::Extend,
+            ParentAction::Refuse => Operation::RefuseVoucher,
+            ParentAction::Choose(_) => Operation::ChooseKindergarten,
+            ParentAction::Restore => Operation::Restore,
+            ParentAction::Withdraw => Operation::Withdraw,
+        }
+    }
 }
 
 /// `POST /v1/admin/kindergartens` and `PUT /v1/admin/kindergartens/{id}`.
@@ -324,7 +323,7 @@ impl Service {
         signed_with: SignedWith,
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
-        who.require_parent()?;
+        access::permit(who, Operation::Submit, On::Caller)?;
         let now = self.now();
         let today = local_date(now);
         let district = self
@@ -403,7 +402,7 @@ impl Service {
         who: &Principal,
         lang: Language,
     ) -> Result<Vec<ApplicationView>, Failure> {
-        who.require_parent()?;
+        access::permit(who, Operation::ReadJournal, On::Caller)?;
         let now = self.now();
         let mut apps = self.store.applications_by_applicant(&who.iin).await?;
         for child in self.store.linked_children(&who.iin).await? {
@@ -427,7 +426,7 @@ impl Service {
         id: &str,
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
-        let app = self.readable(who, id).await?;
+        let app = self.permitted(who, Operation::ReadApplication, id).await?;
         self.view(&app, self.now(), lang).await
     }
 
@@ -437,7 +436,7 @@ impl Service {
         id: &str,
         lang: Language,
     ) -> Result<Vec<HistoryView>, Failure> {
-        self.readable(who, id).await?;
+        self.permitted(who, Operation::ReadHistory, id).await?;
         let h = self.store.history(id).await?;
         Ok(h.iter()
             .map(|e| HistoryView::new(e, self.texts(), lang))
@@ -467,7 +466,8 @@ impl Service {
         signed_with: SignedWith,
         lang: Language,
     ) -> Result<ApplicationView, Failure> {
-        who.require_parent()?;
+        let op = action.operation();
+        access::permit_role(who, op)?;
         if !valid_id(id) {
             return Err(Failure::NotFound { code: "not_found" });
         }
@@ -476,14 +476,15 @@ impl Service {
             ParentAction::Choose(c) => {
                 let kg_id = c.kindergarten_id.trim();
                 if !valid_id(kg_id) {
-                    self.owned(who, id).await?;
+                    self.permitted(who, op, id).await?;
                     return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
                 }
                 self.store.application_and_kindergarten(id, kg_id).await?
             }
             _ => (self.store.application(id).await?, None),
         };
-        let app = self.check_owner(who, app).await?;
+        let app = app.ok_or(Failure::NotFound { code: "not_found" })?;
+        self.permit_on(who, op, &app).await?;
         if matches!(action, ParentAction::Choose(_)) && kindergarten.is_none() {
             return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
         }
@@ -582,7 +583,7 @@ impl Service {
         input: LinkInput,
         lang: Language,
     ) -> Result<LinkedChildView, Failure> {
-        who.require_parent()?;
+        access::permit(who, Operation::LinkChild, On::Caller)?;
         let now = self.now();
         let child = parse_iin(&input.child_iin, local_date(now), "child_iin")?;
         if child == who.iin {
@@ -616,7 +617,7 @@ impl Service {
         input: KindergartenInput,
     ) -> Result<KindergartenView, Failure> {
         let kg = self.kindergarten_from(input, uuid::Uuid::new_v4().to_string(), 1)?;
-        who.require_operator_in(&kg.district)?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
         self.store.put_kindergarten(kg.clone(), None).await?;
         Ok((&kg).into())
     }
@@ -629,7 +630,7 @@ impl Service {
     ) -> Result<KindergartenView, Failure> {
         let old = self.kindergarten_of(who, id).await?;
         let mut kg = self.kindergarten_from(input, old.id.clone(), old.version + 1)?;
-        who.require_operator_in(&kg.district)?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
         if kg.district != old.district {
             return Err(Failure::bad("invalid_field", "district"));
         }
@@ -685,7 +686,7 @@ impl Service {
             .ok_or(Failure::bad("unknown_district", "district"))?
             .clone();
         if let Some(p) = who {
-            p.require_operator_in(&district.code)?;
+            access::permit(p, Operation::StartVoucherRun, On::District(&district.code))?;
         }
         let age_group = u8::try_from(input.age_group)
             .ok()
@@ -760,7 +761,7 @@ impl Service {
         limit: usize,
     ) -> Result<Vec<QueueEntryView>, Failure> {
         let district = self.known_district(district, "district")?;
-        who.require_operator_in(&district)?;
+        access::permit(who, Operation::ViewQueue, On::District(&district))?;
         let age =
             parse_age_group(age_group).ok_or(Failure::bad("invalid_age_group", "age_group"))?;
         let cohort = queue::cohort_of_age_group(age, local_date(self.now()));
@@ -789,7 +790,7 @@ impl Service {
 
     pub async fn stats(&self, who: &Principal, district: &str) -> Result<StatsView, Failure> {
         let district = self.known_district(district, "district")?;
-        who.require_operator_in(&district)?;
+        access::permit(who, Operation::ViewStats, On::District(&district))?;
         let counts = self.store.status_counts(&district).await?;
         let now = self.now();
         let mut due = 0u64;
@@ -895,7 +896,7 @@ impl Service {
             return Err(Failure::bad("missing_field", "reason"));
         }
         let app = self.load(id).await?;
-        who.require_operator_in(&app.district)?;
+        access::permit(who, Operation::RejectPrivilege, On::District(&app.district))?;
         let actor = who.actor();
         let decide = |app: &Application, now| {
             let command = Command::RejectPrivilege {
@@ -908,6 +909,37 @@ impl Service {
             Retried::Refused { refusal, .. } => Err(refusal.into()),
             Retried::Gone { .. } => Err(Failure::NotFound { code: "not_found" }),
         }
+    }
+
+    /// A sweep an operator starts now (`POST /v1/admin/sweeps/{kind}`).
+    pub async fn sweep_as(&self, who: &Principal, sweep: Sweep) -> Result<SweepReport, Failure> {
+        access::permit(who, Operation::RunSweep, On::Caller)?;
+        self.sweep(sweep).await
+    }
+
+    /// After a login: an EDS certificate's name fills an empty profile name. Whether the profile
+    /// still needs an e-mail (the first login asks for one).
+    pub async fn after_login(
+        &self,
+        who: &Principal,
+        name: Option<String>,
+    ) -> Result<bool, Failure> {
+        access::permit(who, Operation::Profile, On::Caller)?;
+        let profile = self.store.profile(&who.iin).await?;
+        if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
+            if profile.as_ref().is_none_or(|p| p.name.is_none()) {
+                let mut p = profile.clone().unwrap_or(Profile {
+                    iin: who.iin.clone(),
+                    name: None,
+                    email: None,
+                    phone: None,
+                    language: Language::Ru,
+                });
+                p.name = Some(name.chars().take(200).collect());
+                self.store.put_profile(p).await?;
+            }
+        }
+        Ok(profile.and_then(|p| p.email).is_none())
     }
 
     /// A sweep: acts on every due deadline and reminder, page by page, until none is due. Safe to
@@ -1146,42 +1178,32 @@ impl Service {
             .ok_or(Failure::NotFound { code: "not_found" })
     }
 
-    /// An application the caller may act on as a parent (own or linked).
-    pub(crate) async fn owned(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
-        let app = self.load(id).await?;
-        self.check_owner(who, Some(app)).await
-    }
-
-    /// The application if it exists and is the parent's own or a linked child's.
-    async fn check_owner(
+    /// The application if it exists and the access policy lets the caller do `op` on it.
+    pub(crate) async fn permitted(
         &self,
         who: &Principal,
-        app: Option<Application>,
+        op: Operation,
+        id: &str,
     ) -> Result<Application, Failure> {
-        let app = app.ok_or(Failure::NotFound { code: "not_found" })?;
-        if app.applicant_iin == who.iin
-            || self
+        let app = self.load(id).await?;
+        self.permit_on(who, op, &app).await?;
+        Ok(app)
+    }
+
+    /// The access policy on an application; the caller's links are read only when they decide.
+    pub(crate) async fn permit_on(
+        &self,
+        who: &Principal,
+        op: Operation,
+        app: &Application,
+    ) -> Result<(), Failure> {
+        let linked = access::needs_link(who, op, app)
+            && self
                 .store
                 .linked_children(&who.iin)
                 .await?
-                .contains(&app.child_iin)
-        {
-            Ok(app)
-        } else {
-            Err(Failure::Forbidden { code: "forbidden" })
-        }
-    }
-
-    /// An application the caller may read: a parent's own or linked, an operator's district's.
-    async fn readable(&self, who: &Principal, id: &str) -> Result<Application, Failure> {
-        match who.role {
-            Role::Parent => self.owned(who, id).await,
-            Role::Operator => {
-                let app = self.load(id).await?;
-                who.require_operator_in(&app.district)?;
-                Ok(app)
-            }
-        }
+                .contains(&app.child_iin);
+        access::permit(who, op, On::Application { app, linked })
     }
 
     async fn kindergarten_of(&self, who: &Principal, id: &str) -> Result<Kindergarten, Failure> {
@@ -1193,7 +1215,7 @@ impl Service {
             .kindergarten(id)
             .await?
             .ok_or(Failure::NotFound { code: "not_found" })?;
-        who.require_operator_in(&kg.district)?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
         Ok(kg)
     }
 

@@ -325,6 +325,8 @@ fn every_error_code_has_messages_in_three_languages() {
     codes.extend(codes_in(include_str!("../src/error.rs")));
     codes.extend(codes_in(include_str!("../src/usecases.rs")));
     codes.extend(codes_in(include_str!("../src/identity.rs")));
+    codes.extend(codes_in(include_str!("../src/access.rs")));
+    codes.extend(codes_in(include_str!("../src/retry.rs")));
     // documents.rs also has kind names after `=> "`: its codes by name.
     for code in codes_in(include_str!("../src/documents.rs")) {
         if !["upload", "registration", "voucher", "enrolment"].contains(&code.as_str()) {

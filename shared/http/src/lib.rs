@@ -85,21 +85,7 @@ impl Api {
     /// A session for a login; an EDS login's certificate name fills an empty profile name.
     async fn session(&self, login: Login) -> Reply {
         let who = login.principal;
-        let store = &self.service.store;
-        let profile = store.profile(&who.iin).await?;
-        if let Some(name) = login.name.filter(|n| !n.trim().is_empty()) {
-            if profile.as_ref().is_none_or(|p| p.name.is_none()) {
-                let mut p = profile.clone().unwrap_or(kezek_core::domain::Profile {
-                    iin: who.iin.clone(),
-                    name: None,
-                    email: None,
-                    phone: None,
-                    language: Language::Ru,
-                });
-                p.name = Some(name.chars().take(200).collect());
-                store.put_profile(p).await?;
-            }
-        }
+        let email_required = self.service.after_login(&who, login.name).await?;
         let token = self.sessions.issue(&who, chrono::Utc::now())?;
         ok(
             StatusCode::OK,
@@ -107,7 +93,7 @@ impl Api {
                 token: token.token,
                 expires_at: token.expires_at,
                 role: who.role,
-                email_required: profile.and_then(|p| p.email).is_none(),
+                email_required,
             },
         )
     }
@@ -234,10 +220,10 @@ impl Api {
                 };
                 let who = self.who(req)?;
                 let raw = optional_body(req)?;
-                let signed = match action {
-                    // The signed action among these: the voucher confirmation.
-                    ParentAction::ConfirmVoucher => self.sign_off(&who, raw.as_ref()).await?,
-                    _ => SignedWith::Session,
+                let signed = if kezek_core::access::needs_signature(action.operation()) {
+                    self.sign_off(&who, raw.as_ref()).await?
+                } else {
+                    SignedWith::Session
                 };
                 ok(C::OK, s.act_signed(&who, id, action, signed, lang).await?)
             }
@@ -292,13 +278,11 @@ impl Api {
             }
             (["v1", "admin", "sweeps", kind], &Method::POST) => {
                 let who = self.who(req)?;
-                if who.role != kezek_core::Role::Operator {
-                    return Err(Failure::Forbidden { code: "forbidden" });
-                }
+                kezek_core::access::permit_role(&who, kezek_core::access::Operation::RunSweep)?;
                 let sweep = Sweep::parse(kind).ok_or(Failure::NotFound {
                     code: "route_not_found",
                 })?;
-                ok(C::OK, s.sweep(sweep).await?)
+                ok(C::OK, s.sweep_as(&who, sweep).await?)
             }
             (segs, _) if known_path(segs) => Err(Failure::MethodNotAllowed),
             _ => Err(route_not_found()),
