@@ -3,9 +3,39 @@
 //! no handler decides access. The table is [`POLICY`]; `tests/access.rs` checks every route against
 //! an expectation table of its own.
 
-use crate::domain::Application;
-use crate::usecases::{Principal, Role};
+use crate::domain::{Actor, Application};
+use crate::iin::Iin;
 use crate::Failure;
+
+/// A signed-in user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Parent,
+    Operator,
+}
+
+/// Who calls: from the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub iin: Iin,
+    pub role: Role,
+    /// Operator's districts (empty for parents).
+    pub districts: Vec<String>,
+}
+
+impl Principal {
+    pub(crate) fn actor(&self) -> Actor {
+        match self.role {
+            Role::Parent => Actor::Parent {
+                iin: self.iin.clone(),
+            },
+            Role::Operator => Actor::Operator {
+                iin: self.iin.clone(),
+            },
+        }
+    }
+}
 
 /// What a caller asks to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,12 @@
 //!
 //! Pure: for one application and the calendar now in force, each stored deadline that the calendar
 //! would put later today. A correction never shortens a deadline: a parent may already count on it.
-//! The use case ([`crate::usecases::Service::correct_deadlines`]) commits the changes through
+//! The use case ([`crate::service::Service::correct_deadlines`]) commits the changes through
 //! [`crate::lifecycle::apply`] with `Command::CorrectDeadlines`, one history entry per application.
 
 use crate::calendar::Calendar;
 use crate::domain::{Application, Status};
-use crate::lifecycle::{
+use crate::rules::{
     CHOOSE_WORKING_DAYS, CONFIRM_WORKING_DAYS, EXTENSION_WORKING_DAYS, RESTORE_CALENDAR_DAYS,
 };
 use crate::time::{local_date, Time};

@@ -76,26 +76,9 @@ pub fn check_upload(input: &UploadInput) -> Result<Upload, Failure> {
     })
 }
 
-/// What a document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// A parent's upload (a privilege proof).
-    Upload,
-    /// Issued: the registration in the queue.
-    Registration,
-    /// Issued: the voucher.
-    Voucher,
-    /// Issued: the enrolment in a kindergarten.
-    Enrolment,
-}
+pub use crate::domain::{DocumentKind, DocumentRecord};
 
 impl DocumentKind {
-    pub fn as_str(self) -> &'static str {
-        self.issued()
-            .map_or("upload", kezek_pdf::DocumentKind::as_str)
-    }
-
     /// The PDF an issued kind is rendered as; `None` for an upload.
     pub fn issued(self) -> Option<kezek_pdf::DocumentKind> {
         match self {
@@ -226,22 +209,21 @@ mod tests {
             "issued/a1/voucher.pdf"
         );
     }
-}
 
-/// A document as the store keeps it: who owns it, what it is, where its bytes are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentRecord {
-    pub id: String,
-    pub owner: crate::iin::Iin,
-    pub kind: DocumentKind,
-    pub name: String,
-    pub content_type: String,
-    pub size: u64,
-    /// The application of an issued document.
-    pub application_id: Option<String>,
-    /// The blob key.
-    pub key: String,
-    pub created_at: crate::time::Time,
+    #[test]
+    fn a_kind_is_named_as_its_pdf_is() {
+        for k in [
+            DocumentKind::Registration,
+            DocumentKind::Voucher,
+            DocumentKind::Enrolment,
+        ] {
+            assert_eq!(
+                k.issued().map(kezek_pdf::DocumentKind::as_str),
+                Some(k.as_str())
+            );
+        }
+        assert_eq!(DocumentKind::Upload.as_str(), "upload");
+    }
 }
 
 /// The reply to `POST /v1/documents`: where to upload, until when.
@@ -272,14 +254,14 @@ pub fn issued_id(application_id: &str, kind: DocumentKind) -> String {
     format!("{application_id}.{}", kind.as_str())
 }
 
+use crate::access::Principal;
 use crate::domain::{Application, Notification, NotificationKind, Status};
 use crate::ports::Blobs;
-use crate::usecases::{Principal, Service};
+use crate::service::Service;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Renders an issued document as a PDF ([`render_pdf`] in the functions that issue documents).
-pub type Render = fn(&kezek_pdf::DocumentData) -> Result<Vec<u8>, kezek_pdf::PdfError>;
+pub use crate::ports::Render;
 
 /// The PDF renderer of issued documents (Kazakh and Russian, embedded font).
 pub use kezek_pdf::render as render_pdf;

@@ -453,3 +453,44 @@ pub struct Profile {
     pub phone: Option<String>,
     pub language: Language,
 }
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// A parent's upload (a privilege proof).
+    Upload,
+    /// Issued: the registration in the queue.
+    Registration,
+    /// Issued: the voucher.
+    Voucher,
+    /// Issued: the enrolment in a kindergarten.
+    Enrolment,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Upload => "upload",
+            DocumentKind::Registration => "registration",
+            DocumentKind::Voucher => "voucher",
+            DocumentKind::Enrolment => "enrolment",
+        }
+    }
+}
+
+/// A document as the store keeps it: who owns it, what it is, where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub owner: Iin,
+    pub kind: DocumentKind,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// The application of an issued document.
+    pub application_id: Option<String>,
+    /// The blob key.
+    pub key: String,
+    pub created_at: Time,
+}

@@ -13,10 +13,11 @@
 //!   over its body (without the `signature` and `code` fields) by the session's own IIN, or a
 //!   fresh one-time code of the session's IIN; the history records which.
 
+use crate::access::{Principal, Role};
 use crate::domain::{Language, Notification, NotificationKind, Param, SignedWith};
 use crate::iin::Iin;
+use crate::inputs::valid_phone;
 use crate::ports::{Clock, CodeRecord, Credentials, Outbox, Registers, SignatureVerifier};
-use crate::usecases::{valid_phone, Principal, Role};
 use crate::Failure;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};

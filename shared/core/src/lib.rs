@@ -15,7 +15,9 @@
 //! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
 
 pub mod access;
+pub mod applications;
 pub mod calendar;
+pub mod catalogue;
 pub mod correct_deadlines;
 pub mod correction;
 pub mod documents;
@@ -23,17 +25,26 @@ pub mod domain;
 pub mod error;
 pub mod identity;
 pub mod iin;
+pub mod inputs;
 pub mod lifecycle;
+pub mod notifications;
+pub mod operations;
 pub mod ports;
+pub mod profiles;
 pub mod queue;
 pub mod reference;
 mod retry;
+pub mod rules;
+pub mod service;
 pub mod store_embedded;
+pub mod sweeps;
 pub mod telemetry;
 pub mod texts;
 pub mod time;
 pub mod usecases;
 pub mod views;
+pub mod vouchers;
 
+pub use access::{Principal, Role};
 pub use error::Failure;
-pub use usecases::{Principal, Role, Service};
+pub use service::Service;

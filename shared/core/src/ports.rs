@@ -162,15 +162,9 @@ pub trait Store: Send + Sync {
     /// Records that `parent`'s kinship with `child` was confirmed.
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError>;
     /// Records a document (an upload declared, a document issued); the same id replaces it.
-    async fn put_document(
-        &self,
-        document: crate::documents::DocumentRecord,
-    ) -> Result<(), StoreError>;
+    async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError>;
     /// A document by id.
-    async fn document(
-        &self,
-        id: &str,
-    ) -> Result<Option<crate::documents::DocumentRecord>, StoreError>;
+    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError>;
     async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError>;
 }
 
@@ -466,3 +460,6 @@ pub trait Blobs: Send + Sync {
     /// The size of the object at `key`, if there is one.
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
 }
+
+/// Renders an issued document as a PDF ([`crate::documents::render_pdf`] in the functions that issue documents).
+pub type Render = fn(&kezek_pdf::DocumentData) -> Result<Vec<u8>, kezek_pdf::PdfError>;

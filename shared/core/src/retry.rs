@@ -4,8 +4,8 @@
 use crate::domain::{Action, Application};
 use crate::lifecycle::{Decision, Refusal};
 use crate::ports::{CommitError, Conflict};
+use crate::service::{Service, MAX_ATTEMPTS};
 use crate::time::Time;
-use crate::usecases::{Service, MAX_ATTEMPTS};
 use crate::Failure;
 
 /// How a retried decision ended. `stale` counts the lost races on the way.

@@ -45,7 +45,7 @@ struct Inner {
     codes: HashMap<Iin, CodeRecord>,
     markers: HashMap<String, chrono::DateTime<chrono::Utc>>,
     staff: HashMap<Iin, Vec<String>>,
-    documents: HashMap<String, crate::documents::DocumentRecord>,
+    documents: HashMap<String, DocumentRecord>,
 }
 
 /// The embedded store. `Send + Sync`; clone an `Arc` of it to share.
@@ -429,18 +429,12 @@ impl Store for EmbeddedStore {
         Ok(())
     }
 
-    async fn put_document(
-        &self,
-        document: crate::documents::DocumentRecord,
-    ) -> Result<(), StoreError> {
+    async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError> {
         self.lock().documents.insert(document.id.clone(), document);
         Ok(())
     }
 
-    async fn document(
-        &self,
-        id: &str,
-    ) -> Result<Option<crate::documents::DocumentRecord>, StoreError> {
+    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
         Ok(self.lock().documents.get(id).cloned())
     }
 

@@ -323,7 +323,21 @@ fn every_error_code_has_messages_in_three_languages() {
     }
     // And every literal code in the sources that produce failures.
     codes.extend(codes_in(include_str!("../src/error.rs")));
-    codes.extend(codes_in(include_str!("../src/usecases.rs")));
+    // The use cases, by business area.
+    for source in [
+        include_str!("../src/service.rs"),
+        include_str!("../src/inputs.rs"),
+        include_str!("../src/applications.rs"),
+        include_str!("../src/catalogue.rs"),
+        include_str!("../src/profiles.rs"),
+        include_str!("../src/vouchers.rs"),
+        include_str!("../src/operations.rs"),
+        include_str!("../src/sweeps.rs"),
+        include_str!("../src/notifications.rs"),
+        include_str!("../src/correct_deadlines.rs"),
+    ] {
+        codes.extend(codes_in(source));
+    }
     codes.extend(codes_in(include_str!("../src/identity.rs")));
     codes.extend(codes_in(include_str!("../src/access.rs")));
     codes.extend(codes_in(include_str!("../src/retry.rs")));

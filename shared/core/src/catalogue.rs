@@ -1,0 +1,168 @@
+//! The catalogue: the public reads (health, districts, kindergartens) and the operators' edits of
+//! kindergartens and their free places.
+
+use crate::access::{self, On, Operation, Principal};
+use crate::domain::*;
+use crate::error::Failure;
+use crate::inputs::*;
+use crate::ports::*;
+use crate::service::{Service, MAX_ATTEMPTS};
+use crate::views::*;
+use std::collections::BTreeMap;
+
+impl Service {
+    pub async fn health(&self) -> Result<(), Failure> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub fn districts(&self) -> Vec<DistrictView> {
+        self.reference().districts.iter().map(Into::into).collect()
+    }
+
+    pub async fn catalogue(&self, f: CatalogueFilter) -> Result<Vec<KindergartenView>, Failure> {
+        let district = match f.district.as_deref().filter(|s| !s.is_empty()) {
+            Some(d) => Some(self.known_district(d, "district")?),
+            None => None,
+        };
+        let language = match f.language.as_deref().filter(|s| !s.is_empty()) {
+            Some("kk") => Some(InstructionLanguage::Kk),
+            Some("ru") => Some(InstructionLanguage::Ru),
+            Some("both") => Some(InstructionLanguage::Both),
+            Some(_) => return Err(Failure::bad("invalid_field", "language")),
+            None => None,
+        };
+        let ownership = match f.ownership.as_deref().filter(|s| !s.is_empty()) {
+            Some("state") => Some(Ownership::State),
+            Some("private") => Some(Ownership::Private),
+            Some(_) => return Err(Failure::bad("invalid_field", "ownership")),
+            None => None,
+        };
+        let age_group = match f.age_group.as_deref().filter(|s| !s.is_empty()) {
+            Some(a) => {
+                Some(parse_age_group(a).ok_or(Failure::bad("invalid_age_group", "age_group"))?)
+            }
+            None => None,
+        };
+        let list = self.store.kindergartens(district.as_deref()).await?;
+        Ok(list
+            .iter()
+            .filter(|k| language.is_none_or(|l| k.languages.teaches(l)))
+            .filter(|k| ownership.is_none_or(|o| k.ownership == o))
+            .filter(|k| age_group.is_none_or(|a| k.free_places.get(&a).copied().unwrap_or(0) > 0))
+            .map(Into::into)
+            .collect())
+    }
+
+    pub async fn create_kindergarten(
+        &self,
+        who: &Principal,
+        input: KindergartenInput,
+    ) -> Result<KindergartenView, Failure> {
+        let kg = self.kindergarten_from(input, uuid::Uuid::new_v4().to_string(), 1)?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
+        self.store.put_kindergarten(kg.clone(), None).await?;
+        Ok((&kg).into())
+    }
+
+    pub async fn update_kindergarten(
+        &self,
+        who: &Principal,
+        id: &str,
+        input: KindergartenInput,
+    ) -> Result<KindergartenView, Failure> {
+        let old = self.kindergarten_of(who, id).await?;
+        let mut kg = self.kindergarten_from(input, old.id.clone(), old.version + 1)?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
+        if kg.district != old.district {
+            return Err(Failure::bad("invalid_field", "district"));
+        }
+        if kg.free_places.is_empty() {
+            kg.free_places = old.free_places.clone();
+        }
+        self.store
+            .put_kindergarten(kg.clone(), Some(old.version))
+            .await?;
+        Ok((&kg).into())
+    }
+
+    /// Sets free places per age group (`{"3": 10, "4": 0}`); age groups not named keep theirs.
+    pub async fn set_places(
+        &self,
+        who: &Principal,
+        id: &str,
+        places: BTreeMap<String, i64>,
+    ) -> Result<KindergartenView, Failure> {
+        let parsed = parse_places(&places)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let old = self.kindergarten_of(who, id).await?;
+            let mut kg = old.clone();
+            kg.version += 1;
+            kg.free_places.extend(parsed.iter().map(|(a, n)| (*a, *n)));
+            match self
+                .store
+                .put_kindergarten(kg.clone(), Some(old.version))
+                .await
+            {
+                Ok(()) => return Ok((&kg).into()),
+                Err(CommitError::Conflict(Conflict::Stale)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Failure::Conflict {
+            code: "conflict",
+            status: None,
+        })
+    }
+
+    pub(crate) async fn kindergarten_of(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Kindergarten, Failure> {
+        if !valid_id(id) {
+            return Err(Failure::NotFound { code: "not_found" });
+        }
+        let kg = self
+            .store
+            .kindergarten(id)
+            .await?
+            .ok_or(Failure::NotFound { code: "not_found" })?;
+        access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
+        Ok(kg)
+    }
+
+    pub(crate) fn kindergarten_from(
+        &self,
+        input: KindergartenInput,
+        id: String,
+        version: u64,
+    ) -> Result<Kindergarten, Failure> {
+        let district = self.known_district(&input.district, "district")?;
+        let required = |s: &str, f: &str| -> Result<String, Failure> {
+            let v = valid_text(s, f)?;
+            if v.is_empty() {
+                Err(Failure::bad("missing_field", f))
+            } else {
+                Ok(v)
+            }
+        };
+        let places = match &input.free_places {
+            Some(p) => parse_places(&p.iter().map(|(k, v)| (k.clone(), i64::from(*v))).collect())?,
+            None => BTreeMap::new(),
+        };
+        Ok(Kindergarten {
+            id,
+            version,
+            name_kk: required(&input.name_kk, "name_kk")?,
+            name_ru: required(&input.name_ru, "name_ru")?,
+            district,
+            address: required(&input.address, "address")?,
+            phone: required(&input.phone, "phone")?,
+            ownership: input.ownership,
+            ddo_type: input.ddo_type,
+            languages: input.languages,
+            admission: input.admission,
+            free_places: places,
+        })
+    }
+}
