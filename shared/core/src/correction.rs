@@ -8,11 +8,8 @@
 
 use crate::calendar::Calendar;
 use crate::domain::{Application, Status};
-use crate::rules::{
-    CHOOSE_WORKING_DAYS, CONFIRM_WORKING_DAYS, EXTENSION_WORKING_DAYS, RESTORE_CALENDAR_DAYS,
-};
+use crate::rules;
 use crate::time::{local_date, Time};
-use chrono::Duration;
 use serde::Serialize;
 
 /// Which stored deadline moves.
@@ -61,43 +58,34 @@ pub fn corrected_deadlines(app: &Application, calendar: &Calendar) -> Vec<Deadli
     later(
         DeadlineField::ReconfirmBy,
         app.reconfirm_by,
-        calendar.end_of_calendar_term(app.reconfirm_base),
+        rules::reconfirm_by(calendar, app.reconfirm_base),
     );
     if let Some(v) = &app.voucher {
-        match app.status {
-            Status::VoucherOffered => later(
+        match (app.status, v.confirmed_at, v.choose_by) {
+            (Status::VoucherOffered, _, _) => later(
                 DeadlineField::ConfirmBy,
                 v.confirm_by,
-                calendar
-                    .end_of_nth_working_day_after(local_date(v.issued_at), CONFIRM_WORKING_DAYS),
+                rules::confirm_by(calendar, local_date(v.issued_at)),
             ),
-            Status::VoucherActive => {
-                if let (Some(confirmed_at), Some(choose_by)) = (v.confirmed_at, v.choose_by) {
-                    let mut to = calendar.end_of_nth_working_day_after(
-                        local_date(confirmed_at),
-                        CHOOSE_WORKING_DAYS,
+            (Status::VoucherActive, Some(confirmed_at), Some(stored)) => {
+                let mut to = rules::choose_by(calendar, local_date(confirmed_at));
+                if v.extended {
+                    to = rules::extended_choose_by(calendar, local_date(to));
+                }
+                later(DeadlineField::ChooseBy, stored, to);
+            }
+            // The stop-list term runs from the day the offer lapsed, whatever that deadline was.
+            (Status::StopListed, _, _) => {
+                if let Some(stored) = app.restore_by {
+                    later(
+                        DeadlineField::RestoreBy,
+                        stored,
+                        rules::restore_by(calendar, local_date(v.confirm_by)),
                     );
-                    if v.extended {
-                        to = calendar
-                            .end_of_nth_working_day_after(local_date(to), EXTENSION_WORKING_DAYS);
-                    }
-                    later(DeadlineField::ChooseBy, choose_by, to);
                 }
             }
             _ => {}
         }
-    }
-    if let (Status::StopListed, Some(restore_by), Some(v)) =
-        (app.status, app.restore_by, &app.voucher)
-    {
-        // The stop-list term runs from the day the offer lapsed, whatever that deadline was.
-        later(
-            DeadlineField::RestoreBy,
-            restore_by,
-            calendar.end_of_calendar_term(
-                local_date(v.confirm_by) + Duration::days(RESTORE_CALENDAR_DAYS),
-            ),
-        );
     }
     changes
 }

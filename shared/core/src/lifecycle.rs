@@ -244,7 +244,7 @@ pub fn submit(new: NewApplication, ctx: Context<'_>) -> Result<Decision, Refusal
         privilege,
         registered_at: ctx.now,
         reconfirm_base,
-        reconfirm_by: ctx.calendar.end_of_calendar_term(reconfirm_base),
+        reconfirm_by: reconfirm_by(ctx.calendar, reconfirm_base),
         voucher: None,
         restore_by: None,
         restore_used: false,
@@ -430,9 +430,7 @@ fn sweep(
             }
             Status::VoucherOffered => {
                 t.action = Action::ExpireOffer;
-                let restore_by = ctx.calendar.end_of_calendar_term(
-                    local_date(deadline) + Duration::days(RESTORE_CALENDAR_DAYS),
-                );
+                let restore_by = restore_by(ctx.calendar, local_date(deadline));
                 next.status = Status::StopListed;
                 next.restore_by = Some(restore_by);
                 t.notify(

@@ -19,3 +19,35 @@ pub const RECONFIRM_REMINDER_DAYS: [i64; 3] = [30, 7, 1];
 pub const MAX_AGE_AT_SUBMISSION: u32 = 7;
 /// Local hour at which reminders go out (nobody gets an SMS at midnight).
 pub const REMINDER_HOUR: u32 = 9;
+
+use crate::calendar::Calendar;
+use crate::time::Time;
+use chrono::{Duration, NaiveDate};
+
+// Each deadline, computed in one place from the day it counts from: the lifecycle decides with
+// these, and a calendar correction recomputes stored deadlines with the same functions.
+
+/// `reconfirm_by`: the reconfirmation base date, moved to a working day.
+pub fn reconfirm_by(calendar: &Calendar, base: NaiveDate) -> Time {
+    calendar.end_of_calendar_term(base)
+}
+
+/// `confirm_by`: the end of the 2nd working day after the day of the offer.
+pub fn confirm_by(calendar: &Calendar, offered_on: NaiveDate) -> Time {
+    calendar.end_of_nth_working_day_after(offered_on, CONFIRM_WORKING_DAYS)
+}
+
+/// `choose_by`: the end of the 5th working day after the day of confirmation.
+pub fn choose_by(calendar: &Calendar, confirmed_on: NaiveDate) -> Time {
+    calendar.end_of_nth_working_day_after(confirmed_on, CHOOSE_WORKING_DAYS)
+}
+
+/// `choose_by` after the one extension: 2 working days after the day of the old `choose_by`.
+pub fn extended_choose_by(calendar: &Calendar, last_day: NaiveDate) -> Time {
+    calendar.end_of_nth_working_day_after(last_day, EXTENSION_WORKING_DAYS)
+}
+
+/// `restore_by`: 28 calendar days after the day the offer lapsed, moved to a working day.
+pub fn restore_by(calendar: &Calendar, lapsed_on: NaiveDate) -> Time {
+    calendar.end_of_calendar_term(lapsed_on + Duration::days(RESTORE_CALENDAR_DAYS))
+}

@@ -24,7 +24,7 @@ pub(super) fn reconfirm(
         return Err(Refusal::ReconfirmNotOpen);
     }
     next.reconfirm_base = add_months(app.reconfirm_base, RECONFIRM_MONTHS);
-    next.reconfirm_by = ctx.calendar.end_of_calendar_term(next.reconfirm_base);
+    next.reconfirm_by = reconfirm_by(ctx.calendar, next.reconfirm_base);
     t.notify(
         NotificationKind::Reconfirmed,
         [("reconfirm_by", Param::Time(next.reconfirm_by))],
@@ -50,9 +50,7 @@ pub(super) fn offer_voucher(
     if ctx.passed(app.reconfirm_by) {
         return Err(Refusal::DeadlinePassed);
     }
-    let confirm_by = ctx
-        .calendar
-        .end_of_nth_working_day_after(ctx.today(), CONFIRM_WORKING_DAYS);
+    let confirm_by = confirm_by(ctx.calendar, ctx.today());
     next.status = VoucherOffered;
     next.voucher = Some(Voucher {
         run_id,
@@ -89,9 +87,7 @@ pub(super) fn confirm_voucher(
     if ctx.passed(v.confirm_by) {
         return Err(Refusal::DeadlinePassed);
     }
-    let choose_by = ctx
-        .calendar
-        .end_of_nth_working_day_after(ctx.today(), CHOOSE_WORKING_DAYS);
+    let choose_by = choose_by(ctx.calendar, ctx.today());
     next.status = VoucherActive;
     if let Some(nv) = next.voucher.as_mut() {
         nv.confirmed_at = Some(ctx.now);
@@ -124,9 +120,7 @@ pub(super) fn extend(
     if ctx.today() != local_date(choose_by) {
         return Err(Refusal::ExtensionNotAvailable);
     }
-    let extended_to = ctx
-        .calendar
-        .end_of_nth_working_day_after(local_date(choose_by), EXTENSION_WORKING_DAYS);
+    let extended_to = extended_choose_by(ctx.calendar, local_date(choose_by));
     if let Some(nv) = next.voucher.as_mut() {
         nv.extended = true;
         nv.choose_by = Some(extended_to);
@@ -241,7 +235,7 @@ pub(super) fn restore(
     let window_opens = local_date(app.reconfirm_by) - Duration::days(RECONFIRM_WINDOW_DAYS);
     if ctx.today() >= window_opens {
         next.reconfirm_base = add_months(app.reconfirm_base, RECONFIRM_MONTHS);
-        next.reconfirm_by = ctx.calendar.end_of_calendar_term(next.reconfirm_base);
+        next.reconfirm_by = reconfirm_by(ctx.calendar, next.reconfirm_base);
     }
     t.notify(
         NotificationKind::Restored,
