@@ -124,7 +124,14 @@ const CASES: &[(&str, Setup, Expect)] = &[
 ];
 
 fn events_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        Path::new(
+            &std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+        )
+        .join("../events")
+    })
 }
 
 fn files() -> BTreeSet<String> {

@@ -7,7 +7,11 @@ use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::path::Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("..")
 }
 
 fn yaml(path: &str) -> Value {

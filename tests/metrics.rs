@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// (metric, dimensions) pairs the dashboard searches in the Kezek namespace.
 fn dashboard() -> BTreeSet<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../infra/template.yaml"
+    let text = std::fs::read_to_string(format!(
+        "{}/../infra/template.yaml",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     ))
     .unwrap();
     let mut out = BTreeSet::new();

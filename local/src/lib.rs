@@ -21,7 +21,7 @@ use kezek_core::ports::{
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::time::local as almaty;
 use kezek_core::{Failure, Principal, Role, Service};
-use kezek_http::{error_response, json_response, language, parse_json, Api, MAX_BODY};
+use kezek_http::{error_response, json_response, language, parse_json, Api, HttpError, MAX_BODY};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 
@@ -166,65 +166,54 @@ impl Local {
         self.deliver().await.map(|_| ())
     }
 
-    /// The axum router: dev routes, then every API route through `kezek-http`.
+    /// The axum router: the dev routes, and every API route (the router the Lambdas serve
+    /// their rows of), each request followed by the dev outbox's delivery.
     pub fn router(self) -> Router {
+        let api = self
+            .api
+            .router()
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                deliver_after,
+            ));
         Router::new()
             .route("/v1/dev/clock", get(get_clock).put(put_clock))
             .route("/v1/dev/outbox", get(get_outbox))
             .route("/v1/dev/login", post(dev_login))
             .route("/v1/dev/files/{*key}", get(get_file).put(put_file))
-            .fallback(api)
             .with_state(self)
+            .merge(api)
     }
 }
 
-async fn read_body(body: AxumBody) -> Result<Vec<u8>, Failure> {
+async fn read_body(body: AxumBody) -> Result<Vec<u8>, HttpError> {
     to_bytes(body, MAX_BODY)
         .await
         .map(|b| b.to_vec())
-        .map_err(|_| Failure::TooLarge { max: MAX_BODY })
+        .map_err(|_| HttpError::TooLarge { max: MAX_BODY })
 }
 
-fn into_axum(resp: lambda_http::Response<lambda_http::Body>) -> Response {
-    let (parts, body) = resp.into_parts();
-    let bytes: Vec<u8> = match body {
-        lambda_http::Body::Empty => Vec::new(),
-        lambda_http::Body::Text(t) => t.into_bytes(),
-        lambda_http::Body::Binary(b) => b,
-        _ => Vec::new(),
-    };
-    Response::from_parts(parts, AxumBody::from(bytes))
-}
-
-fn fail(local: &Local, f: Failure, lang: Language) -> Response {
-    into_axum(error_response(&f, lang, &local.api.service))
+fn fail(local: &Local, f: impl Into<HttpError>, lang: Language) -> Response {
+    error_response(f, lang, &local.api.service)
 }
 
 fn reply<T: serde::Serialize>(v: &T) -> Response {
     let json = serde_json::to_value(v).unwrap_or_default();
-    into_axum(json_response(StatusCode::OK, &json))
+    json_response(StatusCode::OK, &json)
 }
 
-/// Every API route: the request as lambda_http's, handled by the shared HTTP layer.
-async fn api(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
-    let (parts, body) = req.into_parts();
-    let lang = language(&parts.headers);
-    let bytes = match read_body(body).await {
-        Ok(b) => b,
-        Err(f) => return fail(&local, f, lang),
-    };
-    let body = if bytes.is_empty() {
-        lambda_http::Body::Empty
-    } else {
-        lambda_http::Body::Binary(bytes)
-    };
-    let req = lambda_http::Request::from_parts(parts, body);
-    let resp = local.api.handle(req).await;
-    // Deliver what the request queued, so the dev outbox is current when the reply arrives.
+/// After an API request: deliver what it queued, so the dev outbox is current when the reply
+/// arrives.
+async fn deliver_after(
+    State(local): State<Local>,
+    req: HttpRequest<AxumBody>,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
     if let Err(e) = local.deliver().await {
         tracing::warn!(error = %e, "dev outbox delivery");
     }
-    into_axum(resp)
+    response
 }
 
 #[derive(serde::Serialize)]
@@ -257,7 +246,7 @@ async fn put_clock(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
         let input: SetClock = parse_json(&bytes)?;
         local.clock.set(input.now.with_timezone(&chrono::Utc));
         local.sweep_all().await?;
-        Ok::<_, Failure>(())
+        Ok::<_, HttpError>(())
     }
     .await;
     match result {
@@ -322,7 +311,7 @@ async fn put_file(
     };
     let limit = kezek_core::documents::MAX_UPLOAD_BYTES as usize;
     let Ok(bytes) = to_bytes(body, limit).await else {
-        return fail(&local, Failure::TooLarge { max: limit }, Language::Ru);
+        return fail(&local, HttpError::TooLarge { max: limit }, Language::Ru);
     };
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
     match files.accept_put(&key, &q, content_type, &bytes) {
@@ -379,7 +368,7 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
             (Role::Operator, Some(list)) => {
                 for d in &list {
                     if reference.district(d).is_none() {
-                        return Err(Failure::bad("unknown_district", "districts"));
+                        return Err(Failure::bad("unknown_district", "districts").into());
                     }
                 }
                 list
@@ -390,7 +379,7 @@ async fn dev_login(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Re
             role,
             districts,
         };
-        local.api.sessions.issue(&who, chrono::Utc::now())
+        Ok::<_, HttpError>(local.api.sessions.issue(&who, chrono::Utc::now())?)
     }
     .await;
     match result {

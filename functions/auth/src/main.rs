@@ -1,8 +1,11 @@
 //! Login: `/v1/auth/otp`, `/v1/auth/otp/verify`, `/v1/auth/eds/challenge`, `/v1/auth/eds/verify`.
-//!
-//! Thin: the handler and its cold-start set-up live in `kezek-lambda`.
+
+use kezek_lambda::{cold_start, lambda_http, with_metrics, Error, Function, Make};
 
 #[tokio::main]
-async fn main() -> Result<(), kezek_lambda::Error> {
-    kezek_lambda::run(kezek_lambda::Function::Auth).await
+async fn main() -> Result<(), Error> {
+    // Once per cold start: the configuration, DynamoDB and the session key.
+    let handler = cold_start(Function::Auth, Make::default()).await?;
+    // Each request: the axum router of this function's routes.
+    lambda_http::run(with_metrics(handler.router())).await
 }

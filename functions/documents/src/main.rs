@@ -3,11 +3,12 @@
 //! Thin: the handler and its cold-start set-up live in `kezek-lambda`; only the functions that
 //! touch documents link the S3 signer and the PDF renderer.
 
+use kezek_lambda::{cold_start, lambda_http, with_metrics, Error, Function, Make};
+
 #[tokio::main]
-async fn main() -> Result<(), kezek_lambda::Error> {
-    kezek_lambda::run_with(
-        kezek_lambda::Function::Documents,
-        kezek_lambda::Make::documents(),
-    )
-    .await
+async fn main() -> Result<(), Error> {
+    // Once per cold start: the configuration, DynamoDB and the session key.
+    let handler = cold_start(Function::Documents, Make::documents()).await?;
+    // Each request: the axum router of this function's routes.
+    lambda_http::run(with_metrics(handler.router())).await
 }

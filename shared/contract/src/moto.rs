@@ -23,7 +23,14 @@ pub fn private_endpoint() -> &'static str {
 }
 
 fn start() -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    // The workspace root: up from the running test's manifest folder (the build may have been
+    // made in another checkout), else from this crate's.
+    let from = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../..").to_owned());
+    let root = std::path::Path::new(&from)
+        .ancestors()
+        .find(|d| d.join("scripts/motoserver.py").exists())
+        .map_or_else(|| from.clone(), |d| d.display().to_string());
     let venv = std::env::var("KEZEK_VENV").unwrap_or_else(|_| format!("{root}/.venv"));
     let python = format!("{venv}/bin/python");
     assert!(

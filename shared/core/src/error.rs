@@ -1,5 +1,5 @@
 //! The one error type of the use cases, mapped to the HTTP contract's status codes by
-//! `kezek-http`. Each carries a stable snake_case code with messages in `data/texts/errors.toml`.
+//! `kezek-http` (which adds the failures only HTTP has: 405, 413). Each carries a stable snake_case code with messages in `data/texts/errors.toml`.
 
 use crate::domain::Status;
 use crate::lifecycle::Refusal;
@@ -22,21 +22,12 @@ pub enum Failure {
     /// 404: unknown id or route.
     #[error("not found: {code}")]
     NotFound { code: &'static str },
-    /// 405: the route exists with other methods.
-    #[error("method not allowed")]
-    MethodNotAllowed,
     /// 409: conflicts with the current state; `status` is the application's current status.
     #[error("conflict: {code}")]
     Conflict {
         code: &'static str,
         status: Option<Status>,
     },
-    /// 413: the body is larger than `max` bytes.
-    #[error("body too large")]
-    TooLarge { max: usize },
-    /// 415: not JSON.
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
     /// 429: too many requests (`rate_limited`), attempts (`too_many_attempts`), a lockout
     /// (`locked_out`) or a code asked again too soon (`code_recently_sent`).
     #[error("rate limited: {code}")]
@@ -70,9 +61,6 @@ impl Failure {
             | Failure::NotFound { code }
             | Failure::Conflict { code, .. }
             | Failure::RateLimited { code } => code,
-            Failure::MethodNotAllowed => "method_not_allowed",
-            Failure::TooLarge { .. } => "body_too_large",
-            Failure::UnsupportedMediaType => "unsupported_media_type",
             Failure::Unavailable(_) => "unavailable",
         }
     }
@@ -84,10 +72,7 @@ impl Failure {
             Failure::Unauthorized { .. } => 401,
             Failure::Forbidden { .. } => 403,
             Failure::NotFound { .. } => 404,
-            Failure::MethodNotAllowed => 405,
             Failure::Conflict { .. } => 409,
-            Failure::TooLarge { .. } => 413,
-            Failure::UnsupportedMediaType => 415,
             Failure::RateLimited { .. } => 429,
             Failure::Unavailable(_) => 503,
         }

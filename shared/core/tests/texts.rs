@@ -309,10 +309,9 @@ fn every_error_code_has_messages_in_three_languages() {
     ] {
         codes.insert(Failure::from(CommitError::Conflict(c)).code().to_owned());
     }
+    // The HTTP layer's own failures (`kezek_http::HttpError`: 405, 413).
+    codes.extend(["method_not_allowed", "body_too_large"].map(String::from));
     for f in [
-        Failure::MethodNotAllowed,
-        Failure::TooLarge { max: 1 },
-        Failure::UnsupportedMediaType,
         Failure::RateLimited {
             code: "rate_limited",
         },

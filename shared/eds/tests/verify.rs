@@ -486,7 +486,11 @@ fn error_codes_are_stable() {
 /// Signatures made by `openssl cms -sign` / `openssl smime -sign` (see tests/fixtures/openssl).
 #[test]
 fn openssl_signatures_verify() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openssl");
+    let dir = std::path::Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("tests/fixtures/openssl");
     let roots = Roots::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
     let content = std::fs::read(dir.join("content.txt")).unwrap();
     let at = date(2027, 1, 1);
@@ -528,7 +532,11 @@ fn openssl_signatures_verify() {
 #[test]
 fn foreign_root_refuses_test_pki_signature() {
     // A signature from the test PKI is refused by an unrelated (OpenSSL) root.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openssl");
+    let dir = std::path::Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("tests/fixtures/openssl");
     let roots = Roots::from_dir(&dir).unwrap();
     assert_eq!(roots.len(), 1);
     let signature = root().issue(&person()).sign(NONCE, true);

@@ -3,21 +3,26 @@
 //! `Accept-Language`, sessions and roles. Every route of `api.md` is here; each handler parses,
 //! calls one use case and maps the result.
 
+pub mod call;
 pub mod eds;
+pub mod error;
+pub mod router;
+pub mod routes;
 pub mod session;
 
 use kezek_core::domain::{Language, SignedWith};
 use kezek_core::identity::{Identity, Login};
-use kezek_core::lifecycle::Sweep;
-use kezek_core::usecases::*;
 use kezek_core::{Failure, Principal, Service};
 use lambda_http::http::{header, HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
+use routes::Reply;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
+pub use call::Call;
 pub use eds::NcaVerifier;
+pub use error::HttpError;
+pub use routes::{Route, ROUTES, TABLE};
 pub use session::{Sessions, Token};
 
 /// Largest request body accepted (bytes); larger is 413.
@@ -43,15 +48,6 @@ pub struct LoginReply {
     pub expires_at: chrono::DateTime<chrono::FixedOffset>,
     pub role: kezek_core::Role,
     pub email_required: bool,
-}
-
-/// A handler's result: a status and a JSON body.
-type Reply = Result<(StatusCode, serde_json::Value), Failure>;
-
-fn ok<T: Serialize>(status: StatusCode, v: T) -> Reply {
-    serde_json::to_value(v)
-        .map(|j| (status, j))
-        .map_err(|e| Failure::Unavailable(format!("serialize: {e}")))
 }
 
 impl Api {
@@ -87,15 +83,15 @@ impl Api {
         let who = login.principal;
         let email_required = self.service.after_login(&who, login.name).await?;
         let token = self.sessions.issue(&who, chrono::Utc::now())?;
-        ok(
-            StatusCode::OK,
-            LoginReply {
-                token: token.token,
-                expires_at: token.expires_at,
-                role: who.role,
-                email_required,
-            },
-        )
+        let reply = LoginReply {
+            token: token.token,
+            expires_at: token.expires_at,
+            role: who.role,
+            email_required,
+        };
+        serde_json::to_value(reply)
+            .map(|j| (StatusCode::OK, j))
+            .map_err(|e| Failure::Unavailable(format!("serialize: {e}")).into())
     }
 
     /// How a signed action's body (a JSON object, or none) was signed.
@@ -110,276 +106,42 @@ impl Api {
         }
     }
 
-    /// Handles one request; never panics on input, every failure is the contract's error shape.
+    /// Handles one request through [`Api::router`]; never panics on input, every failure is the
+    /// contract's error shape. For callers that hold `lambda_http`'s types (the tests, the
+    /// benchmarks); the Lambdas and the local runner serve the router itself.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let lang = language(req.headers());
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
-        let result = self.route(&req, lang).await;
-        match result {
-            Ok((status, body)) => json_response(status, &body),
-            Err(f) => {
-                if f.http_status() >= 500 {
-                    tracing::error!(%method, %path, error = %f, "request failed");
-                } else {
-                    tracing::info!(%method, %path, code = f.code(), "request refused");
-                }
-                error_response(&f, lang, &self.service)
-            }
-        }
+        let response = tower::ServiceExt::oneshot(self.router(), req)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body = match String::from_utf8(bytes.to_vec()) {
+            Ok(t) if t.is_empty() => Body::Empty,
+            Ok(t) => Body::Text(t),
+            Err(e) => Body::Binary(e.into_bytes()),
+        };
+        Response::from_parts(parts, body)
     }
-
-    async fn route(&self, req: &Request, lang: Language) -> Reply {
-        let segs = path_segments(req.uri().path());
-        let m = req.method();
-        let s = &self.service;
-        use StatusCode as C;
-        match (segs.as_slice(), m) {
-            // ----- public
-            (["v1", "health"], &Method::GET) => {
-                s.health().await?;
-                ok(C::OK, serde_json::json!({"status": "ok"}))
-            }
-            (["v1", "districts"], &Method::GET) => ok(C::OK, s.districts()),
-            (["v1", "kindergartens"], &Method::GET) => ok(C::OK, s.catalogue(query(req)?).await?),
-            // ----- identity
-            (["v1", "auth", "otp"], &Method::POST) => {
-                let sent = self.identity.request_code(body(req)?, lang).await?;
-                ok(C::ACCEPTED, sent)
-            }
-            (["v1", "auth", "otp", "verify"], &Method::POST) => {
-                let login = self.identity.login_with_code(body(req)?).await?;
-                self.session(login).await
-            }
-            (["v1", "auth", "eds", "challenge"], &Method::POST) => {
-                optional_body(req)?;
-                ok(C::OK, self.identity.challenge().await?)
-            }
-            (["v1", "auth", "eds", "verify"], &Method::POST) => {
-                let login = self.identity.login_with_eds(body(req)?).await?;
-                self.session(login).await
-            }
-            // ----- profile and linking
-            (["v1", "me"], &Method::GET) => ok(C::OK, s.profile(&self.who(req)?).await?),
-            (["v1", "me"], &Method::PUT) => {
-                let who = self.who(req)?;
-                ok(C::OK, s.update_profile(&who, body(req)?).await?)
-            }
-            (["v1", "me", "children"], &Method::POST) => {
-                let who = self.who(req)?;
-                ok(C::OK, s.link_child(&who, body(req)?, lang).await?)
-            }
-            // ----- applications
-            (["v1", "applications"], &Method::POST) => {
-                let who = self.who(req)?;
-                let input: SubmitInput = body(req)?;
-                let raw: serde_json::Value = body(req)?;
-                let signed = self.sign_off(&who, Some(&raw)).await?;
-                ok(
-                    C::CREATED,
-                    s.submit_signed(&who, input, signed, lang).await?,
-                )
-            }
-            (["v1", "applications"], &Method::GET) => {
-                ok(C::OK, s.journal(&self.who(req)?, lang).await?)
-            }
-            (["v1", "applications", id], &Method::GET) => {
-                ok(C::OK, s.application(&self.who(req)?, id, lang).await?)
-            }
-            (["v1", "applications", id, "documents"], &Method::GET) => {
-                ok(C::OK, s.documents(&self.who(req)?, id).await?)
-            }
-            (["v1", "documents"], &Method::POST) => {
-                let who = self.who(req)?;
-                ok(C::CREATED, s.request_upload(&who, body(req)?).await?)
-            }
-            (["v1", "applications", id, "history"], &Method::GET) => {
-                ok(C::OK, s.history(&self.who(req)?, id, lang).await?)
-            }
-            (["v1", "applications", id, rest @ ..], &Method::POST) => {
-                let action = match rest {
-                    ["reconfirm"] => ParentAction::Reconfirm,
-                    ["voucher", "confirm"] => ParentAction::ConfirmVoucher,
-                    ["voucher", "extend"] => ParentAction::Extend,
-                    ["voucher", "refuse"] => ParentAction::Refuse,
-                    ["restore"] => ParentAction::Restore,
-                    ["withdraw"] => ParentAction::Withdraw,
-                    ["kindergarten"] => {
-                        let who = self.who(req)?;
-                        let input: ChooseInput = body(req)?;
-                        let raw: serde_json::Value = body(req)?;
-                        let signed = self.sign_off(&who, Some(&raw)).await?;
-                        let v = s
-                            .act_signed(&who, id, ParentAction::Choose(input), signed, lang)
-                            .await?;
-                        return ok(C::OK, v);
-                    }
-                    // A path served with other methods (`/v1/applications/{id}`, `…/history`).
-                    _ if known_path(&segs) => return Err(Failure::MethodNotAllowed),
-                    _ => return Err(route_not_found()),
-                };
-                let who = self.who(req)?;
-                let raw = optional_body(req)?;
-                let signed = if kezek_core::access::needs_signature(action.operation()) {
-                    self.sign_off(&who, raw.as_ref()).await?
-                } else {
-                    SignedWith::Session
-                };
-                ok(C::OK, s.act_signed(&who, id, action, signed, lang).await?)
-            }
-            // ----- operators
-            (["v1", "admin", "kindergartens"], &Method::POST) => {
-                let who = self.who(req)?;
-                ok(C::CREATED, s.create_kindergarten(&who, body(req)?).await?)
-            }
-            (["v1", "admin", "kindergartens", id], &Method::PUT) => {
-                let who = self.who(req)?;
-                ok(C::OK, s.update_kindergarten(&who, id, body(req)?).await?)
-            }
-            (["v1", "admin", "kindergartens", id, "places"], &Method::PUT) => {
-                let who = self.who(req)?;
-                let places: BTreeMap<String, i64> = body(req)?;
-                ok(C::OK, s.set_places(&who, id, places).await?)
-            }
-            (["v1", "admin", "voucher-runs"], &Method::POST) => {
-                let who = self.who(req)?;
-                ok(C::OK, s.voucher_run(Some(&who), body(req)?).await?)
-            }
-            (["v1", "admin", "queue"], &Method::GET) => {
-                let who = self.who(req)?;
-                let q: BTreeMap<String, String> = query(req)?;
-                let district = q
-                    .get("district")
-                    .ok_or(Failure::bad("missing_field", "district"))?;
-                let age = q
-                    .get("age_group")
-                    .ok_or(Failure::bad("missing_field", "age_group"))?;
-                let limit = match q.get("limit") {
-                    None => DEFAULT_QUEUE_VIEW,
-                    Some(l) => l
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=MAX_QUEUE_VIEW).contains(n))
-                        .ok_or(Failure::bad("invalid_field", "limit"))?,
-                };
-                ok(C::OK, s.admin_queue(&who, district, age, limit).await?)
-            }
-            (["v1", "admin", "stats"], &Method::GET) => {
-                let who = self.who(req)?;
-                let q: BTreeMap<String, String> = query(req)?;
-                let district = q
-                    .get("district")
-                    .ok_or(Failure::bad("missing_field", "district"))?;
-                ok(C::OK, s.stats(&who, district).await?)
-            }
-            (["v1", "admin", "privileges", id, "reject"], &Method::POST) => {
-                let who = self.who(req)?;
-                ok(C::OK, s.reject_privilege(&who, id, body(req)?, lang).await?)
-            }
-            (["v1", "admin", "sweeps", kind], &Method::POST) => {
-                let who = self.who(req)?;
-                kezek_core::access::permit_role(&who, kezek_core::access::Operation::RunSweep)?;
-                let sweep = Sweep::parse(kind).ok_or(Failure::NotFound {
-                    code: "route_not_found",
-                })?;
-                ok(C::OK, s.sweep_as(&who, sweep).await?)
-            }
-            (segs, _) if known_path(segs) => Err(Failure::MethodNotAllowed),
-            _ => Err(route_not_found()),
-        }
-    }
-
-    /// The caller's principal from `Authorization: Bearer <token>`.
-    pub fn who(&self, req: &Request) -> Result<Principal, Failure> {
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(Failure::Unauthorized {
-                code: "unauthorized",
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(Failure::Unauthorized {
-                code: "unauthorized",
-            })?;
-        self.sessions.verify(token.trim())
-    }
-}
-
-fn route_not_found() -> Failure {
-    Failure::NotFound {
-        code: "route_not_found",
-    }
-}
-
-/// Every route this layer serves, as API Gateway route keys (`METHOD /path/{param}`): the
-/// table `infra/openapi.yaml` and the Lambda functions' route sets are checked against.
-pub const ROUTES: &[&str] = &[
-    "GET /v1/health",
-    "GET /v1/districts",
-    "GET /v1/kindergartens",
-    "POST /v1/auth/otp",
-    "POST /v1/auth/otp/verify",
-    "POST /v1/auth/eds/challenge",
-    "POST /v1/auth/eds/verify",
-    "GET /v1/me",
-    "PUT /v1/me",
-    "POST /v1/me/children",
-    "POST /v1/applications",
-    "GET /v1/applications",
-    "GET /v1/applications/{id}",
-    "GET /v1/applications/{id}/history",
-    "GET /v1/applications/{id}/documents",
-    "POST /v1/applications/{id}/reconfirm",
-    "POST /v1/applications/{id}/voucher/confirm",
-    "POST /v1/applications/{id}/voucher/extend",
-    "POST /v1/applications/{id}/voucher/refuse",
-    "POST /v1/applications/{id}/kindergarten",
-    "POST /v1/applications/{id}/restore",
-    "POST /v1/applications/{id}/withdraw",
-    "POST /v1/documents",
-    "POST /v1/admin/kindergartens",
-    "PUT /v1/admin/kindergartens/{id}",
-    "PUT /v1/admin/kindergartens/{id}/places",
-    "POST /v1/admin/voucher-runs",
-    "GET /v1/admin/queue",
-    "GET /v1/admin/stats",
-    "POST /v1/admin/privileges/{application_id}/reject",
-    "POST /v1/admin/sweeps/expiry",
-    "POST /v1/admin/sweeps/reconfirmation",
-];
-
-/// Whether a route template (`/v1/applications/{id}`) matches path segments.
-fn template_matches(template: &str, segs: &[&str]) -> bool {
-    let parts: Vec<&str> = template.split('/').skip(1).collect();
-    parts.len() == segs.len()
-        && parts
-            .iter()
-            .zip(segs)
-            .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-}
-
-fn path_segments(path: &str) -> Vec<&str> {
-    path.trim_end_matches('/').split('/').skip(1).collect()
 }
 
 /// The route key (`POST /v1/applications/{id}/restore`) of a method and path, if it is a route.
 pub fn route_key(method: &Method, path: &str) -> Option<&'static str> {
-    let segs = path_segments(path);
-    ROUTES.iter().copied().find(|r| {
-        r.split_once(' ')
-            .is_some_and(|(m, t)| m == method.as_str() && template_matches(t, &segs))
-    })
-}
-
-/// Whether a path is a route of the API with some method (for 405 rather than 404).
-fn known_path(segs: &[&str]) -> bool {
-    ROUTES.iter().any(|r| {
-        r.split_once(' ')
-            .is_some_and(|(_, t)| template_matches(t, segs))
-    })
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    TABLE
+        .iter()
+        .zip(ROUTES)
+        .find(|(r, _)| {
+            let parts: Vec<&str> = r.path.split('/').collect();
+            r.method == method.as_str()
+                && parts.len() == segs.len()
+                && parts
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+        })
+        .map(|(_, key)| *key)
 }
 
 /// The message language from `Accept-Language` (`kk`, `ru`, `en`; default `ru`), honouring order
@@ -407,14 +169,6 @@ pub fn language(headers: &HeaderMap) -> Language {
         }
     }
     best.map_or(Language::Ru, |(_, l)| l)
-}
-
-fn body_bytes(req: &Request) -> Result<&[u8], Failure> {
-    let b: &[u8] = req.body().as_ref();
-    if b.len() > MAX_BODY {
-        return Err(Failure::TooLarge { max: MAX_BODY });
-    }
-    Ok(b)
 }
 
 /// Parses a JSON body into `T`, naming the field at fault.
@@ -459,32 +213,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     })
 }
 
-fn body<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    parse_json(body_bytes(req)?)
-}
-
-/// Actions without a body accept none, `{}` or a JSON object (e.g. with a `signature`).
-fn optional_body(req: &Request) -> Result<Option<serde_json::Value>, Failure> {
-    let b = body_bytes(req)?;
-    if b.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    parse_json::<serde_json::Map<String, serde_json::Value>>(b)
-        .map(|m| Some(serde_json::Value::Object(m)))
-}
-
-fn query<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    let q = req.uri().query().unwrap_or("");
-    serde_urlencoded::from_str(q).map_err(|_| Failure::BadInput {
-        code: "invalid_field",
-        field: Some("query".into()),
-    })
-}
-
 /// A JSON response.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> axum::response::Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
-    let mut resp = Response::new(Body::Text(text));
+    let mut resp = axum::response::Response::new(axum::body::Body::from(text));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -494,39 +226,41 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<B
 }
 
 /// The contract's error body in the asked language.
-pub fn error_response(f: &Failure, lang: Language, service: &Service) -> Response<Body> {
+pub fn error_response(
+    e: impl Into<HttpError>,
+    lang: Language,
+    service: &Service,
+) -> axum::response::Response {
+    let e: HttpError = e.into();
     let texts = service.texts();
     let status_label;
     let max = MAX_BODY.to_string();
     let mut vars: Vec<(&str, &str)> = vec![("max", max.as_str())];
-    if let Failure::Conflict {
-        status: Some(st), ..
-    } = f
-    {
-        status_label = texts.status(*st, lang);
+    let (field, status) = match &e {
+        HttpError::Core(Failure::BadInput { field, .. }) => (field.clone(), None),
+        HttpError::Core(Failure::Conflict {
+            status: Some(st), ..
+        }) => (None, Some(*st)),
+        _ => (None, None),
+    };
+    if let Some(st) = status {
+        status_label = texts.status(st, lang);
         vars.push(("status", status_label.as_str()));
     }
-    let field = match f {
-        Failure::BadInput { field, .. } => field.clone(),
-        _ => None,
-    };
     if let Some(fl) = &field {
         vars.push(("field", fl.as_str()));
     }
-    let message = texts.error(f.code(), lang, &vars);
+    let message = texts.error(e.code(), lang, &vars);
     let mut err = serde_json::json!({
-        "code": f.code(),
+        "code": e.code(),
         "message": message,
     });
     if let Some(fl) = field {
         err["field"] = serde_json::Value::String(fl);
     }
-    if let Failure::Conflict {
-        status: Some(st), ..
-    } = f
-    {
+    if let Some(st) = status {
         err["status"] = serde_json::Value::String(st.as_str().to_owned());
     }
-    let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     json_response(status, &serde_json::json!({ "error": err }))
 }

@@ -135,53 +135,32 @@ impl Function {
         }
     }
 
-    /// The API routes (keys of [`kezek_http::ROUTES`]) this function serves.
+    /// The API routes (keys of [`kezek_http::ROUTES`]) this function serves: those the route
+    /// table ([`kezek_http::TABLE`]) gives its name.
     pub fn routes(self) -> &'static [&'static str] {
-        match self {
-            Function::Submit => &["POST /v1/applications"],
-            Function::Confirm => &[
-                "POST /v1/applications/{id}/reconfirm",
-                "POST /v1/applications/{id}/voucher/confirm",
-            ],
-            Function::SelectKindergarten => &["POST /v1/applications/{id}/kindergarten"],
-            Function::ParentActions => &[
-                "POST /v1/applications/{id}/voucher/extend",
-                "POST /v1/applications/{id}/voucher/refuse",
-                "POST /v1/applications/{id}/restore",
-                "POST /v1/applications/{id}/withdraw",
-            ],
-            Function::ReadApi => &[
-                "GET /v1/health",
-                "GET /v1/districts",
-                "GET /v1/kindergartens",
-                "GET /v1/applications",
-                "GET /v1/applications/{id}",
-                "GET /v1/applications/{id}/history",
-            ],
-            Function::Profile => &["GET /v1/me", "PUT /v1/me", "POST /v1/me/children"],
-            Function::Operator => &[
-                "POST /v1/admin/kindergartens",
-                "PUT /v1/admin/kindergartens/{id}",
-                "PUT /v1/admin/kindergartens/{id}/places",
-                "GET /v1/admin/queue",
-                "GET /v1/admin/stats",
-                "POST /v1/admin/privileges/{application_id}/reject",
-            ],
-            Function::IssueVoucher => &["POST /v1/admin/voucher-runs"],
-            Function::ExpirySweep => &["POST /v1/admin/sweeps/expiry"],
-            Function::ReconfirmationReminder => &["POST /v1/admin/sweeps/reconfirmation"],
-            Function::Auth => &[
-                "POST /v1/auth/otp",
-                "POST /v1/auth/otp/verify",
-                "POST /v1/auth/eds/challenge",
-                "POST /v1/auth/eds/verify",
-            ],
-            Function::Documents => &["POST /v1/documents", "GET /v1/applications/{id}/documents"],
-            Function::Notifier
-            | Function::OutboxRelay
-            | Function::Authorizer
-            | Function::IssueDocuments => &[],
-        }
+        use std::sync::OnceLock;
+        static BY_FUNCTION: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+        let all = BY_FUNCTION.get_or_init(|| {
+            Function::ALL
+                .iter()
+                .map(|f| {
+                    kezek_http::TABLE
+                        .iter()
+                        .zip(kezek_http::ROUTES)
+                        .filter(|(r, _)| r.function == f.name())
+                        .map(|(_, key)| *key)
+                        .collect()
+                })
+                .collect()
+        });
+        let i = Function::ALL.iter().position(|f| *f == self).unwrap_or(0);
+        all.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the function publishes outbox entries to the notifier's queue: the relay, and
+    /// the expiry sweep's safety net.
+    pub fn publishes(self) -> bool {
+        matches!(self, Function::OutboxRelay | Function::ExpirySweep)
     }
 
     /// Whether the function keeps documents: it needs the blob store (S3) and the PDF renderer.

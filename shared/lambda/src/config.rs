@@ -1,0 +1,117 @@
+//! Each function's configuration, in one typed place: read once from the environment at cold
+//! start (set by `infra/template.yaml`), checked against what the function needs, with one error
+//! naming every variable that is missing.
+
+use crate::function::{Function, Trigger};
+use crate::Error;
+
+/// Configuration from the environment, set by `infra/template.yaml`.
+pub struct Settings {
+    /// `TABLE_NAME`: the DynamoDB table.
+    pub table: String,
+    /// `SESSION_SECRET_ID`: the Secrets Manager secret with the session key and the NCA roots
+    /// ([`kezek_aws::ApiSecrets`]), read at cold start by the functions that need them.
+    pub session_secret: Option<String>,
+    /// `KEZEK_SESSION_KEY`: the session signing key, when no secret is named (local runs).
+    pub session_key: Option<Vec<u8>>,
+    /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
+    pub nca_roots: Option<String>,
+    /// `DOCUMENTS_BUCKET`: the S3 bucket of documents (the functions that make or list them).
+    pub documents_bucket: Option<String>,
+    /// `S3_FORCE_PATH_STYLE`: address the bucket in the path (an endpoint without bucket
+    /// subdomains).
+    pub s3_path_style: bool,
+    /// `REGISTERS_URL`: the state registers' JSON gateway ([`kezek_registers`]); the built-in
+    /// registers when unset (development stacks only).
+    pub registers_url: Option<String>,
+    /// `SENDER_EMAIL`: the SES identity e-mail goes from (the notifier).
+    pub sender_email: Option<String>,
+    /// `NOTIFICATION_QUEUE_URL`: the notifier's queue (the relay and the expiry sweep).
+    pub queue_url: Option<String>,
+    /// `MAX_RECEIVES`: the queue's receives before the dead-letter queue (the notifier).
+    pub max_receives: Option<u32>,
+    /// `CALENDAR_FROM_TABLE=true`: read the working-day calendar files an operator published in
+    /// the table (`kezek-admin calendar-publish`) at cold start, over the shipped years.
+    pub calendar_from_table: bool,
+}
+
+/// A function's configuration lacks what the function needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub function: &'static str,
+    /// The variables (and what each is for), in the order the function needs them.
+    pub variables: Vec<(&'static str, &'static str)>,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: configuration missing:", self.function)?;
+        for (i, (name, what)) in self.variables.iter().enumerate() {
+            let sep = if i == 0 { " " } else { "; " };
+            write!(f, "{sep}{name} is not set ({what})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Missing {}
+
+impl Settings {
+    /// Reads the environment once; [`Settings::check`] says what a function lacks.
+    pub fn from_env() -> Result<Settings, Error> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Settings {
+            table: var("TABLE_NAME").unwrap_or_default(),
+            session_secret: var("SESSION_SECRET_ID"),
+            session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
+            nca_roots: var("NCA_ROOTS_PEM"),
+            registers_url: var("REGISTERS_URL"),
+            documents_bucket: var("DOCUMENTS_BUCKET"),
+            s3_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true"),
+            sender_email: var("SENDER_EMAIL"),
+            queue_url: var("NOTIFICATION_QUEUE_URL"),
+            max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
+            calendar_from_table: var("CALENDAR_FROM_TABLE").is_some_and(|v| v == "true"),
+        })
+    }
+
+    /// The environment of `function`, checked: every variable it needs and lacks is named in
+    /// one error.
+    pub fn for_function(function: Function) -> Result<Settings, Error> {
+        let settings = Settings::from_env()?;
+        settings.check(function)?;
+        Ok(settings)
+    }
+
+    /// What `function` needs and this configuration lacks.
+    pub fn check(&self, function: Function) -> Result<(), Missing> {
+        let mut variables = Vec::new();
+        if self.table.is_empty() {
+            variables.push(("TABLE_NAME", "the DynamoDB table"));
+        }
+        if function.needs_sessions() && self.session_secret.is_none() && self.session_key.is_none()
+        {
+            variables.push((
+                "SESSION_SECRET_ID",
+                "the secret with the session key; KEZEK_SESSION_KEY on a local run",
+            ));
+        }
+        if function.keeps_documents() && self.documents_bucket.is_none() {
+            variables.push(("DOCUMENTS_BUCKET", "the S3 bucket of documents"));
+        }
+        if function.trigger() == Trigger::Queue && self.sender_email.is_none() {
+            variables.push(("SENDER_EMAIL", "the SES identity e-mail goes from"));
+        }
+        if function.publishes() && self.queue_url.is_none() {
+            variables.push(("NOTIFICATION_QUEUE_URL", "the notifier's SQS queue"));
+        }
+        if variables.is_empty() {
+            Ok(())
+        } else {
+            Err(Missing {
+                function: function.name(),
+                variables,
+            })
+        }
+    }
+}

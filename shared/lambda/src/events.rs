@@ -1,0 +1,225 @@
+//! The typed handlers of the functions that no API request starts: the schedules' event
+//! (sweeps, voucher runs), the notifier's SQS batch (partial batch failures) and the table
+//! stream's batch (the relay, the issuer of documents).
+
+use crate::{fail, Error, Function, Handler};
+use aws_lambda_events::dynamodb::{Event as DynamoEvent, EventRecord};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use chrono::{DateTime, Utc};
+use kezek_core::domain::Notification;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::usecases::Delivered;
+use kezek_core::Failure;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Most outbox entries one expiry sweep publishes again.
+pub const REPUBLISH_LIMIT: usize = 100;
+
+/// A scheduled event: EventBridge's envelope (`time`, `detail`); the schedules of
+/// `infra/template.yaml` send it with the scheduled time.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ScheduleEvent {
+    #[serde(default)]
+    pub time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub detail: Option<ScheduleDetail>,
+}
+
+/// What a schedule names.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ScheduleDetail {
+    /// A voucher run's district; every district when absent.
+    #[serde(default)]
+    pub district: Option<String>,
+}
+
+impl Handler {
+    /// A schedule's run: the sweep of this function, or the voucher runs due.
+    pub async fn scheduled(&self, event: ScheduleEvent) -> Result<Value, Error> {
+        let lag = event
+            .time
+            .map(|t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0);
+        let report = match self.function {
+            Function::ExpirySweep | Function::ReconfirmationReminder => {
+                let sweep = if self.function == Function::ExpirySweep {
+                    Sweep::Expiry
+                } else {
+                    Sweep::Reconfirmation
+                };
+                let report = self.service.sweep(sweep).await.map_err(fail)?;
+                kezek_core::telemetry::sweep(&report, lag);
+                let mut out = serde_json::to_value(&report)?;
+                if sweep == Sweep::Expiry {
+                    self.service.report_status_counts().await.map_err(fail)?;
+                    if let Some(queue) = &self.queue {
+                        let n = self
+                            .service
+                            .republish_stale(queue.as_ref(), REPUBLISH_LIMIT)
+                            .await
+                            .map_err(fail)?;
+                        if n > 0 {
+                            tracing::warn!(republished = n, "outbox entries the relay missed");
+                        }
+                        out["republished"] = serde_json::json!(n);
+                    }
+                }
+                out
+            }
+            Function::IssueVoucher => {
+                let district = event.detail.and_then(|d| d.district);
+                let runs = self
+                    .service
+                    .scheduled_voucher_runs(district.as_deref())
+                    .await
+                    .map_err(fail)?;
+                let offered: usize = runs.iter().map(|r| r.run.offered).sum();
+                tracing::info!(runs = runs.len(), offered, "scheduled voucher runs");
+                serde_json::json!({ "runs": runs, "offered": offered })
+            }
+            f => return Err(format!("{}: not a scheduled function", f.name()).into()),
+        };
+        Ok(report)
+    }
+
+    /// An SQS batch of notifications: each is sent once and recorded; a transient failure leaves
+    /// the message for a retry (partial batch failure), and after the last retry it rests in
+    /// the dead-letter queue.
+    pub async fn batch(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let mut failures = Vec::new();
+        for record in batch.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let outcome = match (
+                record
+                    .body
+                    .as_deref()
+                    .map(kezek_aws::items::NotificationMessageV1::from_body),
+                &self.sender,
+            ) {
+                (Some(Ok(n)), Some(sender)) => self.service.deliver(&n, sender.as_ref()).await,
+                (Some(Err(e)), _) => {
+                    tracing::error!(message = %id, error = %e, "not a notification");
+                    Err(Failure::Unavailable("malformed message".into()))
+                }
+                (None, _) => Err(Failure::Unavailable("empty message".into())),
+                (_, None) => Err(Failure::Unavailable("no sender".into())),
+            };
+            let receives: u32 = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1);
+            match outcome {
+                Ok(Delivered::Sent | Delivered::Failed) => {}
+                Ok(Delivered::Retry) | Err(_) => {
+                    if receives >= self.max_receives {
+                        // The last retry: the message goes to the dead-letter queue; the outbox
+                        // keeps the notification, recorded as failed for the operators.
+                        if let Some(Ok(n)) = record
+                            .body
+                            .as_deref()
+                            .map(kezek_aws::items::NotificationMessageV1::from_body)
+                        {
+                            if let Err(e) = self.service.give_up(&n, "retries exhausted").await {
+                                tracing::error!(message = %id, error = %e, "recording a failed notification");
+                            }
+                            kezek_core::telemetry::notification("queue", false);
+                        }
+                    }
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    failures.push(failure);
+                }
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failures;
+        response
+    }
+
+    /// New outbox entries from the table's stream (the event source passes only inserted
+    /// outbox items): the relay moves them to the notifier's queue, the issuer makes the
+    /// documents of their events. A record that fails fails the batch from it on
+    /// (`ReportBatchItemFailures`), so the stream retries it and those after it.
+    pub async fn stream(&self, event: DynamoEvent) -> DynamoDbEventResponse {
+        #[derive(Deserialize)]
+        struct OutboxItem {
+            n: kezek_aws::items::NotificationMessageV1,
+        }
+        let mut batch = Vec::new();
+        for record in &event.records {
+            if record.event_name != "INSERT" {
+                continue;
+            }
+            match serde_dynamo::from_item::<_, OutboxItem>(record.change.new_image.clone()) {
+                Ok(item) => match Notification::try_from(item.n) {
+                    Ok(n) => batch.push((record, n)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "an outbox entry this function cannot read")
+                    }
+                },
+                // Not an outbox entry (the event filter lets none through): nothing to do.
+                Err(_) => continue,
+            }
+        }
+        if self.function == Function::IssueDocuments {
+            return self.issue(&batch).await;
+        }
+        let mut response = DynamoDbEventResponse::default();
+        let Some(queue) = &self.queue else {
+            tracing::error!("the relay has no queue");
+            if let Some(first) = event.records.first() {
+                response.batch_item_failures.push(stream_failure(first));
+            }
+            return response;
+        };
+        let notifications: Vec<Notification> = batch.iter().map(|(_, n)| n.clone()).collect();
+        let failed = match self.service.relay(queue.as_ref(), &notifications).await {
+            Ok(failed) => failed,
+            Err(e) => {
+                tracing::error!(error = %e, "relay");
+                notifications.iter().map(|n| n.id.clone()).collect()
+            }
+        };
+        if let Some((record, _)) = batch.iter().find(|(_, n)| failed.contains(&n.id)) {
+            response.batch_item_failures.push(stream_failure(record));
+        }
+        tracing::info!(
+            relayed = notifications.len() - failed.len(),
+            failed = failed.len(),
+            "outbox relay"
+        );
+        response
+    }
+
+    /// The issuer's part of [`Self::stream`]: the documents of each event, in order; the first
+    /// failure stops the batch there (the stream retries from it; issuing is idempotent).
+    async fn issue(&self, batch: &[(&EventRecord, Notification)]) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        let mut issued = 0;
+        for (record, n) in batch {
+            match self.service.issue_on_event(n).await {
+                Ok(made) => issued += made,
+                Err(e) => {
+                    tracing::error!(notification = %n.id, error = %e, "issuing documents");
+                    response.batch_item_failures.push(stream_failure(record));
+                    break;
+                }
+            }
+        }
+        tracing::info!(
+            events = batch.len(),
+            issued,
+            failed = response.batch_item_failures.len(),
+            "documents issued"
+        );
+        response
+    }
+}
+
+fn stream_failure(record: &EventRecord) -> DynamoDbBatchItemFailure {
+    let mut f = DynamoDbBatchItemFailure::default();
+    f.item_identifier = record.change.sequence_number.clone();
+    f
+}

@@ -1,0 +1,172 @@
+//! Cold start: the clients a function needs, made once from the SDK config and its
+//! [`Settings`], and the [`Handler`] over them.
+
+use crate::{Adapters, Error, Function, Handler, Settings, Trigger};
+use kezek_core::ports::{Credentials, NotificationQueue, Sender, SignatureVerifier, SystemClock};
+use kezek_core::Service;
+use kezek_http::{Api, NcaVerifier, Sessions};
+use std::sync::Arc;
+
+/// Makes the notifier's sender from the SDK config and the `SENDER_EMAIL` address. Given by the
+/// notifier's `main`, so that only the notifier links the SES and SNS clients.
+pub type MakeSender = fn(&aws_config::SdkConfig, &str) -> Arc<dyn Sender>;
+/// Makes the notifier's queue from the SDK config and `NOTIFICATION_QUEUE_URL` (given by the
+/// functions that publish, so that only they link the SQS client).
+pub type MakeQueue = fn(&aws_config::SdkConfig, &str) -> Arc<dyn NotificationQueue>;
+
+/// Makes the documents' blob store (S3) from the SDK config, the bucket and the path-style flag
+/// (given by the functions that make or list documents).
+pub type MakeBlobs = fn(&aws_config::SdkConfig, &str, bool) -> Arc<dyn kezek_core::ports::Blobs>;
+
+/// What a function's `main` gives besides its [`Function`].
+#[derive(Clone, Copy, Default)]
+pub struct Make {
+    pub sender: Option<MakeSender>,
+    pub queue: Option<MakeQueue>,
+    pub blobs: Option<MakeBlobs>,
+    /// The PDF renderer of issued documents ([`kezek_core::documents::render_pdf`]).
+    pub render: Option<kezek_core::documents::Render>,
+}
+
+impl Make {
+    /// What the functions that keep documents give: S3 and the PDF renderer.
+    pub fn documents() -> Make {
+        Make {
+            blobs: Some(kezek_aws::s3_blobs),
+            render: Some(kezek_core::documents::render_pdf),
+            ..Make::default()
+        }
+    }
+}
+
+/// The API of a function that serves routes: the service, login and signatures (codes in the
+/// credentials store, EDS against `verifier`), and sessions signed with `key`.
+pub fn api(
+    service: &Service,
+    credentials: Arc<dyn Credentials>,
+    key: &[u8],
+    verifier: Arc<dyn SignatureVerifier>,
+) -> Result<Api, Error> {
+    Ok(Api::build(service.clone(), credentials, key, verifier)?)
+}
+
+/// The calendar an operator published in the table over the shipped years, checked as the shipped
+/// ones are; `None` (the shipped calendar) when none is published, or when it cannot be read or is
+/// refused (logged as an error: the shipped calendar stays in force).
+pub async fn published_calendar(
+    store: &kezek_aws::DynamoStore,
+) -> Option<Arc<kezek_core::calendar::Calendar>> {
+    let items = match store.published_calendar().await {
+        Ok(items) if items.is_empty() => return None,
+        Ok(items) => items,
+        Err(e) => {
+            tracing::error!(error = %e, "published calendar not read: the shipped calendar is in force");
+            return None;
+        }
+    };
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    match kezek_core::calendar::Calendar::with_published(&texts) {
+        Ok(calendar) => {
+            let years: Vec<i32> = items.iter().map(|i| i.year).collect();
+            tracing::info!(?years, "published calendar in force");
+            Some(Arc::new(calendar))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "published calendar refused: the shipped calendar is in force");
+            None
+        }
+    }
+}
+
+/// Builds a function's handler over DynamoDB (and its sender or queue) from a loaded SDK
+/// config: the clients are made here once, at cold start, and the functions that need sessions
+/// read their secret here.
+pub async fn build(
+    function: Function,
+    shared: &aws_config::SdkConfig,
+    settings: &Settings,
+    make: Make,
+) -> Result<Handler, Error> {
+    settings.check(function)?;
+    let client = kezek_aws::dynamodb_client_from(shared, None);
+    let store = Arc::new(kezek_aws::DynamoStore::new(client, &settings.table));
+    let mut service = Service::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(kezek_core::ports::BuiltinRegisters),
+    );
+    if settings.calendar_from_table && function.uses_calendar() {
+        service.calendar = published_calendar(&store).await;
+    }
+    if let Some(make) = make.blobs {
+        let bucket = settings
+            .documents_bucket
+            .as_deref()
+            .ok_or("DOCUMENTS_BUCKET is not set")?;
+        service.blobs = Some(make(shared, bucket, settings.s3_path_style));
+    }
+    service.render = make.render;
+    if function.keeps_documents() && (service.blobs.is_none() || service.render.is_none()) {
+        return Err(format!("{}: needs a blob store and a renderer", function.name()).into());
+    }
+    let mut sessions = None;
+    let mut api_ = None;
+    if function.needs_sessions() {
+        let (key, roots, registers_token) = match &settings.session_secret {
+            Some(id) => {
+                let secrets = kezek_aws::api_secrets(shared, id).await?;
+                (
+                    secrets.session_key.into_bytes(),
+                    secrets.nca_roots,
+                    secrets.registers_token,
+                )
+            }
+            None => (
+                settings
+                    .session_key
+                    .clone()
+                    .ok_or("neither SESSION_SECRET_ID nor KEZEK_SESSION_KEY is set")?,
+                settings.nca_roots.clone().unwrap_or_default(),
+                String::new(),
+            ),
+        };
+        if let Some(url) = &settings.registers_url {
+            let token = Some(registers_token).filter(|t| !t.is_empty());
+            service.registers = Arc::new(kezek_registers::HttpRegisters::new(url, token));
+        }
+        if function.routes().is_empty() {
+            sessions = Some(Sessions::new(&key)?);
+        } else {
+            let verifier = NcaVerifier::from_pem(&roots).map_err(|e| format!("NCA roots: {e}"))?;
+            let credentials: Arc<dyn Credentials> = store.clone();
+            api_ = Some(api(&service, credentials, &key, Arc::new(verifier))?);
+        }
+    }
+    let mut adapters = Adapters::default();
+    if function.trigger() == Trigger::Queue {
+        let from = settings
+            .sender_email
+            .as_deref()
+            .ok_or("SENDER_EMAIL is not set")?;
+        let make = make.sender.ok_or("the notifier needs a sender")?;
+        adapters.sender = Some(make(shared, from));
+    }
+    if let Some(make) = make.queue {
+        let url = settings
+            .queue_url
+            .as_deref()
+            .ok_or("NOTIFICATION_QUEUE_URL is not set")?;
+        adapters.queue = Some(make(shared, url));
+    } else if function == Function::OutboxRelay {
+        return Err("the relay needs a queue".into());
+    }
+    let mut handler = Handler::new(function, service, api_, adapters);
+    if let Some(s) = sessions {
+        handler = handler.with_sessions(s);
+    }
+    Ok(match settings.max_receives {
+        Some(n) => handler.with_max_receives(n),
+        None => handler,
+    })
+}
