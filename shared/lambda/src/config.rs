@@ -115,3 +115,58 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Settings {
+        Settings {
+            table: String::new(),
+            session_secret: None,
+            session_key: None,
+            nca_roots: None,
+            documents_bucket: None,
+            s3_path_style: false,
+            registers_url: None,
+            sender_email: None,
+            queue_url: None,
+            max_receives: None,
+            calendar_from_table: false,
+        }
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let missing = empty().check(Function::ExpirySweep).unwrap_err();
+        let names: Vec<&str> = missing.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["TABLE_NAME", "SESSION_SECRET_ID", "NOTIFICATION_QUEUE_URL"]
+        );
+        let text = missing.to_string();
+        assert!(
+            text.starts_with("expiry-sweep: configuration missing: TABLE_NAME is not set"),
+            "{text}"
+        );
+        assert!(text.contains("NOTIFICATION_QUEUE_URL is not set (the notifier's SQS queue)"));
+        let notifier = empty().check(Function::Notifier).unwrap_err();
+        let names: Vec<&str> = notifier.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["TABLE_NAME", "SENDER_EMAIL"]);
+        let documents = empty().check(Function::IssueDocuments).unwrap_err();
+        let names: Vec<&str> = documents.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["TABLE_NAME", "DOCUMENTS_BUCKET"]);
+    }
+
+    #[test]
+    fn a_local_run_needs_the_table_and_a_key_only() {
+        let mut s = empty();
+        s.table = "kezek".into();
+        s.session_key = Some(b"k".repeat(32));
+        assert_eq!(s.check(Function::Confirm), Ok(()));
+        assert_eq!(s.check(Function::Authorizer), Ok(()));
+        s.session_key = None;
+        let missing = s.check(Function::ReadApi).unwrap_err();
+        assert_eq!(missing.variables[0].0, "SESSION_SECRET_ID");
+    }
+}

@@ -3,6 +3,9 @@
 //! due deadlines, voucher and place counters), so it answers every port call without scanning,
 //! and it checks every commit's conditions before it writes anything.
 
+mod credentials;
+mod outbox;
+
 use crate::domain::*;
 use crate::iin::Iin;
 use crate::lifecycle::{next_due, Effect, Sweep};
@@ -13,6 +16,13 @@ use crate::time::Time;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
+
+/// A channel's send of a notification, as the embedded store records it.
+#[derive(Debug, Clone)]
+enum SendState {
+    Sending { until: Time },
+    Sent,
+}
 
 type DueKey = (Sweep, i64, String);
 
@@ -445,172 +455,5 @@ impl Store for EmbeddedStore {
             .get(parent)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default())
-    }
-}
-
-#[async_trait]
-impl Outbox for EmbeddedStore {
-    async fn enqueue(&self, n: Notification) -> Result<(), StoreError> {
-        let mut g = self.lock();
-        if g.notifications.contains_key(&n.id) {
-            return Ok(());
-        }
-        g.outbox_seq += 1;
-        let seq = g.outbox_seq;
-        g.notifications.insert(n.id.clone(), (None, None));
-        g.pending.insert(seq, n);
-        Ok(())
-    }
-
-    async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        Ok(self.lock().pending.values().take(limit).cloned().collect())
-    }
-
-    async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
-        let mut g = self.lock();
-        g.pending.retain(|_, n| n.id != id);
-        if let Some(entry) = g.notifications.get_mut(id) {
-            entry.1 = Some(delivery);
-        }
-        Ok(())
-    }
-
-    async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError> {
-        let g = self.lock();
-        let mut pending = 0;
-        let mut failed = 0;
-        for (d, outcome) in g.notifications.values() {
-            if district.is_some_and(|x| d.as_deref() != Some(x)) {
-                continue;
-            }
-            match outcome {
-                None => pending += 1,
-                Some(Delivery::Failed { .. }) => failed += 1,
-                Some(Delivery::Delivered { .. }) => {}
-            }
-        }
-        Ok((pending, failed))
-    }
-
-    async fn claim_send(
-        &self,
-        id: &str,
-        channel: Channel,
-        now: Time,
-        lease: chrono::Duration,
-    ) -> Result<SendClaim, StoreError> {
-        let mut g = self.lock();
-        let key = (id.to_owned(), channel);
-        match g.sends.get(&key) {
-            Some(SendState::Sent) => Ok(SendClaim::AlreadySent),
-            Some(SendState::Sending { until }) if *until > now => Ok(SendClaim::Busy),
-            _ => {
-                g.sends
-                    .insert(key, SendState::Sending { until: now + lease });
-                Ok(SendClaim::Claimed)
-            }
-        }
-    }
-
-    async fn record_sent(&self, id: &str, channel: Channel, _at: Time) -> Result<(), StoreError> {
-        self.lock()
-            .sends
-            .insert((id.to_owned(), channel), SendState::Sent);
-        Ok(())
-    }
-
-    async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError> {
-        let mut g = self.lock();
-        let key = (id.to_owned(), channel);
-        if matches!(g.sends.get(&key), Some(SendState::Sending { .. })) {
-            g.sends.remove(&key);
-        }
-        Ok(())
-    }
-}
-
-/// A channel's send of a notification, as the embedded store records it.
-#[derive(Debug, Clone)]
-enum SendState {
-    Sending { until: Time },
-    Sent,
-}
-
-#[async_trait]
-impl Credentials for EmbeddedStore {
-    async fn hit(
-        &self,
-        key: &str,
-        window_ends: chrono::DateTime<chrono::Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError> {
-        let mut g = self.lock();
-        let n = g
-            .hits
-            .entry((key.to_owned(), window_ends.timestamp()))
-            .or_insert(0);
-        if *n >= limit {
-            return Ok(false);
-        }
-        *n += 1;
-        Ok(true)
-    }
-
-    async fn put_code(&self, code: CodeRecord) -> Result<(), StoreError> {
-        self.lock().codes.insert(code.iin.clone(), code);
-        Ok(())
-    }
-
-    async fn code(&self, iin: &Iin) -> Result<Option<CodeRecord>, StoreError> {
-        Ok(self.lock().codes.get(iin).cloned())
-    }
-
-    async fn wrong_attempt(&self, iin: &Iin, hash: &str) -> Result<Option<u32>, StoreError> {
-        let mut g = self.lock();
-        Ok(match g.codes.get_mut(iin) {
-            Some(c) if c.hash == hash => {
-                c.attempts += 1;
-                Some(c.attempts)
-            }
-            _ => None,
-        })
-    }
-
-    async fn take_code(&self, iin: &Iin, hash: &str) -> Result<bool, StoreError> {
-        let mut g = self.lock();
-        if g.codes.get(iin).is_some_and(|c| c.hash == hash) {
-            g.codes.remove(iin);
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    async fn put_marker(
-        &self,
-        key: &str,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), StoreError> {
-        self.lock().markers.insert(key.to_owned(), until);
-        Ok(())
-    }
-
-    async fn marker(&self, key: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        Ok(self.lock().markers.get(key).copied())
-    }
-
-    async fn take_marker(
-        &self,
-        key: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        Ok(self.lock().markers.remove(key))
-    }
-
-    async fn operator_districts(&self, iin: &Iin) -> Result<Option<Vec<String>>, StoreError> {
-        Ok(self.lock().staff.get(iin).cloned())
-    }
-
-    async fn put_operator(&self, iin: &Iin, districts: Vec<String>) -> Result<(), StoreError> {
-        self.lock().staff.insert(iin.clone(), districts);
-        Ok(())
     }
 }
