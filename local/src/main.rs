@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kezek_aws::DynamoStore;
-use kezek_core::ports::{Credentials, Store};
+use kezek_core::ports::{stores::*, Credentials};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_local::{seed, Local};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! can click through the whole flow.
 
 use kezek_core::domain::*;
-use kezek_core::ports::Store;
+use kezek_core::ports::stores::*;
 use kezek_core::Failure;
 use std::collections::BTreeMap;
 

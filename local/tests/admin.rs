@@ -6,7 +6,7 @@ use aws_config::{BehaviorVersion, Region};
 use kezek_aws::DynamoStore;
 use kezek_contract::correction::{deadline, expected_after, seed_before_correction};
 use kezek_core::domain::Action;
-use kezek_core::ports::Store;
+use kezek_core::ports::ApplicationReads;
 use serde_json::Value;
 use std::process::Command;
 use std::sync::Arc;

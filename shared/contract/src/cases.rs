@@ -7,7 +7,7 @@ use kezek_core::calendar::Calendar;
 use kezek_core::domain::*;
 use kezek_core::lifecycle::{next_due, Command, Sweep};
 use kezek_core::ports::{
-    ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox, Store,
+    stores::*, ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox,
 };
 use kezek_core::reference::Reference;
 use std::collections::BTreeSet;

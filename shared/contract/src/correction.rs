@@ -9,7 +9,7 @@ use chrono::{Datelike, Utc};
 use kezek_core::calendar::Calendar;
 use kezek_core::domain::*;
 use kezek_core::lifecycle::{self, Command, Context, NewApplication};
-use kezek_core::ports::{BuiltinRegisters, ChangeSet, SimClock, Store};
+use kezek_core::ports::{stores::*, BuiltinRegisters, ChangeSet, SimClock};
 use kezek_core::queue;
 use kezek_core::reference::{District, Reference};
 use kezek_core::time::{local_date, Time};

@@ -10,7 +10,7 @@ use kezek_core::calendar::Calendar;
 use kezek_core::domain::*;
 use kezek_core::iin::{make_iin, Iin};
 use kezek_core::lifecycle::{self, Command, Context, NewApplication};
-use kezek_core::ports::{ChangeSet, CommitError, Conflict, Outbox, Store};
+use kezek_core::ports::{stores::*, ChangeSet, CommitError, Conflict, Outbox};
 use kezek_core::queue::{self, AgeGroup, Cohort};
 use kezek_core::reference::{AllocationPolicy, District, Reference};
 use kezek_core::time::{at_local, local_date, Time};

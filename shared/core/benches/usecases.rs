@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kezek_core::calendar::Calendar;
 use kezek_core::iin::{make_iin, Iin};
 use kezek_core::lifecycle::Sweep;
-use kezek_core::ports::{BuiltinRegisters, SimClock, Store};
+use kezek_core::ports::{stores::*, BuiltinRegisters, SimClock};
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::usecases::{ParentAction, RunInput, SubmitInput};
 use kezek_core::{Principal, Role, Service};

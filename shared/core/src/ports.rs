@@ -75,31 +75,30 @@ pub enum Delivery {
     },
 }
 
-/// The applications store.
+// ----- The store, as small ports: one capability each. The adapters implement them all;
+// a feature takes the ones it needs; [`Store`] is all of them.
+
+/// A store that answers.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Health: Send + Sync {
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
+/// The one write of a state change: the change set in one transaction, and the registration sequence.
+#[async_trait]
+pub trait Commits: Send + Sync {
     /// The next registration-number sequence of a district and year (1, 2, 3, …; never reused).
     async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError>;
 
     /// Commits a change set atomically, checking the version, the child lock and the counters.
     async fn commit(&self, change: ChangeSet) -> Result<(), CommitError>;
+}
 
+/// Applications and their history (the applications feature).
+#[async_trait]
+pub trait ApplicationReads: Send + Sync {
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError>;
-
-    /// An application and a kindergarten in one read (choosing a kindergarten).
-    async fn application_and_kindergarten(
-        &self,
-        id: &str,
-        kindergarten_id: &str,
-    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
-        Ok((
-            self.application(id).await?,
-            self.kindergarten(kindergarten_id).await?,
-        ))
-    }
 
     /// Applications submitted by an applicant, all statuses.
     async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError>;
@@ -109,7 +108,11 @@ pub trait Store: Send + Sync {
 
     /// The change history of an application, oldest first.
     async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+}
 
+/// The queue's order and counts (the queue and operations features).
+#[async_trait]
+pub trait QueueReads: Send + Sync {
     /// 1-based position of `key` among the `queued` applications of a district and cohort.
     async fn queue_position(
         &self,
@@ -126,14 +129,6 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Application>, StoreError>;
 
-    /// Applications a sweep has work on at `now` (due time ≤ now), earliest first, at most `limit`.
-    async fn due(
-        &self,
-        sweep: Sweep,
-        now: Time,
-        limit: usize,
-    ) -> Result<Vec<Application>, StoreError>;
-
     /// Outstanding (offered or active) vouchers of a district and age group.
     async fn outstanding_vouchers(
         &self,
@@ -141,6 +136,25 @@ pub trait Store: Send + Sync {
         age_group: AgeGroup,
     ) -> Result<u32, StoreError>;
 
+    /// Applications by status in a district.
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError>;
+}
+
+/// What the sweeps have due (the sweeps feature).
+#[async_trait]
+pub trait DueReads: Send + Sync {
+    /// Applications a sweep has work on at `now` (due time ≤ now), earliest first, at most `limit`.
+    async fn due(
+        &self,
+        sweep: Sweep,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError>;
+}
+
+/// The kindergartens and their places (the catalogue feature).
+#[async_trait]
+pub trait CatalogueStore: Send + Sync {
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError>;
 
     /// The catalogue, of one district or all.
@@ -152,20 +166,72 @@ pub trait Store: Send + Sync {
         kindergarten: Kindergarten,
         expected_version: Option<u64>,
     ) -> Result<(), CommitError>;
+}
 
-    /// Applications by status in a district.
-    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError>;
+/// An application and a kindergarten in one read (choosing a kindergarten).
+#[async_trait]
+pub trait ChoiceReads: ApplicationReads + CatalogueStore {
+    /// An application and a kindergarten in one read (choosing a kindergarten).
+    async fn application_and_kindergarten(
+        &self,
+        id: &str,
+        kindergarten_id: &str,
+    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
+        Ok((
+            self.application(id).await?,
+            self.kindergarten(kindergarten_id).await?,
+        ))
+    }
+}
 
+/// Parents' profiles and linked children (the profiles feature).
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
     async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError>;
+
     async fn put_profile(&self, profile: Profile) -> Result<(), StoreError>;
 
     /// Records that `parent`'s kinship with `child` was confirmed.
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError>;
+
+    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError>;
+}
+
+/// Document records (the documents feature).
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
     /// Records a document (an upload declared, a document issued); the same id replaces it.
     async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError>;
+
     /// A document by id.
     async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError>;
-    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError>;
+}
+
+/// The whole store: every small port (the embedded and DynamoDB adapters implement them all).
+pub trait Store:
+    Health
+    + Commits
+    + ApplicationReads
+    + QueueReads
+    + DueReads
+    + CatalogueStore
+    + ChoiceReads
+    + ProfileStore
+    + DocumentStore
+{
+}
+
+impl<T> Store for T where
+    T: Health
+        + Commits
+        + ApplicationReads
+        + QueueReads
+        + DueReads
+        + CatalogueStore
+        + ChoiceReads
+        + ProfileStore
+        + DocumentStore
+{
 }
 
 /// The outbox: notifications committed with state changes, waiting for delivery.
@@ -463,3 +529,12 @@ pub trait Blobs: Send + Sync {
 
 /// Renders an issued document as a PDF ([`crate::documents::render_pdf`] in the functions that issue documents).
 pub type Render = fn(&kezek_pdf::DocumentData) -> Result<Vec<u8>, kezek_pdf::PdfError>;
+
+/// Every store port, for `use kezek_core::ports::stores::*` where a caller reads through the
+/// whole [`Store`] (the tests, the local runner, the seed).
+pub mod stores {
+    pub use super::{
+        ApplicationReads, CatalogueStore, ChoiceReads, Commits, DocumentStore, DueReads, Health,
+        ProfileStore, QueueReads, Store,
+    };
+}

@@ -4,11 +4,14 @@
 use super::*;
 
 #[async_trait]
-impl Store for DynamoStore {
+impl Health for DynamoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.get(app_pk("health"), APP_SK).await.map(|_| ())
     }
+}
 
+#[async_trait]
+impl Commits for DynamoStore {
     async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
         let out = self
             .client
@@ -174,34 +177,15 @@ impl Store for DynamoStore {
         let token = format!("{:016x}-{:016x}", fnv(&app.id), app.version);
         self.transact_with(items, Some(token)).await
     }
+}
 
+#[async_trait]
+impl ApplicationReads for DynamoStore {
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
         match self.get(app_pk(id), APP_SK).await? {
             Some(i) => decode::<ApplicationItemV1, _>(i).map(Some),
             None => Ok(None),
         }
-    }
-
-    async fn application_and_kindergarten(
-        &self,
-        id: &str,
-        kindergarten_id: &str,
-    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
-        let items = self
-            .batch_get(vec![
-                key(app_pk(id), APP_SK),
-                key(kindergarten_pk(kindergarten_id), KG_SK),
-            ])
-            .await?;
-        let (mut app, mut kg) = (None, None);
-        for i in items {
-            match get_str(&i, SK) {
-                Some(APP_SK) => app = Some(decode::<ApplicationItemV1, _>(i)?),
-                Some(KG_SK) => kg = Some(decode::<KindergartenItemV1, _>(i)?),
-                _ => {}
-            }
-        }
-        Ok((app, kg))
     }
 
     async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
@@ -227,7 +211,10 @@ impl Store for DynamoStore {
             .map(decode::<HistoryItemV1, HistoryEntry>)
             .collect()
     }
+}
 
+#[async_trait]
+impl QueueReads for DynamoStore {
     async fn queue_position(
         &self,
         district: &str,
@@ -281,6 +268,28 @@ impl Store for DynamoStore {
         self.apps(items)
     }
 
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError> {
+        Ok(self
+            .get(pool_pk(district, age_group), POOL_SK)
+            .await?
+            .map_or(0, |i| get_u64(&i, "offered") as u32))
+    }
+
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
+        let shards = self.counters(district).await?;
+        Ok(Status::ALL
+            .iter()
+            .map(|st| (*st, sum_counter(&shards, &status_attr(*st))))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl DueReads for DynamoStore {
     async fn due(
         &self,
         sweep: Sweep,
@@ -305,18 +314,10 @@ impl Store for DynamoStore {
         all.truncate(limit);
         self.apps(all)
     }
+}
 
-    async fn outstanding_vouchers(
-        &self,
-        district: &str,
-        age_group: AgeGroup,
-    ) -> Result<u32, StoreError> {
-        Ok(self
-            .get(pool_pk(district, age_group), POOL_SK)
-            .await?
-            .map_or(0, |i| get_u64(&i, "offered") as u32))
-    }
-
+#[async_trait]
+impl CatalogueStore for DynamoStore {
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
         match self.get(kindergarten_pk(id), KG_SK).await? {
             Some(i) => decode::<KindergartenItemV1, _>(i).map(Some),
@@ -386,15 +387,35 @@ impl Store for DynamoStore {
             other => other,
         }
     }
+}
 
-    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
-        let shards = self.counters(district).await?;
-        Ok(Status::ALL
-            .iter()
-            .map(|st| (*st, sum_counter(&shards, &status_attr(*st))))
-            .collect())
+#[async_trait]
+impl ChoiceReads for DynamoStore {
+    async fn application_and_kindergarten(
+        &self,
+        id: &str,
+        kindergarten_id: &str,
+    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
+        let items = self
+            .batch_get(vec![
+                key(app_pk(id), APP_SK),
+                key(kindergarten_pk(kindergarten_id), KG_SK),
+            ])
+            .await?;
+        let (mut app, mut kg) = (None, None);
+        for i in items {
+            match get_str(&i, SK) {
+                Some(APP_SK) => app = Some(decode::<ApplicationItemV1, _>(i)?),
+                Some(KG_SK) => kg = Some(decode::<KindergartenItemV1, _>(i)?),
+                _ => {}
+            }
+        }
+        Ok((app, kg))
     }
+}
 
+#[async_trait]
+impl ProfileStore for DynamoStore {
     async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
         match self.get(profile_pk(iin), PROFILE_SK).await? {
             Some(i) => decode::<ProfileItemV1, _>(i).map(Some),
@@ -407,26 +428,6 @@ impl Store for DynamoStore {
         item.insert(PK.into(), s(profile_pk(&profile.iin)));
         item.insert(SK.into(), s(PROFILE_SK));
         self.write_item(item).await
-    }
-
-    async fn put_document(
-        &self,
-        document: kezek_core::documents::DocumentRecord,
-    ) -> Result<(), StoreError> {
-        let mut item: Item = serde_dynamo::to_item(DocumentItemV1::from(&document)).map_err(err)?;
-        item.insert(PK.into(), s(document_pk(&document.id)));
-        item.insert(SK.into(), s(DOCUMENT_SK));
-        self.write_item(item).await
-    }
-
-    async fn document(
-        &self,
-        id: &str,
-    ) -> Result<Option<kezek_core::documents::DocumentRecord>, StoreError> {
-        match self.get(document_pk(id), DOCUMENT_SK).await? {
-            Some(item) => decode::<DocumentItemV1, _>(item).map(Some),
-            None => Ok(None),
-        }
     }
 
     async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
@@ -450,5 +451,28 @@ impl Store for DynamoStore {
             .filter_map(|i| get_str(i, "child"))
             .filter_map(|c| Iin::try_from(c.to_owned()).ok())
             .collect())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for DynamoStore {
+    async fn put_document(
+        &self,
+        document: kezek_core::documents::DocumentRecord,
+    ) -> Result<(), StoreError> {
+        let mut item: Item = serde_dynamo::to_item(DocumentItemV1::from(&document)).map_err(err)?;
+        item.insert(PK.into(), s(document_pk(&document.id)));
+        item.insert(SK.into(), s(DOCUMENT_SK));
+        self.write_item(item).await
+    }
+
+    async fn document(
+        &self,
+        id: &str,
+    ) -> Result<Option<kezek_core::documents::DocumentRecord>, StoreError> {
+        match self.get(document_pk(id), DOCUMENT_SK).await? {
+            Some(item) => decode::<DocumentItemV1, _>(item).map(Some),
+            None => Ok(None),
+        }
     }
 }

@@ -148,11 +148,14 @@ impl Inner {
 }
 
 #[async_trait]
-impl Store for EmbeddedStore {
+impl Health for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
 
+#[async_trait]
+impl Commits for EmbeddedStore {
     async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
         let mut g = self.lock();
         let n = g.sequences.entry((district.to_owned(), year)).or_default();
@@ -286,7 +289,10 @@ impl Store for EmbeddedStore {
         g.apps.insert(app.id.clone(), change.application);
         Ok(())
     }
+}
 
+#[async_trait]
+impl ApplicationReads for EmbeddedStore {
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
         Ok(self.lock().apps.get(id).cloned())
     }
@@ -316,7 +322,10 @@ impl Store for EmbeddedStore {
         h.sort_by_key(|e| e.version);
         Ok(h)
     }
+}
 
+#[async_trait]
+impl QueueReads for EmbeddedStore {
     async fn queue_position(
         &self,
         district: &str,
@@ -347,6 +356,38 @@ impl Store for EmbeddedStore {
             .collect())
     }
 
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError> {
+        Ok(self
+            .lock()
+            .vouchers_out
+            .get(&(district.to_owned(), age_group))
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
+        let g = self.lock();
+        Ok(Status::ALL
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    g.status_counts
+                        .get(&(district.to_owned(), *s))
+                        .copied()
+                        .unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl DueReads for EmbeddedStore {
     async fn due(
         &self,
         sweep: Sweep,
@@ -362,20 +403,10 @@ impl Store for EmbeddedStore {
             .filter_map(|(_, _, id)| g.apps.get(id).cloned())
             .collect())
     }
+}
 
-    async fn outstanding_vouchers(
-        &self,
-        district: &str,
-        age_group: AgeGroup,
-    ) -> Result<u32, StoreError> {
-        Ok(self
-            .lock()
-            .vouchers_out
-            .get(&(district.to_owned(), age_group))
-            .copied()
-            .unwrap_or(0))
-    }
-
+#[async_trait]
+impl CatalogueStore for EmbeddedStore {
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
         Ok(self.lock().kindergartens.get(id).cloned())
     }
@@ -404,23 +435,13 @@ impl Store for EmbeddedStore {
             .insert(kindergarten.id.clone(), kindergarten);
         Ok(())
     }
+}
 
-    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
-        let g = self.lock();
-        Ok(Status::ALL
-            .iter()
-            .map(|s| {
-                (
-                    *s,
-                    g.status_counts
-                        .get(&(district.to_owned(), *s))
-                        .copied()
-                        .unwrap_or(0),
-                )
-            })
-            .collect())
-    }
+/// The default one read: two lookups behind the same lock.
+impl ChoiceReads for EmbeddedStore {}
 
+#[async_trait]
+impl ProfileStore for EmbeddedStore {
     async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
         Ok(self.lock().profiles.get(iin).cloned())
     }
@@ -439,15 +460,6 @@ impl Store for EmbeddedStore {
         Ok(())
     }
 
-    async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError> {
-        self.lock().documents.insert(document.id.clone(), document);
-        Ok(())
-    }
-
-    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
-        Ok(self.lock().documents.get(id).cloned())
-    }
-
     async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {
         Ok(self
             .lock()
@@ -455,5 +467,17 @@ impl Store for EmbeddedStore {
             .get(parent)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for EmbeddedStore {
+    async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError> {
+        self.lock().documents.insert(document.id.clone(), document);
+        Ok(())
+    }
+
+    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
+        Ok(self.lock().documents.get(id).cloned())
     }
 }

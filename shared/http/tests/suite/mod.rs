@@ -14,7 +14,7 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use kezek_core::domain::{Language, NotificationKind};
 use kezek_core::iin::{make_iin, Iin};
-use kezek_core::ports::{BuiltinRegisters, Outbox, SimClock, Store};
+use kezek_core::ports::{stores::*, BuiltinRegisters, Outbox, SimClock};
 use kezek_core::{Principal, Role, Service};
 use kezek_http::{Api, Sessions};
 use lambda_http::http::header;
