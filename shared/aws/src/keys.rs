@@ -159,7 +159,7 @@ pub fn application_index_keys(
         (GSI4PK, child_pk(&app.child_iin)),
         (GSI4SK, registered),
     ];
-    if app.status == Status::Queued {
+    if app.status() == Status::Queued {
         keys.push((
             GSI1PK,
             queue_pk(&app.district, cohort_of(app.child_birth_date)),

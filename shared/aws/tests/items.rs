@@ -103,7 +103,7 @@ fn items_written_before_versions_load_and_write_back_the_same_with_v1() {
             docs.push(decode::<DocumentItemV1, DocumentRecord>(i));
         }
     }
-    let mut statuses: Vec<Status> = apps.iter().map(|a| a.status).collect();
+    let mut statuses: Vec<Status> = apps.iter().map(|a| a.status()).collect();
     statuses.sort();
     assert_eq!(
         statuses,
@@ -114,11 +114,14 @@ fn items_written_before_versions_load_and_write_back_the_same_with_v1() {
             Status::Archived
         ]
     );
-    let enrolled = apps.iter().find(|a| a.status == Status::Enrolled).unwrap();
-    let v = enrolled.voucher.as_ref().expect("a voucher");
+    let enrolled = apps
+        .iter()
+        .find(|a| a.status() == Status::Enrolled)
+        .unwrap();
+    let v = enrolled.voucher().expect("a voucher");
     assert!(v.kindergarten_id.is_some() && v.enrolled_at.is_some() && v.choose_by.is_some());
     assert!(enrolled.privilege.is_some());
-    let rejected = apps.iter().find(|a| a.status == Status::Queued).unwrap();
+    let rejected = apps.iter().find(|a| a.status() == Status::Queued).unwrap();
     assert_eq!(
         rejected
             .privilege

@@ -88,7 +88,7 @@ pub async fn commit_create_and_read_back<S: Subject>(s: Arc<S>) {
     let got = s.application(&app.id).await.unwrap().expect("stored");
     assert_eq!(got, app);
     assert_eq!(got.version, 1);
-    assert_eq!(got.status, Status::Queued);
+    assert_eq!(got.status(), Status::Queued);
     assert_eq!(got.registration_number, "ТСТ.2026.1");
     assert_eq!(s.history(&app.id).await.unwrap(), vec![cs.history.clone()]);
     assert_eq!(cs.notifications.len(), 1);
@@ -105,7 +105,7 @@ pub async fn commit_create_and_read_back<S: Subject>(s: Arc<S>) {
     let got = s.application(&app.id).await.unwrap().expect("stored");
     assert_eq!(got, withdraw.application);
     assert_eq!(got.version, 2);
-    assert_eq!(got.status, Status::Archived);
+    assert_eq!(got.status(), Status::Archived);
 }
 
 /// A stale expected version, a create of an existing id and an update of a missing id are all
@@ -121,7 +121,7 @@ pub async fn commit_stale_version_writes_nothing<S: Subject>(s: Arc<S>) {
     let stale = decide(&v1, Command::Withdraw, base() + minutes(2));
     let v2 = commit_ok(&*s, offer_cs.clone()).await.application;
     assert_eq!(v2.version, 2);
-    assert_eq!(v2.status, Status::VoucherOffered);
+    assert_eq!(v2.status(), Status::VoucherOffered);
 
     let other_kid = child(born());
     let watched = [v1.id.as_str()];
@@ -206,7 +206,7 @@ pub async fn duplicate_child_refused_until_archived<S: Subject>(s: Arc<S>) {
 
     // Archived (withdrawn): the ReleaseChild effect frees the child.
     let archived = act(&*s, &first, Command::Withdraw, base() + minutes(2)).await;
-    assert_eq!(archived.status, Status::Archived);
+    assert_eq!(archived.status(), Status::Archived);
     let second = submit(&*s, &d, Sub::new(kid.clone(), base() + minutes(3)).by(&p2)).await;
     assert_eq!(
         sorted_ids(&s.applications_by_child(&kid).await.unwrap()),
@@ -464,7 +464,7 @@ pub async fn queue_holds_only_queued_and_restore_keeps_position<S: Subject>(s: A
     let offered = act(&*s, &b, offer(&b, t + minutes(60)), t + minutes(60)).await;
     assert_queue(&*s, &d.code, c, &[&a, &c_app]).await;
 
-    let confirm_by = offered.voucher.as_ref().expect("voucher").confirm_by;
+    let confirm_by = offered.voucher().as_ref().expect("voucher").confirm_by;
     let stop = act(
         &*s,
         &offered,
@@ -472,7 +472,7 @@ pub async fn queue_holds_only_queued_and_restore_keeps_position<S: Subject>(s: A
         confirm_by + chrono::Duration::seconds(1),
     )
     .await;
-    assert_eq!(stop.status, Status::StopListed);
+    assert_eq!(stop.status(), Status::StopListed);
     assert_queue(&*s, &d.code, c, &[&a, &c_app]).await;
 
     let restored = act(
@@ -482,7 +482,7 @@ pub async fn queue_holds_only_queued_and_restore_keeps_position<S: Subject>(s: A
         confirm_by + chrono::Duration::days(1),
     )
     .await;
-    assert_eq!(restored.status, Status::Queued);
+    assert_eq!(restored.status(), Status::Queued);
     assert_eq!(restored.registered_at, b.registered_at);
     assert_queue(&*s, &d.code, c, &[&a, &restored, &c_app]).await;
     let r = Reference::builtin();
@@ -494,7 +494,7 @@ pub async fn queue_holds_only_queued_and_restore_keeps_position<S: Subject>(s: A
     );
 
     let gone = act(&*s, &a, Command::Withdraw, t + minutes(90)).await;
-    assert_eq!(gone.status, Status::Archived);
+    assert_eq!(gone.status(), Status::Archived);
     assert_queue(&*s, &d.code, c, &[&restored, &c_app]).await;
 }
 
@@ -635,7 +635,7 @@ pub async fn due_returns_only_due_earliest_first<S: Subject>(s: Arc<S>) {
     let (_, swept_due) = next_due(&swept).expect("still due");
     assert_eq!(
         swept_due,
-        swept.voucher.as_ref().expect("voucher").confirm_by
+        swept.voucher().as_ref().expect("voucher").confirm_by
     );
     let got = s.due(Sweep::Expiry, now, 100).await.unwrap();
     assert_eq!(got.len(), 9);
@@ -790,7 +790,7 @@ pub async fn take_place_decrements_and_refuses_at_zero<S: Subject>(s: Arc<S>) {
     let first = decide(&active[0], choose(&ka), t + minutes(30));
     let second = decide(&active[1], choose(&ka), t + minutes(30));
     let enrolled = commit_ok(&*s, first).await.application;
-    assert_eq!(enrolled.status, Status::Enrolled);
+    assert_eq!(enrolled.status(), Status::Enrolled);
     assert_eq!(free(&*s, &ka.id, 3).await, 0);
     assert_eq!(free(&*s, &ka.id, 4).await, 2, "other age groups untouched");
     assert_eq!(free(&*s, &kb.id, 3).await, 1);
@@ -803,7 +803,7 @@ pub async fn take_place_decrements_and_refuses_at_zero<S: Subject>(s: Arc<S>) {
     assert_eq!(free(&*s, &ka.id, 3).await, 0, "never below zero");
 
     let other = act(&*s, &active[1], choose(&kb), t + minutes(40)).await;
-    assert_eq!(other.status, Status::Enrolled);
+    assert_eq!(other.status(), Status::Enrolled);
     assert_eq!(free(&*s, &kb.id, 3).await, 0);
     assert_eq!(s.outstanding_vouchers(&d.code, 3).await.unwrap(), 0);
     assert_eq!(
@@ -862,7 +862,7 @@ pub async fn last_free_place_concurrent_choices_one_wins<S: Subject>(s: Arc<S>) 
     for id in &app_ids {
         let a = s.application(id).await.unwrap().expect("stored");
         let h = s.history(id).await.unwrap();
-        match a.status {
+        match a.status() {
             Status::Enrolled => {
                 assert_eq!(a.version, 4);
                 assert_eq!(h.len(), 4);
@@ -955,7 +955,7 @@ pub async fn status_counts_follow_transitions<S: Subject>(s: Arc<S>) {
     );
     act(&*s, &a, choose(&k), t + minutes(30)).await;
     let o2 = act(&*s, &apps[1], offer(&apps[1], t), t + minutes(40)).await;
-    let confirm_by = o2.voucher.as_ref().expect("voucher").confirm_by;
+    let confirm_by = o2.voucher().as_ref().expect("voucher").confirm_by;
     act(&*s, &o2, Command::Sweep, confirm_by + minutes(1)).await;
     act(&*s, &apps[2], Command::Withdraw, t + minutes(50)).await;
     assert_eq!(

@@ -171,7 +171,7 @@ pub async fn seed_before_correction<S: Store + ?Sized>(s: &S, d: &District) -> S
         rfc(seeded.reconfirm.reconfirm_by),
         "2027-03-15T23:59:59+05:00"
     );
-    let v = |a: &Application| a.voucher.clone().expect("a voucher");
+    let v = |a: &Application| a.voucher().clone().expect("a voucher");
     assert_eq!(
         rfc(v(&seeded.offered).confirm_by),
         "2027-03-15T23:59:59+05:00"
@@ -180,9 +180,9 @@ pub async fn seed_before_correction<S: Store + ?Sized>(s: &S, d: &District) -> S
         v(&seeded.active).choose_by.map(rfc).as_deref(),
         Some("2027-03-17T23:59:59+05:00")
     );
-    assert_eq!(seeded.stop_listed.status, Status::StopListed);
+    assert_eq!(seeded.stop_listed.status(), Status::StopListed);
     assert_eq!(
-        seeded.stop_listed.restore_by.map(rfc).as_deref(),
+        seeded.stop_listed.restore_by().map(rfc).as_deref(),
         Some("2027-03-15T23:59:59+05:00")
     );
     assert_eq!(rfc(v(&seeded.kept).confirm_by), "2026-09-01T23:59:59+05:00");
@@ -221,12 +221,13 @@ pub fn expected_after(seeded: &Seeded) -> Vec<(&str, &'static str, &'static str,
 
 /// The deadline a field names, as stored now.
 pub fn deadline(app: &Application, field: &str) -> Option<String> {
-    let v = app.voucher.as_ref();
+    let voucher = app.voucher();
+    let v = voucher.as_ref();
     match field {
         "reconfirm_by" => Some(app.reconfirm_by),
         "confirm_by" => v.map(|v| v.confirm_by),
         "choose_by" => v.and_then(|v| v.choose_by),
-        "restore_by" => app.restore_by,
+        "restore_by" => app.restore_by(),
         _ => None,
     }
     .map(|t| t.to_rfc3339())
@@ -312,8 +313,8 @@ pub async fn calendar_correction_moves_deadlines_later_only<S: Subject>(s: Arc<S
         assert_eq!(last.action, Action::DeadlinesCorrected);
         assert_eq!(last.actor, Actor::System);
         assert_eq!(last.version, app.version);
-        assert_eq!(last.from, Some(app.status));
-        assert_eq!(last.to, app.status);
+        assert_eq!(last.from, Some(app.status()));
+        assert_eq!(last.to, app.status());
         let reason = last.reason.clone().unwrap_or_default();
         assert!(
             reason.starts_with("test: calendar corrected: ") && reason.contains(to),

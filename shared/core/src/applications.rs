@@ -11,7 +11,6 @@ use crate::retry::Retried;
 use crate::service::Service;
 use crate::time::{local_date, Time};
 use crate::views::*;
-use std::collections::BTreeMap;
 
 impl Service {
     /// Submit: registers a child in a district's queue (signed by the session alone).
@@ -195,24 +194,24 @@ impl Service {
         };
         let app = app.ok_or(Failure::NotFound { code: "not_found" })?;
         self.permit_on(who, op, &app).await?;
-        if matches!(action, ParentAction::Choose(_)) && kindergarten.is_none() {
-            return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
-        }
-        let command = || match &action {
+        let command = match action {
             ParentAction::Reconfirm => Command::Reconfirm,
             ParentAction::ConfirmVoucher => Command::ConfirmVoucher { signed_with },
             ParentAction::Extend => Command::Extend,
             ParentAction::Refuse => Command::Refuse,
-            ParentAction::Choose(_) => Command::ChooseKindergarten {
-                kindergarten: Box::new(kindergarten.clone().unwrap_or_else(placeholder_kg)),
-                signed_with,
+            ParentAction::Choose(_) => match kindergarten {
+                Some(k) => Command::ChooseKindergarten {
+                    kindergarten: Box::new(k),
+                    signed_with,
+                },
+                None => return Err(Failure::bad("unknown_kindergarten", "kindergarten_id")),
             },
             ParentAction::Restore => Command::Restore,
             ParentAction::Withdraw => Command::Withdraw,
         };
         let actor = who.actor();
         let decide =
-            |app: &Application, now| lifecycle::apply(app, command(), &actor, self.ctx(now));
+            |app: &Application, now| lifecycle::apply(app, command.clone(), &actor, self.ctx(now));
         match self.decide_and_commit(app, decide).await? {
             Retried::Committed { next, now, .. } => self.view(&next, now, lang).await,
             Retried::Refused {
@@ -235,36 +234,19 @@ impl Service {
     /// application's status after it.
     pub(crate) async fn lapse(&self, app: &Application, now: Time) -> Status {
         let Ok(d) = lifecycle::apply(app, Command::Sweep, &Actor::System, self.ctx(now)) else {
-            return app.status;
+            return app.status();
         };
-        let status = d.application.status;
+        let status = d.application.status();
         match self.commit(d).await {
             Ok(()) => status,
             // Someone else (a sweep) committed first: read what it left.
             Err(e) => {
                 tracing::info!(application = %app.id, error = %e, "lapse committed elsewhere");
                 match self.store.application(&app.id).await {
-                    Ok(Some(current)) => current.status,
+                    Ok(Some(current)) => current.status(),
                     _ => status,
                 }
             }
         }
-    }
-}
-
-fn placeholder_kg() -> Kindergarten {
-    Kindergarten {
-        id: String::new(),
-        version: 0,
-        name_kk: String::new(),
-        name_ru: String::new(),
-        district: String::new(),
-        address: String::new(),
-        phone: String::new(),
-        ownership: Ownership::State,
-        ddo_type: DdoType::Kindergarten,
-        languages: InstructionLanguage::Both,
-        admission: AdmissionMode::General,
-        free_places: BTreeMap::new(),
     }
 }

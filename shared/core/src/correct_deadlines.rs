@@ -75,7 +75,7 @@ impl Service {
                     id: app.id.clone(),
                     registration_number: app.registration_number.clone(),
                     district: app.district.clone(),
-                    status: app.status.as_str(),
+                    status: app.status().as_str(),
                     changes,
                     committed,
                 });

@@ -7,7 +7,7 @@
 //! [`crate::lifecycle::apply`] with `Command::CorrectDeadlines`, one history entry per application.
 
 use crate::calendar::Calendar;
-use crate::domain::{Application, Status};
+use crate::domain::{Application, State, Status};
 use crate::rules;
 use crate::time::{local_date, Time};
 use serde::Serialize;
@@ -52,7 +52,7 @@ pub fn corrected_deadlines(app: &Application, calendar: &Calendar) -> Vec<Deadli
             changes.push(DeadlineChange { field, from, to });
         }
     };
-    if matches!(app.status, Status::Archived | Status::Enrolled) {
+    if matches!(app.status(), Status::Archived | Status::Enrolled) {
         return changes;
     }
     later(
@@ -60,32 +60,26 @@ pub fn corrected_deadlines(app: &Application, calendar: &Calendar) -> Vec<Deadli
         app.reconfirm_by,
         rules::reconfirm_by(calendar, app.reconfirm_base),
     );
-    if let Some(v) = &app.voucher {
-        match (app.status, v.confirmed_at, v.choose_by) {
-            (Status::VoucherOffered, _, _) => later(
-                DeadlineField::ConfirmBy,
-                v.confirm_by,
-                rules::confirm_by(calendar, local_date(v.issued_at)),
-            ),
-            (Status::VoucherActive, Some(confirmed_at), Some(stored)) => {
-                let mut to = rules::choose_by(calendar, local_date(confirmed_at));
-                if v.extended {
-                    to = rules::extended_choose_by(calendar, local_date(to));
-                }
-                later(DeadlineField::ChooseBy, stored, to);
+    match &app.state {
+        State::VoucherOffered { offer } => later(
+            DeadlineField::ConfirmBy,
+            offer.confirm_by,
+            rules::confirm_by(calendar, local_date(offer.issued_at)),
+        ),
+        State::VoucherActive { confirmed, .. } => {
+            let mut to = rules::choose_by(calendar, local_date(confirmed.confirmed_at));
+            if confirmed.extended {
+                to = rules::extended_choose_by(calendar, local_date(to));
             }
-            // The stop-list term runs from the day the offer lapsed, whatever that deadline was.
-            (Status::StopListed, _, _) => {
-                if let Some(stored) = app.restore_by {
-                    later(
-                        DeadlineField::RestoreBy,
-                        stored,
-                        rules::restore_by(calendar, local_date(v.confirm_by)),
-                    );
-                }
-            }
-            _ => {}
+            later(DeadlineField::ChooseBy, confirmed.choose_by, to);
         }
+        // The stop-list term runs from the day the offer lapsed, whatever that deadline was.
+        State::StopListed { offer, restore_by } => later(
+            DeadlineField::RestoreBy,
+            *restore_by,
+            rules::restore_by(calendar, local_date(offer.confirm_by)),
+        ),
+        _ => {}
     }
     changes
 }
@@ -96,15 +90,19 @@ pub fn with_changes(app: &Application, changes: &[DeadlineChange]) -> Applicatio
     for c in changes {
         match c.field {
             DeadlineField::ReconfirmBy => next.reconfirm_by = c.to,
-            DeadlineField::RestoreBy => next.restore_by = Some(c.to),
+            DeadlineField::RestoreBy => {
+                if let State::StopListed { restore_by, .. } = &mut next.state {
+                    *restore_by = c.to;
+                }
+            }
             DeadlineField::ConfirmBy => {
-                if let Some(v) = next.voucher.as_mut() {
-                    v.confirm_by = c.to;
+                if let State::VoucherOffered { offer } = &mut next.state {
+                    offer.confirm_by = c.to;
                 }
             }
             DeadlineField::ChooseBy => {
-                if let Some(v) = next.voucher.as_mut() {
-                    v.choose_by = Some(c.to);
+                if let State::VoucherActive { confirmed, .. } = &mut next.state {
+                    confirmed.choose_by = c.to;
                 }
             }
         }

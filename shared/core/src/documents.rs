@@ -349,13 +349,13 @@ impl Service {
     fn issued_kinds(app: &Application) -> Vec<DocumentKind> {
         let mut kinds = vec![DocumentKind::Registration];
         if app
-            .voucher
+            .voucher()
             .as_ref()
             .is_some_and(|v| v.confirmed_at.is_some())
         {
             kinds.push(DocumentKind::Voucher);
         }
-        if app.status == Status::Enrolled {
+        if app.status() == Status::Enrolled {
             kinds.push(DocumentKind::Enrolment);
         }
         kinds
@@ -450,7 +450,11 @@ impl Service {
         let age =
             crate::queue::age_group(app.child_birth_date, crate::time::local_date(self.now()));
         let texts = self.texts();
-        let kindergarten = match app.voucher.as_ref().and_then(|v| v.kindergarten_id.clone()) {
+        let kindergarten = match app
+            .voucher()
+            .as_ref()
+            .and_then(|v| v.kindergarten_id.clone())
+        {
             Some(id) => self.store.kindergarten(&id).await?,
             None => None,
         };
@@ -472,11 +476,11 @@ impl Service {
             registration_number: app.registration_number.clone(),
             issued_at: dmy(match kind {
                 DocumentKind::Voucher => app
-                    .voucher
+                    .voucher()
                     .as_ref()
                     .map_or(app.registered_at, |v| v.issued_at),
                 DocumentKind::Enrolment => app
-                    .voucher
+                    .voucher()
                     .as_ref()
                     .and_then(|v| v.enrolled_at)
                     .unwrap_or(app.updated_at),
@@ -493,8 +497,8 @@ impl Service {
             applicant_name,
             kindergarten_kk: kindergarten.as_ref().map(|k| k.name_kk.clone()),
             kindergarten_ru: kindergarten.as_ref().map(|k| k.name_ru.clone()),
-            confirm_by: app.voucher.as_ref().map(|v| dmy(v.confirm_by)),
-            choose_by: app.voucher.as_ref().and_then(|v| v.choose_by.map(dmy)),
+            confirm_by: app.voucher().as_ref().map(|v| dmy(v.confirm_by)),
+            choose_by: app.voucher().as_ref().and_then(|v| v.choose_by.map(dmy)),
         };
         let render = self.render.ok_or_else(unavailable)?;
         render(&data).map_err(|e| Failure::Unavailable(format!("pdf: {e}")))

@@ -233,7 +233,7 @@ pub fn submit(new: NewApplication, ctx: Context<'_>) -> Result<Decision, Refusal
         id: new.id,
         version: 1,
         registration_seq: new.registration_seq,
-        status: Status::Queued,
+        state: State::Queued,
         district: new.district.code.clone(),
         applicant_iin: new.applicant_iin.clone(),
         child_iin: new.child_iin,
@@ -245,10 +245,7 @@ pub fn submit(new: NewApplication, ctx: Context<'_>) -> Result<Decision, Refusal
         registered_at: ctx.now,
         reconfirm_base,
         reconfirm_by: reconfirm_by(ctx.calendar, reconfirm_base),
-        voucher: None,
-        restore_by: None,
         restore_used: false,
-        archive_reason: None,
         reminders_sent: Default::default(),
         updated_at: ctx.now,
     };
@@ -276,7 +273,7 @@ pub fn apply(
     ctx: Context<'_>,
 ) -> Result<Decision, Refusal> {
     let mut next = app.clone();
-    let status = app.status;
+    let status = app.status();
     let action = match &command {
         Command::Reconfirm => Action::Reconfirm,
         Command::OfferVoucher { .. } => Action::OfferVoucher,
@@ -324,15 +321,12 @@ pub fn apply(
 
 /// The deadline in force in the application's status, if any.
 pub fn current_deadline(app: &Application) -> Option<Time> {
-    match app.status {
-        Status::Queued => Some(app.reconfirm_by),
-        Status::VoucherOffered => app.voucher.as_ref().map(|v| v.confirm_by),
-        Status::VoucherActive => app
-            .voucher
-            .as_ref()
-            .map(|v| v.choose_by.unwrap_or(v.confirm_by)),
-        Status::StopListed => app.restore_by,
-        Status::Enrolled | Status::Archived => None,
+    match &app.state {
+        State::Queued => Some(app.reconfirm_by),
+        State::VoucherOffered { offer } => Some(offer.confirm_by),
+        State::VoucherActive { confirmed, .. } => Some(confirmed.choose_by),
+        State::StopListed { restore_by, .. } => Some(*restore_by),
+        State::Enrolled { .. } | State::Archived { .. } => None,
     }
 }
 
@@ -354,8 +348,8 @@ pub fn planned_reminders(app: &Application) -> Vec<PlannedReminder> {
         )
     };
     let mut out = Vec::new();
-    match (app.status, &app.voucher) {
-        (Status::Queued, _) => {
+    match &app.state {
+        State::Queued => {
             let by = local_date(app.reconfirm_by);
             for days in RECONFIRM_REMINDER_DAYS {
                 out.push(PlannedReminder {
@@ -365,19 +359,19 @@ pub fn planned_reminders(app: &Application) -> Vec<PlannedReminder> {
                 });
             }
         }
-        (Status::VoucherOffered, Some(v)) => out.push(PlannedReminder {
-            key: format!("confirm:{}", v.confirm_by.timestamp()),
-            due: at9(local_date(v.confirm_by) - Duration::days(1)),
+        State::VoucherOffered { offer } => out.push(PlannedReminder {
+            key: format!("confirm:{}", offer.confirm_by.timestamp()),
+            due: at9(local_date(offer.confirm_by) - Duration::days(1)),
             kind: NotificationKind::VoucherConfirmReminder,
         }),
-        (Status::VoucherActive, Some(v)) => {
-            let by = v.choose_by.unwrap_or(v.confirm_by);
+        State::VoucherActive { confirmed, .. } => {
+            let by = confirmed.choose_by;
             out.push(PlannedReminder {
                 key: format!("choose:{}", by.timestamp()),
                 due: at9(local_date(by) - Duration::days(1)),
                 kind: NotificationKind::ChooseReminder,
             });
-            if !v.extended {
+            if !confirmed.extended {
                 out.push(PlannedReminder {
                     key: format!("extension:{}", by.timestamp()),
                     due: at9(local_date(by)),
@@ -394,7 +388,7 @@ pub fn planned_reminders(app: &Application) -> Vec<PlannedReminder> {
 /// When a sweep next has work on this application, and which sweep: the earliest unsent reminder
 /// or the deadline of its status. `None` for final statuses.
 pub fn next_due(app: &Application) -> Option<(Sweep, Time)> {
-    let sweep = match app.status {
+    let sweep = match app.status() {
         Status::Queued => Sweep::Reconfirmation,
         Status::VoucherOffered | Status::VoucherActive | Status::StopListed => Sweep::Expiry,
         Status::Enrolled | Status::Archived => return None,
@@ -415,38 +409,42 @@ fn sweep(
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
     let Some(deadline) = current_deadline(app) else {
-        return Err(Refusal::NotInStatus(app.status));
+        return Err(Refusal::NotInStatus(app.status()));
     };
     if ctx.passed(deadline) {
         t.actor = Actor::System;
-        match app.status {
-            Status::Queued => {
+        match &app.state {
+            State::Queued => {
                 t.action = Action::NotReconfirmed;
                 archive(next, t, ArchiveReason::NotReconfirmed);
             }
-            Status::VoucherOffered if app.restore_used => {
+            State::VoucherOffered { .. } if app.restore_used => {
                 t.action = Action::ExpireOffer;
                 archive(next, t, ArchiveReason::VoucherLapsed);
             }
-            Status::VoucherOffered => {
+            State::VoucherOffered { offer } => {
                 t.action = Action::ExpireOffer;
                 let restore_by = restore_by(ctx.calendar, local_date(deadline));
-                next.status = Status::StopListed;
-                next.restore_by = Some(restore_by);
+                next.state = State::StopListed {
+                    offer: offer.clone(),
+                    restore_by,
+                };
                 t.notify(
                     NotificationKind::StopListed,
                     [("restore_by", Param::Time(restore_by))],
                 );
             }
-            Status::VoucherActive => {
+            State::VoucherActive { .. } => {
                 t.action = Action::ExpireChoice;
                 archive(next, t, ArchiveReason::NotEnrolled);
             }
-            Status::StopListed => {
+            State::StopListed { .. } => {
                 t.action = Action::ExpireStopList;
                 archive(next, t, ArchiveReason::StopListExpired);
             }
-            Status::Enrolled | Status::Archived => return Err(Refusal::NotInStatus(app.status)),
+            State::Enrolled { .. } | State::Archived { .. } => {
+                return Err(Refusal::NotInStatus(app.status()))
+            }
         }
         return Ok(());
     }
@@ -481,17 +479,11 @@ fn sweep(
     Ok(())
 }
 
-fn voucher_in(app: &Application, status: Status) -> Result<&Voucher, Refusal> {
-    match (&app.voucher, app.status == status) {
-        (Some(v), true) => Ok(v),
-        _ => Err(Refusal::NotInStatus(app.status)),
-    }
-}
-
 fn archive(next: &mut Application, t: &mut Transition, reason: ArchiveReason) {
-    next.status = Status::Archived;
-    next.archive_reason = Some(reason);
-    next.restore_by = None;
+    next.state = State::Archived {
+        reason,
+        voucher: next.voucher(),
+    };
     t.reason = Some(reason.as_str().to_owned());
     t.notify(
         NotificationKind::Archived,
@@ -541,17 +533,17 @@ impl Transition {
         if let Some(prev) = &self.prev {
             app.version = prev.version + 1;
             // Effects that follow from the status change alone.
-            let from = prev.status;
-            if let (true, Some(v)) = (from.holds_voucher(), &prev.voucher) {
-                if !app.status.holds_voucher() && app.status != Status::Enrolled {
+            let from = prev.status();
+            if let (true, Some(offer)) = (from.holds_voucher(), prev.state.offer()) {
+                if !app.status().holds_voucher() && app.status() != Status::Enrolled {
                     self.effects.push(Effect::ReleaseVoucher {
                         district: prev.district.clone(),
-                        age_group: v.age_group,
+                        age_group: offer.age_group,
                     });
                 }
             }
         }
-        if app.status == Status::Archived && self.from != Some(Status::Archived) {
+        if app.status() == Status::Archived && self.from != Some(Status::Archived) {
             self.effects.push(Effect::ReleaseChild {
                 child_iin: app.child_iin.clone(),
             });
@@ -585,7 +577,7 @@ impl Transition {
                 actor: self.actor,
                 action: self.action,
                 from: self.from,
-                to: app.status,
+                to: app.status(),
                 reason: self.reason,
                 signed_with: self.signed_with,
             },

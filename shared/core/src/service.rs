@@ -82,7 +82,7 @@ impl Service {
 
     /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
     pub(crate) async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
-        let (action, to) = (decision.history.action, decision.application.status);
+        let (action, to) = (decision.history.action, decision.application.status());
         let district = decision.application.district.clone();
         self.store.commit(decision.into()).await?;
         crate::telemetry::committed(&district, action, to);
@@ -144,7 +144,7 @@ impl Service {
 
     /// The exact queue position of a queued application now; `None` in other statuses.
     pub async fn position(&self, app: &Application, _now: Time) -> Result<Option<u64>, Failure> {
-        if app.status != Status::Queued {
+        if app.status() != Status::Queued {
             return Ok(None);
         }
         let cohort = queue::cohort_of(app.child_birth_date);

@@ -81,8 +81,8 @@ impl ApplicationView {
         ApplicationView {
             id: app.id.clone(),
             registration_number: app.registration_number.clone(),
-            status: app.status,
-            status_label: texts.status(app.status, lang),
+            status: app.status(),
+            status_label: texts.status(app.status(), lang),
             district: app.district.clone(),
             age_group,
             queue: QueueView {
@@ -90,7 +90,7 @@ impl ApplicationView {
                 position,
             },
             registered_at: app.registered_at,
-            reconfirm_by: (app.status == Status::Queued).then_some(app.reconfirm_by),
+            reconfirm_by: (app.status() == Status::Queued).then_some(app.reconfirm_by),
             child: ChildView {
                 iin_masked: app.child_iin.masked(),
                 birth_date: app.child_birth_date,
@@ -103,9 +103,9 @@ impl ApplicationView {
             }),
             // A cancelled voucher (stop-listed, archived) is history, not a voucher in hand.
             voucher: app
-                .voucher
+                .voucher()
                 .as_ref()
-                .filter(|_| app.status.holds_voucher() || app.status == Status::Enrolled)
+                .filter(|_| app.status().holds_voucher() || app.status() == Status::Enrolled)
                 .map(|v| VoucherView {
                     issued_at: v.issued_at,
                     confirm_by: v.confirm_by,
@@ -115,12 +115,12 @@ impl ApplicationView {
                     kindergarten_id: v.kindergarten_id.clone(),
                     age_group: v.age_group,
                 }),
-            stop_list: (app.restore_by.is_some() || app.restore_used).then_some(StopListView {
-                restore_by: app.restore_by,
+            stop_list: (app.restore_by().is_some() || app.restore_used).then_some(StopListView {
+                restore_by: app.restore_by(),
                 restore_used: app.restore_used,
             }),
-            archive_reason: app.archive_reason,
-            archive_reason_label: app.archive_reason.map(|r| texts.archive_reason(r, lang)),
+            archive_reason: app.archive_reason(),
+            archive_reason_label: app.archive_reason().map(|r| texts.archive_reason(r, lang)),
             language: app.language,
             version: app.version,
         }

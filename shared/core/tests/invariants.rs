@@ -55,13 +55,13 @@ fn is_deadline(t: Time) -> bool {
 
 fn deadlines(app: &Application) -> Vec<(&'static str, Time)> {
     let mut out = vec![("reconfirm_by", app.reconfirm_by)];
-    if let Some(v) = &app.voucher {
+    if let Some(v) = &app.voucher() {
         out.push(("confirm_by", v.confirm_by));
         if let Some(c) = v.choose_by {
             out.push(("choose_by", c));
         }
     }
-    if let Some(r) = app.restore_by {
+    if let Some(r) = app.restore_by() {
         out.push(("restore_by", r));
     }
     out
@@ -104,7 +104,7 @@ fn command(n: u8, app: &Application, now: Time) -> (Command, Actor, bool) {
     let parent = Actor::Parent {
         iin: app.applicant_iin.clone(),
     };
-    let age = app.voucher.as_ref().map_or_else(
+    let age = app.voucher().as_ref().map_or_else(
         || age_group(app.child_birth_date, local_date(now)),
         |v| v.age_group,
     );
@@ -218,14 +218,14 @@ proptest! {
                     .unwrap_or(now),
                 Clock::ToNextDue => next_due(&app).map(|(_, t)| t).filter(|t| *t >= now).unwrap_or(now),
             };
-            let (cmd, actor, timed) = command(pick(n, fitting, app.status), &app, now);
+            let (cmd, actor, timed) = command(pick(n, fitting, app.status()), &app, now);
             let is_sweep = matches!(cmd, Command::Sweep);
             let deadline = current_deadline(&app);
             let result = apply(&app, cmd.clone(), &actor, ctx(now));
 
             // Nothing leaves a final status.
-            if app.status.is_final() {
-                prop_assert_eq!(result.as_ref().err(), Some(&Refusal::NotInStatus(app.status)));
+            if app.status().is_final() {
+                prop_assert_eq!(result.as_ref().err(), Some(&Refusal::NotInStatus(app.status())));
                 prop_assert_eq!(deadline, None);
                 prop_assert_eq!(next_due(&app), None);
                 continue;
@@ -245,18 +245,18 @@ proptest! {
             };
             let next = &dec.application;
             if is_sweep {
-                prop_assert_eq!(next.status != app.status, passed, "sweep moves status iff a deadline passed");
+                prop_assert_eq!(next.status() != app.status(), passed, "sweep moves status iff a deadline passed");
                 if passed {
-                    prop_assert!(next.status == Status::StopListed || next.status == Status::Archived);
+                    prop_assert!(next.status() == Status::StopListed || next.status() == Status::Archived);
                 }
             }
 
             // Versions strictly increase, one by one; history matches the change.
             prop_assert_eq!(next.version, app.version + 1);
             prop_assert_eq!(dec.history.version, next.version);
-            prop_assert_eq!(dec.history.from, Some(app.status));
-            prop_assert_eq!(dec.previous_status, Some(app.status));
-            prop_assert_eq!(dec.history.to, next.status);
+            prop_assert_eq!(dec.history.from, Some(app.status()));
+            prop_assert_eq!(dec.previous_status, Some(app.status()));
+            prop_assert_eq!(dec.history.to, next.status());
             prop_assert_eq!(dec.history.at, now);
             prop_assert_eq!(next.updated_at, now);
             prop_assert_eq!(next.registered_at, registered_at);
@@ -277,7 +277,7 @@ proptest! {
                     Effect::OfferVoucher { .. } => outstanding += 1,
                     Effect::ReleaseVoucher { .. } => outstanding -= 1,
                     Effect::TakePlace { .. } => {
-                        prop_assert_eq!(next.status, Status::Enrolled);
+                        prop_assert_eq!(next.status(), Status::Enrolled);
                         outstanding -= 1;
                     }
                     Effect::ReleaseChild { child_iin } => {
@@ -287,19 +287,19 @@ proptest! {
                 }
             }
             prop_assert!(outstanding == 0 || outstanding == 1, "outstanding {}", outstanding);
-            prop_assert_eq!(outstanding == 1, next.status.holds_voucher(), "status {:?}", next.status);
-            prop_assert_eq!(released_child, next.status == Status::Archived);
-            if next.status.holds_voucher() {
-                prop_assert!(next.voucher.is_some());
+            prop_assert_eq!(outstanding == 1, next.status().holds_voucher(), "status {:?}", next.status());
+            prop_assert_eq!(released_child, next.status() == Status::Archived);
+            if next.status().holds_voucher() {
+                prop_assert!(next.voucher().is_some());
             }
-            if next.status == Status::Queued {
-                prop_assert!(next.voucher.is_none());
-                prop_assert!(next.restore_by.is_none());
+            if next.status() == Status::Queued {
+                prop_assert!(next.voucher().is_none());
+                prop_assert!(next.restore_by().is_none());
             }
-            if next.status == Status::StopListed {
-                prop_assert!(next.restore_by.is_some());
+            if next.status() == Status::StopListed {
+                prop_assert!(next.restore_by().is_some());
             }
-            prop_assert_eq!(next.archive_reason.is_some(), next.status == Status::Archived);
+            prop_assert_eq!(next.archive_reason().is_some(), next.status() == Status::Archived);
 
             // Every deadline ever set is 23:59:59 +05:00 of a working day.
             for (name, t) in deadlines(next) {
@@ -308,7 +308,7 @@ proptest! {
             }
             // The next sweep is due no later than the status's deadline.
             match (next_due(next), current_deadline(next)) {
-                (None, None) => prop_assert!(next.status.is_final()),
+                (None, None) => prop_assert!(next.status().is_final()),
                 (Some((_, due)), Some(dl)) => prop_assert!(due <= dl),
                 other => prop_assert!(false, "next_due/current_deadline disagree: {:?}", other),
             }

@@ -148,9 +148,9 @@ fn check_decision(before: &Application, dec: &Decision, now: Time) {
         dec.history.version, a.version,
         "history.version is the new version"
     );
-    assert_eq!(dec.history.from, Some(before.status), "history.from");
-    assert_eq!(dec.previous_status, Some(before.status));
-    assert_eq!(dec.history.to, a.status, "history.to");
+    assert_eq!(dec.history.from, Some(before.status()), "history.from");
+    assert_eq!(dec.previous_status, Some(before.status()));
+    assert_eq!(dec.history.to, a.status(), "history.to");
     assert_eq!(dec.history.at, now);
     assert_eq!(dec.history.application_id, a.id);
     assert_eq!(a.updated_at, now);
@@ -175,7 +175,7 @@ fn check_decision(before: &Application, dec: &Decision, now: Time) {
         .any(|e| matches!(e, Effect::ReleaseChild { .. }));
     assert_eq!(
         releases_child,
-        a.status == Status::Archived && before.status != Status::Archived,
+        a.status() == Status::Archived && before.status() != Status::Archived,
         "ReleaseChild exactly when archived"
     );
 }
@@ -184,7 +184,7 @@ fn refused(app: &Application, cmd: Command, actor: &Actor, now: Time) -> Refusal
     match apply(app, cmd.clone(), actor, ctx(now)) {
         Ok(dec) => panic!(
             "{cmd:?} at {now} should be refused, got {:?}",
-            dec.application.status
+            dec.application.status()
         ),
         Err(r) => r,
     }
@@ -202,8 +202,8 @@ fn param_time(n: &Notification, key: &str) -> Time {
     }
 }
 
-fn voucher(app: &Application) -> &Voucher {
-    app.voucher.as_ref().expect("a voucher")
+fn voucher(app: &Application) -> Voucher {
+    app.voucher().expect("a voucher")
 }
 
 fn release_voucher() -> Effect {
@@ -291,7 +291,7 @@ fn submit_queues_with_number_and_reconfirm_date() {
     let now = t(2026, 2, 10, 10, 0, 0);
     let dec = submit(new_app(d(2023, 3, 15), None), ctx(now)).expect("submit");
     let a = &dec.application;
-    assert_eq!(a.status, Status::Queued);
+    assert_eq!(a.status(), Status::Queued);
     assert_eq!(a.version, 1);
     assert_eq!(a.registration_number, "КОК.2026.248");
     assert_eq!(a.registration_seq, 248);
@@ -300,8 +300,8 @@ fn submit_queues_with_number_and_reconfirm_date() {
     assert_eq!(a.updated_at, now);
     assert_eq!(a.reconfirm_base, d(2027, 2, 10));
     assert_eq!(a.reconfirm_by.to_rfc3339(), "2027-02-10T23:59:59+05:00");
-    assert!(a.voucher.is_none() && a.restore_by.is_none() && !a.restore_used);
-    assert!(a.archive_reason.is_none() && a.reminders_sent.is_empty());
+    assert!(a.voucher().is_none() && a.restore_by().is_none() && !a.restore_used);
+    assert!(a.archive_reason().is_none() && a.reminders_sent.is_empty());
     assert_eq!(a.rank(Reference::builtin()), RANK_GENERAL);
 
     assert_eq!(dec.previous_status, None);
@@ -432,7 +432,7 @@ fn reconfirm_opens_30_days_before_and_adds_12_months() {
     );
     let dec = ok(&a, Command::Reconfirm, &parent(), t(2027, 1, 11, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::Queued);
+    assert_eq!(b.status(), Status::Queued);
     assert_eq!(dec.history.action, Action::Reconfirm);
     assert_eq!(b.reconfirm_base, d(2028, 2, 10));
     assert_eq!(b.reconfirm_by.to_rfc3339(), "2028-02-10T23:59:59+05:00");
@@ -463,7 +463,7 @@ fn reconfirm_only_when_queued() {
     for a in [offered(), active(), stop_listed(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Reconfirm, &parent(), t(2027, 1, 20, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -477,7 +477,7 @@ fn offer_gives_two_working_days_after_the_day_of_issue() {
     let now = t(2026, 3, 20, 10, 0, 0); // Friday
     let dec = ok(&a, offer_cmd(), &Actor::System, now);
     let b = &dec.application;
-    assert_eq!(b.status, Status::VoucherOffered);
+    assert_eq!(b.status(), Status::VoucherOffered);
     assert_eq!(dec.history.action, Action::OfferVoucher);
     let v = voucher(b);
     assert_eq!(v.confirm_by.to_rfc3339(), "2026-03-27T23:59:59+05:00");
@@ -515,7 +515,7 @@ fn offer_refused_unless_queued_and_in_time() {
     for a in [offered(), active(), stop_listed(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, offer_cmd(), &Actor::System, t(2026, 4, 1, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
     assert_eq!(
@@ -538,7 +538,7 @@ fn confirm_before_the_deadline_gives_five_working_days() {
     let now = t(2026, 3, 26, 12, 0, 0); // Thursday
     let dec = ok(&a, confirm_cmd(), &parent(), now);
     let b = &dec.application;
-    assert_eq!(b.status, Status::VoucherActive);
+    assert_eq!(b.status(), Status::VoucherActive);
     assert_eq!(dec.history.action, Action::ConfirmVoucher);
     assert_eq!(dec.history.signed_with, Some(SignedWith::Eds));
     assert!(dec.effects.is_empty(), "{:?}", dec.effects);
@@ -576,7 +576,7 @@ fn confirm_at_the_deadline_counts_after_it_does_not() {
         Refusal::DeadlinePassed
     );
     let swept = ok(&a, Command::Sweep, &Actor::System, late);
-    assert_eq!(swept.application.status, Status::StopListed);
+    assert_eq!(swept.application.status(), Status::StopListed);
 }
 
 #[test]
@@ -600,7 +600,7 @@ fn confirm_only_when_offered() {
     for a in [queued(), active(), stop_listed(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, confirm_cmd(), &parent(), t(2026, 3, 26, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -625,7 +625,7 @@ fn extend_only_on_the_last_day_once() {
     );
     let dec = ok(&a, Command::Extend, &parent(), t(2026, 4, 2, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::VoucherActive);
+    assert_eq!(b.status(), Status::VoucherActive);
     assert_eq!(dec.history.action, Action::Extend);
     assert!(dec.effects.is_empty());
     let v = voucher(b);
@@ -683,7 +683,7 @@ fn extend_only_when_active() {
     for a in [queued(), offered(), stop_listed(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Extend, &parent(), t(2026, 4, 2, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -702,7 +702,7 @@ fn choose_enrols_and_takes_a_place() {
         now,
     );
     let b = &dec.application;
-    assert_eq!(b.status, Status::Enrolled);
+    assert_eq!(b.status(), Status::Enrolled);
     assert_eq!(dec.history.action, Action::ChooseKindergarten);
     assert_eq!(dec.history.signed_with, Some(SignedWith::Eds));
     assert_eq!(
@@ -746,7 +746,7 @@ fn choose_enrols_and_takes_a_place() {
         &parent(),
         eod(2026, 4, 2),
     );
-    assert_eq!(at.application.status, Status::Enrolled);
+    assert_eq!(at.application.status(), Status::Enrolled);
 }
 
 #[test]
@@ -802,7 +802,7 @@ fn choose_refusals() {
                 &parent(),
                 now
             ),
-            Refusal::NotInStatus(b.status)
+            Refusal::NotInStatus(b.status())
         );
     }
 }
@@ -817,7 +817,7 @@ fn choose_after_extension_until_the_new_deadline() {
         &parent(),
         t(2026, 4, 6, 23, 0, 0),
     );
-    assert_eq!(c.application.status, Status::Enrolled);
+    assert_eq!(c.application.status(), Status::Enrolled);
     assert_eq!(
         refused(
             &b,
@@ -840,8 +840,8 @@ fn refuse_from_offered_and_active_archives() {
     ] {
         let dec = ok(&a, Command::Refuse, &parent(), now);
         let b = &dec.application;
-        assert_eq!(b.status, Status::Archived);
-        assert_eq!(b.archive_reason, Some(ArchiveReason::VoucherRefused));
+        assert_eq!(b.status(), Status::Archived);
+        assert_eq!(b.archive_reason(), Some(ArchiveReason::VoucherRefused));
         assert_eq!(dec.history.action, Action::Refuse);
         assert_eq!(dec.history.reason.as_deref(), Some("voucher_refused"));
         assert_eq!(
@@ -867,7 +867,7 @@ fn refuse_refusals() {
     for a in [queued(), stop_listed(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Refuse, &parent(), t(2026, 3, 30, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
     // After the deadline the lapse wins.
@@ -899,7 +899,7 @@ fn sweep_lapsed_offer_goes_to_the_stop_list() {
     let a = offered(); // confirm_by Friday 27 March
                        // At the deadline itself only the (overdue) reminder is due, the deadline is not.
     let reminded = ok(&a, Command::Sweep, &Actor::System, eod(2026, 3, 27));
-    assert_eq!(reminded.application.status, Status::VoucherOffered);
+    assert_eq!(reminded.application.status(), Status::VoucherOffered);
     assert_eq!(
         only_notification(&reminded).kind,
         NotificationKind::VoucherConfirmReminder
@@ -916,19 +916,19 @@ fn sweep_lapsed_offer_goes_to_the_stop_list() {
     let now = t(2026, 3, 28, 0, 0, 0);
     let dec = ok(&a, Command::Sweep, &Actor::System, now);
     let b = &dec.application;
-    assert_eq!(b.status, Status::StopListed);
+    assert_eq!(b.status(), Status::StopListed);
     assert_eq!(dec.history.action, Action::ExpireOffer);
     assert_eq!(dec.history.actor, Actor::System);
     // 27 March + 28 days = Friday 24 April, a working day.
     assert_eq!(
-        b.restore_by.map(|x| x.to_rfc3339()).as_deref(),
+        b.restore_by().map(|x| x.to_rfc3339()).as_deref(),
         Some("2026-04-24T23:59:59+05:00")
     );
     assert!(!b.restore_used);
     assert_eq!(dec.effects, vec![release_voucher()]);
     let n = only_notification(&dec);
     assert_eq!(n.kind, NotificationKind::StopListed);
-    assert_eq!(Some(param_time(n, "restore_by")), b.restore_by);
+    assert_eq!(Some(param_time(n, "restore_by")), b.restore_by());
 }
 
 #[test]
@@ -945,7 +945,7 @@ fn sweep_restore_by_moves_off_a_day_off() {
     assert_eq!(voucher(&a).confirm_by, eod(2026, 4, 3));
     let b = ok(&a, Command::Sweep, &Actor::System, t(2026, 4, 6, 3, 0, 0)).application;
     assert_eq!(
-        b.restore_by.map(|x| x.to_rfc3339()).as_deref(),
+        b.restore_by().map(|x| x.to_rfc3339()).as_deref(),
         Some("2026-05-04T23:59:59+05:00")
     );
 }
@@ -960,8 +960,8 @@ fn sweep_second_lapse_archives_voucher_lapsed() {
     assert_eq!(voucher(&o).confirm_by, eod(2026, 7, 3));
     let dec = ok(&o, Command::Sweep, &Actor::System, t(2026, 7, 4, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::Archived);
-    assert_eq!(b.archive_reason, Some(ArchiveReason::VoucherLapsed));
+    assert_eq!(b.status(), Status::Archived);
+    assert_eq!(b.archive_reason(), Some(ArchiveReason::VoucherLapsed));
     assert_eq!(dec.history.action, Action::ExpireOffer);
     assert_eq!(dec.history.reason.as_deref(), Some("voucher_lapsed"));
     assert_eq!(
@@ -985,7 +985,7 @@ fn sweep_second_lapse_archives_voucher_lapsed() {
 fn sweep_lapsed_choice_archives_not_enrolled() {
     let a = active(); // choose_by 2 April
     let reminded = ok(&a, Command::Sweep, &Actor::System, eod(2026, 4, 2));
-    assert_eq!(reminded.application.status, Status::VoucherActive);
+    assert_eq!(reminded.application.status(), Status::VoucherActive);
     assert_eq!(
         refused(
             &reminded.application,
@@ -997,8 +997,8 @@ fn sweep_lapsed_choice_archives_not_enrolled() {
     );
     let dec = ok(&a, Command::Sweep, &Actor::System, t(2026, 4, 3, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::Archived);
-    assert_eq!(b.archive_reason, Some(ArchiveReason::NotEnrolled));
+    assert_eq!(b.status(), Status::Archived);
+    assert_eq!(b.archive_reason(), Some(ArchiveReason::NotEnrolled));
     assert_eq!(dec.history.action, Action::ExpireChoice);
     assert_eq!(
         dec.effects,
@@ -1024,9 +1024,9 @@ fn sweep_expired_stop_list_archives() {
     );
     let dec = ok(&a, Command::Sweep, &Actor::System, t(2026, 4, 25, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::Archived);
-    assert_eq!(b.archive_reason, Some(ArchiveReason::StopListExpired));
-    assert_eq!(b.restore_by, None);
+    assert_eq!(b.status(), Status::Archived);
+    assert_eq!(b.archive_reason(), Some(ArchiveReason::StopListExpired));
+    assert_eq!(b.restore_by(), None);
     assert_eq!(dec.history.action, Action::ExpireStopList);
     assert_eq!(dec.history.reason.as_deref(), Some("stop_list_expired"));
     // The voucher was released when the offer lapsed: only the child is released now.
@@ -1053,8 +1053,8 @@ fn sweep_not_reconfirmed_archives() {
     );
     let dec = ok(&a, Command::Sweep, &Actor::System, t(2027, 2, 11, 0, 0, 0));
     let b = &dec.application;
-    assert_eq!(b.status, Status::Archived);
-    assert_eq!(b.archive_reason, Some(ArchiveReason::NotReconfirmed));
+    assert_eq!(b.status(), Status::Archived);
+    assert_eq!(b.archive_reason(), Some(ArchiveReason::NotReconfirmed));
     assert_eq!(dec.history.action, Action::NotReconfirmed);
     assert_eq!(dec.history.actor, Actor::System);
     assert_eq!(dec.history.reason.as_deref(), Some("not_reconfirmed"));
@@ -1149,7 +1149,7 @@ fn reconfirm_reminders_30_7_1_days_before_at_nine_each_once() {
         (1, t(2027, 2, 9, 9, 0, 0)),
     ] {
         let dec = ok(&cur, Command::Sweep, &Actor::System, at);
-        assert_eq!(dec.application.status, Status::Queued);
+        assert_eq!(dec.application.status(), Status::Queued);
         assert_eq!(dec.history.action, Action::Reminder);
         assert_eq!(dec.history.actor, Actor::System);
         let key = format!("reconfirm:2027-02-10:{days}");
@@ -1226,7 +1226,7 @@ fn voucher_confirm_reminder_the_day_before() {
     assert_eq!(plan[0].kind, NotificationKind::VoucherConfirmReminder);
     assert_eq!(plan[0].due, t(2026, 3, 26, 9, 0, 0));
     let dec = ok(&a, Command::Sweep, &Actor::System, t(2026, 3, 26, 9, 0, 0));
-    assert_eq!(dec.application.status, Status::VoucherOffered);
+    assert_eq!(dec.application.status(), Status::VoucherOffered);
     let n = only_notification(&dec);
     assert_eq!(n.kind, NotificationKind::VoucherConfirmReminder);
     assert_eq!(param_time(n, "confirm_by"), eod(2026, 3, 27));
@@ -1345,7 +1345,7 @@ fn sweep_on_final_statuses_is_refused() {
     for a in [enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Sweep, &Actor::System, t(2030, 1, 1, 0, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -1359,11 +1359,11 @@ fn restore_keeps_the_place_in_the_queue() {
     let s = stop_listed();
     let dec = ok(&s, Command::Restore, &parent(), t(2026, 4, 10, 10, 0, 0));
     let r = &dec.application;
-    assert_eq!(r.status, Status::Queued);
+    assert_eq!(r.status(), Status::Queued);
     assert_eq!(dec.history.action, Action::Restore);
     assert!(r.restore_used);
-    assert_eq!(r.restore_by, None);
-    assert_eq!(r.voucher, None);
+    assert_eq!(r.restore_by(), None);
+    assert_eq!(r.voucher(), None);
     assert_eq!(r.registered_at, q.registered_at);
     assert_eq!(
         r.queue_key(Reference::builtin()),
@@ -1377,7 +1377,7 @@ fn restore_keeps_the_place_in_the_queue() {
     assert_eq!(n.params.get("position"), Some(&Param::QueuePosition));
     // At the deadline itself.
     let at = ok(&s, Command::Restore, &parent(), eod(2026, 4, 24));
-    assert_eq!(at.application.status, Status::Queued);
+    assert_eq!(at.application.status(), Status::Queued);
 }
 
 #[test]
@@ -1396,7 +1396,7 @@ fn restore_refusals() {
     for a in [queued(), offered(), active(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Restore, &parent(), t(2026, 4, 10, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -1408,7 +1408,7 @@ fn restore_in_the_reconfirmation_window_moves_reconfirm_by_a_year() {
     let o = ok(&q, offer_cmd(), &Actor::System, t(2027, 1, 20, 10, 0, 0)).application;
     assert_eq!(voucher(&o).confirm_by, eod(2027, 1, 22));
     let s = ok(&o, Command::Sweep, &Actor::System, t(2027, 1, 23, 1, 0, 0)).application;
-    assert_eq!(s.restore_by, Some(eod(2027, 2, 19)));
+    assert_eq!(s.restore_by(), Some(eod(2027, 2, 19)));
     // Restored after reconfirm_by passed while stop-listed: interest is confirmed again.
     let r = ok(&s, Command::Restore, &parent(), t(2027, 2, 15, 10, 0, 0)).application;
     assert_eq!(r.reconfirm_base, d(2028, 2, 10));
@@ -1424,9 +1424,9 @@ fn withdraw_from_queued_and_stop_listed() {
     ] {
         let dec = ok(&a, Command::Withdraw, &parent(), now);
         let b = &dec.application;
-        assert_eq!(b.status, Status::Archived);
-        assert_eq!(b.archive_reason, Some(ArchiveReason::Withdrawn));
-        assert_eq!(b.restore_by, None);
+        assert_eq!(b.status(), Status::Archived);
+        assert_eq!(b.archive_reason(), Some(ArchiveReason::Withdrawn));
+        assert_eq!(b.restore_by(), None);
         assert_eq!(dec.history.action, Action::Withdraw);
         assert_eq!(dec.history.reason.as_deref(), Some("withdrawn"));
         assert_eq!(
@@ -1461,7 +1461,7 @@ fn withdraw_from_queued_and_stop_listed() {
     for a in [offered(), active(), enrolled(), archived()] {
         assert_eq!(
             refused(&a, Command::Withdraw, &parent(), t(2026, 3, 26, 10, 0, 0)),
-            Refusal::NotInStatus(a.status)
+            Refusal::NotInStatus(a.status())
         );
     }
 }
@@ -1490,7 +1490,7 @@ fn reject_privilege_moves_to_the_general_order() {
         at,
     );
     let b = &dec.application;
-    assert_eq!(b.status, Status::Queued);
+    assert_eq!(b.status(), Status::Queued);
     assert_eq!(b.rank(r), RANK_GENERAL);
     assert_eq!(b.queue_key(r).rank, RANK_GENERAL);
     let rej = b
@@ -1531,12 +1531,12 @@ fn reject_privilege_moves_to_the_general_order() {
         rejected: None,
     });
     let dec = ok(&sp, again.clone(), &operator(), t(2026, 4, 1, 10, 0, 0));
-    assert_eq!(dec.application.status, Status::StopListed);
+    assert_eq!(dec.application.status(), Status::StopListed);
     assert_eq!(dec.application.rank(r), RANK_GENERAL);
     for f in [enrolled(), archived()] {
         assert_eq!(
             refused(&f, again.clone(), &operator(), at),
-            Refusal::NotInStatus(f.status)
+            Refusal::NotInStatus(f.status())
         );
     }
 }
@@ -1576,9 +1576,9 @@ fn nothing_leaves_enrolled_or_archived() {
                 let r = refused(a, cmd.clone(), &parent(), now);
                 assert_eq!(
                     r,
-                    Refusal::NotInStatus(a.status),
+                    Refusal::NotInStatus(a.status()),
                     "{cmd:?} on {:?}",
-                    a.status
+                    a.status()
                 );
             }
         }
@@ -1635,7 +1635,7 @@ fn full_path_versions_and_history_chain() {
     let mut versions = vec![a.version];
     for (cmd, actor, now, to) in steps {
         let dec = ok(&a, cmd, &actor, now);
-        assert_eq!(dec.application.status, to);
+        assert_eq!(dec.application.status(), to);
         a = dec.application;
         versions.push(a.version);
     }

@@ -207,7 +207,7 @@ impl DynamoStore {
         let mut locks: BTreeMap<String, Item> = BTreeMap::new();
         for a in apps {
             items.push(self.app_item(a)?);
-            if a.status != Status::Archived {
+            if a.status() != Status::Archived {
                 let mut lock = key(child_lock_pk(&a.child_iin), CHILD_LOCK_SK);
                 lock.insert("application_id".into(), s(a.id.clone()));
                 locks.insert(child_lock_pk(&a.child_iin), lock);

@@ -143,13 +143,13 @@ impl Commits for DynamoStore {
         }
         // The district's status counters (sharded) and pending notifications.
         let prev = change.previous_status;
-        let status_changed = prev != Some(app.status);
+        let status_changed = prev != Some(app.status());
         if status_changed || !change.notifications.is_empty() {
             let mut expr = Vec::new();
             let mut names = HashMap::new();
             let mut values: Item = HashMap::new();
             if status_changed {
-                names.insert("#to".to_owned(), status_attr(app.status));
+                names.insert("#to".to_owned(), status_attr(app.status()));
                 values.insert(":one".into(), n(1));
                 expr.push("#to :one".to_owned());
                 if let Some(p) = prev {

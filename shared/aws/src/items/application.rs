@@ -177,7 +177,7 @@ impl From<&Application> for ApplicationItemV1 {
             version: a.version,
             registration_number: a.registration_number.clone(),
             registration_seq: a.registration_seq,
-            status: a.status.into(),
+            status: a.status().into(),
             district: a.district.clone(),
             applicant_iin: a.applicant_iin.as_str().to_owned(),
             child_iin: a.child_iin.as_str().to_owned(),
@@ -196,7 +196,7 @@ impl From<&Application> for ApplicationItemV1 {
             registered_at: a.registered_at,
             reconfirm_base: a.reconfirm_base,
             reconfirm_by: a.reconfirm_by,
-            voucher: a.voucher.as_ref().map(|v| VoucherItemV1 {
+            voucher: a.voucher().map(|v| VoucherItemV1 {
                 run_id: v.run_id.clone(),
                 age_group: v.age_group,
                 issued_at: v.issued_at,
@@ -204,12 +204,12 @@ impl From<&Application> for ApplicationItemV1 {
                 confirmed_at: v.confirmed_at,
                 choose_by: v.choose_by,
                 extended: v.extended,
-                kindergarten_id: v.kindergarten_id.clone(),
+                kindergarten_id: v.kindergarten_id,
                 enrolled_at: v.enrolled_at,
             }),
-            restore_by: a.restore_by,
+            restore_by: a.restore_by(),
             restore_used: a.restore_used,
-            archive_reason: a.archive_reason.map(Into::into),
+            archive_reason: a.archive_reason().map(Into::into),
             reminders_sent: a.reminders_sent.clone(),
             updated_at: a.updated_at,
         }
@@ -220,12 +220,30 @@ impl TryFrom<ApplicationItemV1> for Application {
     type Error = StoreError;
     fn try_from(i: ApplicationItemV1) -> Result<Self, StoreError> {
         check_version("application item", i.item_version)?;
+        let voucher = i.voucher.map(|v| Voucher {
+            run_id: v.run_id,
+            age_group: v.age_group,
+            issued_at: v.issued_at,
+            confirm_by: v.confirm_by,
+            confirmed_at: v.confirmed_at,
+            choose_by: v.choose_by,
+            extended: v.extended,
+            kindergarten_id: v.kindergarten_id,
+            enrolled_at: v.enrolled_at,
+        });
+        let state = State::from_parts(
+            i.status.into(),
+            voucher,
+            i.restore_by,
+            i.archive_reason.map(Into::into),
+        )
+        .map_err(|e| StoreError(format!("application item {}: {e}", i.id)))?;
         Ok(Application {
             id: i.id,
             version: i.version,
             registration_number: i.registration_number,
             registration_seq: i.registration_seq,
-            status: i.status.into(),
+            state,
             district: i.district,
             applicant_iin: iin(i.applicant_iin)?,
             child_iin: iin(i.child_iin)?,
@@ -244,20 +262,7 @@ impl TryFrom<ApplicationItemV1> for Application {
             registered_at: i.registered_at,
             reconfirm_base: i.reconfirm_base,
             reconfirm_by: i.reconfirm_by,
-            voucher: i.voucher.map(|v| Voucher {
-                run_id: v.run_id,
-                age_group: v.age_group,
-                issued_at: v.issued_at,
-                confirm_by: v.confirm_by,
-                confirmed_at: v.confirmed_at,
-                choose_by: v.choose_by,
-                extended: v.extended,
-                kindergarten_id: v.kindergarten_id,
-                enrolled_at: v.enrolled_at,
-            }),
-            restore_by: i.restore_by,
             restore_used: i.restore_used,
-            archive_reason: i.archive_reason.map(Into::into),
             reminders_sent: i.reminders_sent,
             updated_at: i.updated_at,
         })

@@ -10,11 +10,8 @@ pub(super) fn reconfirm(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if status != Queued {
-        return not_in();
+    if app.state != State::Queued {
+        return Err(Refusal::NotInStatus(app.status()));
     }
     if ctx.passed(app.reconfirm_by) {
         return Err(Refusal::DeadlinePassed);
@@ -41,28 +38,21 @@ pub(super) fn offer_voucher(
     run_id: String,
     age_group: AgeGroup,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if status != Queued {
-        return not_in();
+    if app.state != State::Queued {
+        return Err(Refusal::NotInStatus(app.status()));
     }
     if ctx.passed(app.reconfirm_by) {
         return Err(Refusal::DeadlinePassed);
     }
     let confirm_by = confirm_by(ctx.calendar, ctx.today());
-    next.status = VoucherOffered;
-    next.voucher = Some(Voucher {
-        run_id,
-        age_group,
-        issued_at: ctx.now,
-        confirm_by,
-        confirmed_at: None,
-        choose_by: None,
-        extended: false,
-        kindergarten_id: None,
-        enrolled_at: None,
-    });
+    next.state = State::VoucherOffered {
+        offer: Offer {
+            run_id,
+            age_group,
+            issued_at: ctx.now,
+            confirm_by,
+        },
+    };
     t.effects.push(Effect::OfferVoucher {
         district: app.district.clone(),
         age_group,
@@ -82,17 +72,21 @@ pub(super) fn confirm_voucher(
     ctx: Context<'_>,
     signed_with: SignedWith,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let v = voucher_in(app, VoucherOffered)?;
-    if ctx.passed(v.confirm_by) {
+    let State::VoucherOffered { offer } = &app.state else {
+        return Err(Refusal::NotInStatus(app.status()));
+    };
+    if ctx.passed(offer.confirm_by) {
         return Err(Refusal::DeadlinePassed);
     }
     let choose_by = choose_by(ctx.calendar, ctx.today());
-    next.status = VoucherActive;
-    if let Some(nv) = next.voucher.as_mut() {
-        nv.confirmed_at = Some(ctx.now);
-        nv.choose_by = Some(choose_by);
-    }
+    next.state = State::VoucherActive {
+        offer: offer.clone(),
+        confirmed: Confirmed {
+            confirmed_at: ctx.now,
+            choose_by,
+            extended: false,
+        },
+    };
     t.signed_with = Some(signed_with);
     t.notify(
         NotificationKind::VoucherConfirmed,
@@ -108,23 +102,28 @@ pub(super) fn extend(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let v = voucher_in(app, VoucherActive)?;
-    let choose_by = v.choose_by.unwrap_or(v.confirm_by);
+    let State::VoucherActive { offer, confirmed } = &app.state else {
+        return Err(Refusal::NotInStatus(app.status()));
+    };
+    let choose_by = confirmed.choose_by;
     if ctx.passed(choose_by) {
         return Err(Refusal::DeadlinePassed);
     }
-    if v.extended {
+    if confirmed.extended {
         return Err(Refusal::ExtensionUsed);
     }
     if ctx.today() != local_date(choose_by) {
         return Err(Refusal::ExtensionNotAvailable);
     }
     let extended_to = extended_choose_by(ctx.calendar, local_date(choose_by));
-    if let Some(nv) = next.voucher.as_mut() {
-        nv.extended = true;
-        nv.choose_by = Some(extended_to);
-    }
+    next.state = State::VoucherActive {
+        offer: offer.clone(),
+        confirmed: Confirmed {
+            extended: true,
+            choose_by: extended_to,
+            ..confirmed.clone()
+        },
+    };
     t.notify(
         NotificationKind::Extended,
         [("choose_by", Param::Time(extended_to))],
@@ -139,10 +138,8 @@ pub(super) fn refuse(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if !status.holds_voucher() {
-        return not_in();
+    if !app.status().holds_voucher() {
+        return Err(Refusal::NotInStatus(app.status()));
     }
     if let Some(deadline) = current_deadline(app) {
         if ctx.passed(deadline) {
@@ -162,9 +159,10 @@ pub(super) fn choose_kindergarten(
     kindergarten: &Kindergarten,
     signed_with: SignedWith,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let v = voucher_in(app, VoucherActive)?;
-    if ctx.passed(v.choose_by.unwrap_or(v.confirm_by)) {
+    let State::VoucherActive { offer, confirmed } = &app.state else {
+        return Err(Refusal::NotInStatus(app.status()));
+    };
+    if ctx.passed(confirmed.choose_by) {
         return Err(Refusal::DeadlinePassed);
     }
     if kindergarten.district != app.district {
@@ -172,23 +170,24 @@ pub(super) fn choose_kindergarten(
     }
     if kindergarten
         .free_places
-        .get(&v.age_group)
+        .get(&offer.age_group)
         .copied()
         .unwrap_or(0)
         == 0
     {
         return Err(Refusal::NoFreePlace);
     }
-    next.status = Enrolled;
-    if let Some(nv) = next.voucher.as_mut() {
-        nv.kindergarten_id = Some(kindergarten.id.clone());
-        nv.enrolled_at = Some(ctx.now);
-    }
+    next.state = State::Enrolled {
+        offer: offer.clone(),
+        confirmed: confirmed.clone(),
+        kindergarten_id: kindergarten.id.clone(),
+        enrolled_at: ctx.now,
+    };
     t.signed_with = Some(signed_with);
     t.effects.push(Effect::TakePlace {
         kindergarten_id: kindergarten.id.clone(),
         district: app.district.clone(),
-        age_group: v.age_group,
+        age_group: offer.age_group,
     });
     let name = match app.language {
         Language::Kk => kindergarten.name_kk.clone(),
@@ -214,22 +213,17 @@ pub(super) fn restore(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if status != StopListed {
-        return not_in();
-    }
+    let State::StopListed { restore_by, .. } = &app.state else {
+        return Err(Refusal::NotInStatus(app.status()));
+    };
     if app.restore_used {
         return Err(Refusal::RestoreUsed);
     }
-    if app.restore_by.is_none_or(|by| ctx.passed(by)) {
+    if ctx.passed(*restore_by) {
         return Err(Refusal::DeadlinePassed);
     }
-    next.status = Queued;
+    next.state = State::Queued;
     next.restore_used = true;
-    next.restore_by = None;
-    next.voucher = None;
     // A restore confirms interest: a reconfirmation date that passed or would pass within
     // its window while the child was stop-listed moves on by a year.
     let window_opens = local_date(app.reconfirm_by) - Duration::days(RECONFIRM_WINDOW_DAYS);
@@ -251,11 +245,8 @@ pub(super) fn withdraw(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if !matches!(status, Queued | StopListed) {
-        return not_in();
+    if !matches!(app.state, State::Queued | State::StopListed { .. }) {
+        return Err(Refusal::NotInStatus(app.status()));
     }
     if let Some(deadline) = current_deadline(app) {
         if ctx.passed(deadline) {
@@ -274,11 +265,8 @@ pub(super) fn reject_privilege(
     ctx: Context<'_>,
     reason: String,
 ) -> Result<(), Refusal> {
-    use Status::*;
-    let status = app.status;
-    let not_in = || Err(Refusal::NotInStatus(status));
-    if !matches!(status, Queued | StopListed) {
-        return not_in();
+    if !matches!(app.state, State::Queued | State::StopListed { .. }) {
+        return Err(Refusal::NotInStatus(app.status()));
     }
     match next.privilege.as_mut() {
         Some(p) if p.rejected.is_none() => {

@@ -111,7 +111,7 @@ impl Inner {
     }
 
     fn unindex(&mut self, app: &Application, reference: &Reference) {
-        if app.status == Status::Queued {
+        if app.status() == Status::Queued {
             if let Some(q) = self
                 .queues
                 .get_mut(&(app.district.clone(), cohort_of(app.child_birth_date)))
@@ -124,14 +124,14 @@ impl Inner {
         }
         if let Some(c) = self
             .status_counts
-            .get_mut(&(app.district.clone(), app.status))
+            .get_mut(&(app.district.clone(), app.status()))
         {
             *c = c.saturating_sub(1);
         }
     }
 
     fn index(&mut self, app: &Application, reference: &Reference) {
-        if app.status == Status::Queued {
+        if app.status() == Status::Queued {
             self.queues
                 .entry((app.district.clone(), cohort_of(app.child_birth_date)))
                 .or_default()
@@ -142,7 +142,7 @@ impl Inner {
         }
         *self
             .status_counts
-            .entry((app.district.clone(), app.status))
+            .entry((app.district.clone(), app.status()))
             .or_default() += 1;
     }
 }

@@ -1,6 +1,9 @@
 //! Domain types: applicant, child, application, voucher, kindergarten, history entry, notification.
 //! Statuses and what moves between them live in [`crate::lifecycle`]; nothing else changes a status.
 
+mod state;
+pub use state::{Confirmed, Inconsistent, Offer, State};
+
 use crate::iin::Iin;
 use crate::queue::{AgeGroup, QueueKey};
 use crate::reference::{Rank, Reference, RANK_GENERAL};
@@ -190,7 +193,8 @@ pub struct Application {
     pub registration_number: String,
     /// The sequence part of the registration number (ties in the queue order).
     pub registration_seq: u64,
-    pub status: Status,
+    /// The status with exactly the fields that status has.
+    pub state: State,
     pub district: String,
     pub applicant_iin: Iin,
     pub child_iin: Iin,
@@ -204,16 +208,33 @@ pub struct Application {
     /// The reconfirmation date before any move to a working day; +12 months per reconfirmation.
     pub reconfirm_base: NaiveDate,
     pub reconfirm_by: Time,
-    pub voucher: Option<Voucher>,
-    pub restore_by: Option<Time>,
+    /// Whether the one restore from the stop-list was used (kept for good: a second lapse
+    /// archives).
     pub restore_used: bool,
-    pub archive_reason: Option<ArchiveReason>,
     /// Reminder keys already sent (each reminder goes out once).
     pub reminders_sent: BTreeSet<String>,
     pub updated_at: Time,
 }
 
 impl Application {
+    pub fn status(&self) -> Status {
+        self.state.status()
+    }
+
+    /// The voucher's whole record, from the offer on (kept in the archive).
+    pub fn voucher(&self) -> Option<Voucher> {
+        self.state.voucher()
+    }
+
+    /// The restore deadline while stop-listed.
+    pub fn restore_by(&self) -> Option<Time> {
+        self.state.restore_by()
+    }
+
+    pub fn archive_reason(&self) -> Option<ArchiveReason> {
+        self.state.archive_reason()
+    }
+
     /// The privilege rank in force (general when no claim or the claim was rejected).
     pub fn rank(&self, reference: &Reference) -> Rank {
         match &self.privilege {
