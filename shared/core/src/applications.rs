@@ -4,12 +4,15 @@
 use crate::access::{self, On, Operation, Principal};
 use crate::domain::*;
 use crate::error::Failure;
+use crate::iin::Iin;
 use crate::inputs::*;
 use crate::lifecycle::NewApplication;
 use crate::lifecycle::{self, Command, Refusal};
+use crate::reference::District;
 use crate::retry::Retried;
 use crate::service::Service;
 use crate::time::{local_date, Time};
+use crate::values::{Email, KindergartenId, Phone};
 use crate::views::*;
 
 impl Service {
@@ -35,39 +38,17 @@ impl Service {
         access::permit(who, Operation::Submit, On::Caller)?;
         let now = self.now();
         let today = local_date(now);
-        let district = self
-            .reference()
-            .district(input.district.trim())
-            .ok_or(Failure::bad("unknown_district", "district"))?
-            .clone();
-        let child_iin = parse_iin(&input.child_iin, today, "child_iin")?;
-        let email = valid_email(&input.email)?;
-        let phone = valid_phone(&input.phone)?;
-        let language = match input.language.as_deref() {
-            None => lang,
-            Some(l) => Language::parse(l).ok_or(Failure::bad("invalid_language", "language"))?,
-        };
-        let privilege = match input.privilege {
-            None => None,
-            Some(p) => {
-                if self.reference().privilege(&p.category).is_none() {
-                    return Err(Failure::bad("unknown_privilege", "privilege.category"));
-                }
-                if p.document_ids.is_empty() {
-                    return Err(Failure::bad(
-                        "privilege_documents_required",
-                        "privilege.document_ids",
-                    ));
-                }
-                if p.document_ids.len() > 20
-                    || p.document_ids.iter().any(|d| d.is_empty() || d.len() > 100)
-                {
-                    return Err(Failure::bad("invalid_field", "privilege.document_ids"));
-                }
-                self.check_own_uploads(who, &p.document_ids).await?;
-                Some((p.category, p.document_ids))
-            }
-        };
+        let Submission {
+            district,
+            child_iin,
+            email,
+            phone,
+            language,
+            privilege,
+        } = Submission::parse(input, today, lang, self.reference())?;
+        if let Some((_, documents)) = &privilege {
+            self.check_own_uploads(who, documents).await?;
+        }
         let birth = self
             .registers
             .birth_date(&child_iin)
@@ -80,8 +61,8 @@ impl Service {
             applicant_iin: who.iin.clone(),
             child_iin,
             child_birth_date: birth,
-            email,
-            phone,
+            email: email.into_string(),
+            phone: phone.into_string(),
             language,
             privilege,
             signed_with,
@@ -177,18 +158,18 @@ impl Service {
     ) -> Result<ApplicationView, Failure> {
         let op = action.operation();
         access::permit_role(who, op)?;
-        if !valid_id(id) {
-            return Err(Failure::NotFound { code: "not_found" });
-        }
+        let id = application_id(id)?;
+        let id = id.as_str();
         // One read: the application, and for a choice the kindergarten with it.
         let (app, kindergarten) = match &action {
             ParentAction::Choose(c) => {
-                let kg_id = c.kindergarten_id.trim();
-                if !valid_id(kg_id) {
+                let Some(kg_id) = KindergartenId::parse(&c.kindergarten_id) else {
                     self.permitted(who, op, id).await?;
                     return Err(Failure::bad("unknown_kindergarten", "kindergarten_id"));
-                }
-                self.store.application_and_kindergarten(id, kg_id).await?
+                };
+                self.store
+                    .application_and_kindergarten(id, kg_id.as_str())
+                    .await?
             }
             _ => (self.store.application(id).await?, None),
         };
@@ -248,5 +229,140 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+/// A submission's input, parsed: every value of its own type, checked before anything is read
+/// or written.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub district: District,
+    pub child_iin: Iin,
+    pub email: Email,
+    pub phone: Phone,
+    pub language: Language,
+    /// The privilege category and its documents' ids (their owner is checked in the store).
+    pub privilege: Option<(String, Vec<String>)>,
+}
+
+/// Why the applications feature refuses a submission's input (400, naming the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmissionError {
+    #[error("unknown district")]
+    UnknownDistrict,
+    #[error("invalid child IIN")]
+    InvalidChildIin,
+    #[error("the child is not born yet")]
+    ChildNotBorn,
+    #[error("invalid e-mail address")]
+    InvalidEmail,
+    #[error("invalid phone number")]
+    InvalidPhone,
+    #[error("unknown language")]
+    InvalidLanguage,
+    #[error("unknown privilege category")]
+    UnknownPrivilege,
+    #[error("a privilege needs its documents")]
+    PrivilegeDocumentsRequired,
+    #[error("invalid document ids")]
+    InvalidDocumentIds,
+}
+
+impl SubmissionError {
+    pub fn code(self) -> &'static str {
+        match self {
+            SubmissionError::UnknownDistrict => "unknown_district",
+            SubmissionError::InvalidChildIin => "invalid_iin",
+            SubmissionError::ChildNotBorn => "child_not_born",
+            SubmissionError::InvalidEmail => "invalid_email",
+            SubmissionError::InvalidPhone => "invalid_phone",
+            SubmissionError::InvalidLanguage => "invalid_language",
+            SubmissionError::UnknownPrivilege => "unknown_privilege",
+            SubmissionError::PrivilegeDocumentsRequired => "privilege_documents_required",
+            SubmissionError::InvalidDocumentIds => "invalid_field",
+        }
+    }
+
+    /// The JSON path of the field at fault.
+    pub fn field(self) -> &'static str {
+        const FIELDS: [(SubmissionError, &str); 9] = [
+            (SubmissionError::UnknownDistrict, "district"),
+            (SubmissionError::InvalidChildIin, "child_iin"),
+            (SubmissionError::ChildNotBorn, "child_iin"),
+            (SubmissionError::InvalidEmail, "email"),
+            (SubmissionError::InvalidPhone, "phone"),
+            (SubmissionError::InvalidLanguage, "language"),
+            (SubmissionError::UnknownPrivilege, "privilege.category"),
+            (
+                SubmissionError::PrivilegeDocumentsRequired,
+                "privilege.document_ids",
+            ),
+            (
+                SubmissionError::InvalidDocumentIds,
+                "privilege.document_ids",
+            ),
+        ];
+        FIELDS
+            .iter()
+            .find(|(e, _)| *e == self)
+            .map_or("", |(_, f)| f)
+    }
+}
+
+impl From<SubmissionError> for Failure {
+    fn from(e: SubmissionError) -> Failure {
+        Failure::bad(e.code(), e.field())
+    }
+}
+
+impl Submission {
+    /// Parses the input in the contract's order (district, child, contacts, language,
+    /// privilege); `lang` is the request's language, the default of the notifications'.
+    pub fn parse(
+        input: SubmitInput,
+        today: chrono::NaiveDate,
+        lang: Language,
+        reference: &crate::reference::Reference,
+    ) -> Result<Submission, SubmissionError> {
+        use SubmissionError as E;
+        let district = reference
+            .district(input.district.trim())
+            .ok_or(E::UnknownDistrict)?
+            .clone();
+        let child_iin = Iin::parse(input.child_iin.trim(), today).map_err(|e| match e {
+            crate::iin::IinError::FutureBirthDate => E::ChildNotBorn,
+            _ => E::InvalidChildIin,
+        })?;
+        let email = Email::parse(&input.email).ok_or(E::InvalidEmail)?;
+        let phone = Phone::parse(&input.phone).ok_or(E::InvalidPhone)?;
+        let language = match input.language.as_deref() {
+            None => lang,
+            Some(l) => Language::parse(l).ok_or(E::InvalidLanguage)?,
+        };
+        let privilege = match input.privilege {
+            None => None,
+            Some(p) => {
+                if reference.privilege(&p.category).is_none() {
+                    return Err(E::UnknownPrivilege);
+                }
+                if p.document_ids.is_empty() {
+                    return Err(E::PrivilegeDocumentsRequired);
+                }
+                if p.document_ids.len() > 20
+                    || p.document_ids.iter().any(|d| d.is_empty() || d.len() > 100)
+                {
+                    return Err(E::InvalidDocumentIds);
+                }
+                Some((p.category, p.document_ids))
+            }
+        };
+        Ok(Submission {
+            district,
+            child_iin,
+            email,
+            phone,
+            language,
+            privilege,
+        })
     }
 }

@@ -7,6 +7,7 @@ use crate::error::Failure;
 use crate::inputs::*;
 use crate::ports::*;
 use crate::service::{Service, MAX_ATTEMPTS};
+use crate::values::{DistrictCode, KindergartenId};
 use crate::views::*;
 use std::collections::BTreeMap;
 
@@ -20,30 +21,16 @@ impl Service {
     }
 
     pub async fn catalogue(&self, f: CatalogueFilter) -> Result<Vec<KindergartenView>, Failure> {
-        let district = match f.district.as_deref().filter(|s| !s.is_empty()) {
-            Some(d) => Some(self.known_district(d, "district")?),
-            None => None,
-        };
-        let language = match f.language.as_deref().filter(|s| !s.is_empty()) {
-            Some("kk") => Some(InstructionLanguage::Kk),
-            Some("ru") => Some(InstructionLanguage::Ru),
-            Some("both") => Some(InstructionLanguage::Both),
-            Some(_) => return Err(Failure::bad("invalid_field", "language")),
-            None => None,
-        };
-        let ownership = match f.ownership.as_deref().filter(|s| !s.is_empty()) {
-            Some("state") => Some(Ownership::State),
-            Some("private") => Some(Ownership::Private),
-            Some(_) => return Err(Failure::bad("invalid_field", "ownership")),
-            None => None,
-        };
-        let age_group = match f.age_group.as_deref().filter(|s| !s.is_empty()) {
-            Some(a) => {
-                Some(parse_age_group(a).ok_or(Failure::bad("invalid_age_group", "age_group"))?)
-            }
-            None => None,
-        };
-        let list = self.store.kindergartens(district.as_deref()).await?;
+        let Filter {
+            district,
+            language,
+            ownership,
+            age_group,
+        } = Filter::parse(&f, self.reference())?;
+        let list = self
+            .store
+            .kindergartens(district.as_ref().map(DistrictCode::as_str))
+            .await?;
         Ok(list
             .iter()
             .filter(|k| language.is_none_or(|l| k.languages.teaches(l)))
@@ -119,12 +106,10 @@ impl Service {
         who: &Principal,
         id: &str,
     ) -> Result<Kindergarten, Failure> {
-        if !valid_id(id) {
-            return Err(Failure::NotFound { code: "not_found" });
-        }
+        let id = KindergartenId::parse(id).ok_or(Failure::NotFound { code: "not_found" })?;
         let kg = self
             .store
-            .kindergarten(id)
+            .kindergarten(id.as_str())
             .await?
             .ok_or(Failure::NotFound { code: "not_found" })?;
         access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
@@ -155,7 +140,7 @@ impl Service {
             version,
             name_kk: required(&input.name_kk, "name_kk")?,
             name_ru: required(&input.name_ru, "name_ru")?,
-            district,
+            district: district.into_string(),
             address: required(&input.address, "address")?,
             phone: required(&input.phone, "phone")?,
             ownership: input.ownership,
@@ -163,6 +148,77 @@ impl Service {
             languages: input.languages,
             admission: input.admission,
             free_places: places,
+        })
+    }
+}
+
+/// The catalogue's filter, parsed (an empty parameter filters nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub district: Option<DistrictCode>,
+    pub language: Option<InstructionLanguage>,
+    pub ownership: Option<Ownership>,
+    pub age_group: Option<crate::queue::AgeGroup>,
+}
+
+/// Why the catalogue feature refuses a filter (400, naming the parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("unknown district")]
+    UnknownDistrict,
+    #[error("unknown language of instruction")]
+    Language,
+    #[error("unknown ownership")]
+    Ownership,
+    #[error("invalid age group")]
+    AgeGroup,
+}
+
+impl From<FilterError> for Failure {
+    fn from(e: FilterError) -> Failure {
+        match e {
+            FilterError::UnknownDistrict => Failure::bad("unknown_district", "district"),
+            FilterError::Language => Failure::bad("invalid_field", "language"),
+            FilterError::Ownership => Failure::bad("invalid_field", "ownership"),
+            FilterError::AgeGroup => Failure::bad("invalid_age_group", "age_group"),
+        }
+    }
+}
+
+impl Filter {
+    pub fn parse(
+        f: &CatalogueFilter,
+        reference: &crate::reference::Reference,
+    ) -> Result<Filter, FilterError> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let district = match given(&f.district) {
+            Some(d) => {
+                Some(DistrictCode::parse(&d, reference).ok_or(FilterError::UnknownDistrict)?)
+            }
+            None => None,
+        };
+        let language = match given(&f.language).as_deref() {
+            Some("kk") => Some(InstructionLanguage::Kk),
+            Some("ru") => Some(InstructionLanguage::Ru),
+            Some("both") => Some(InstructionLanguage::Both),
+            Some(_) => return Err(FilterError::Language),
+            None => None,
+        };
+        let ownership = match given(&f.ownership).as_deref() {
+            Some("state") => Some(Ownership::State),
+            Some("private") => Some(Ownership::Private),
+            Some(_) => return Err(FilterError::Ownership),
+            None => None,
+        };
+        let age_group = match given(&f.age_group) {
+            Some(a) => Some(parse_age_group(&a).ok_or(FilterError::AgeGroup)?),
+            None => None,
+        };
+        Ok(Filter {
+            district,
+            language,
+            ownership,
+            age_group,
         })
     }
 }

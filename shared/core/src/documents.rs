@@ -33,9 +33,52 @@ pub struct Upload {
     pub size: u64,
 }
 
+/// Why the documents feature refuses a declared upload (400, naming the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("not a PDF, JPEG or PNG")]
+    UnsupportedType,
+    #[error("invalid size")]
+    InvalidSize,
+    #[error("larger than the limit")]
+    TooLarge,
+    #[error("invalid file name")]
+    InvalidName,
+}
+
+impl UploadError {
+    pub fn code(self) -> &'static str {
+        match self {
+            UploadError::UnsupportedType => "unsupported_document_type",
+            UploadError::InvalidSize | UploadError::InvalidName => "invalid_field",
+            UploadError::TooLarge => "document_too_large",
+        }
+    }
+
+    /// The JSON path of the field at fault.
+    pub fn field(self) -> &'static str {
+        const FIELDS: [(UploadError, &str); 4] = [
+            (UploadError::UnsupportedType, "content_type"),
+            (UploadError::InvalidSize, "size"),
+            (UploadError::TooLarge, "size"),
+            (UploadError::InvalidName, "name"),
+        ];
+        FIELDS
+            .iter()
+            .find(|(e, _)| *e == self)
+            .map_or("", |(_, f)| f)
+    }
+}
+
+impl From<UploadError> for Failure {
+    fn from(e: UploadError) -> Failure {
+        Failure::bad(e.code(), e.field())
+    }
+}
+
 /// Checks a declared upload: PDF, JPEG or PNG, 1 byte to [`MAX_UPLOAD_BYTES`], a file name of
-/// printable characters. Anything else is a 400 naming the field.
-pub fn check_upload(input: &UploadInput) -> Result<Upload, Failure> {
+/// printable characters. Anything else is refused naming the field.
+pub fn check_upload(input: &UploadInput) -> Result<Upload, UploadError> {
     let declared = input
         .content_type
         .split(';')
@@ -46,14 +89,14 @@ pub fn check_upload(input: &UploadInput) -> Result<Upload, Failure> {
     let content_type = ACCEPTED_TYPES
         .into_iter()
         .find(|t| *t == declared || (declared == "image/jpg" && *t == "image/jpeg"))
-        .ok_or(Failure::bad("unsupported_document_type", "content_type"))?;
+        .ok_or(UploadError::UnsupportedType)?;
     let size = input
         .size
         .as_u64()
         .filter(|s| *s >= 1)
-        .ok_or(Failure::bad("invalid_field", "size"))?;
+        .ok_or(UploadError::InvalidSize)?;
     if size > MAX_UPLOAD_BYTES {
-        return Err(Failure::bad("document_too_large", "size"));
+        return Err(UploadError::TooLarge);
     }
     let name: String = input
         .name
@@ -67,7 +110,7 @@ pub fn check_upload(input: &UploadInput) -> Result<Upload, Failure> {
         || name == "."
         || name == ".."
     {
-        return Err(Failure::bad("invalid_field", "name"));
+        return Err(UploadError::InvalidName);
     }
     Ok(Upload {
         name,

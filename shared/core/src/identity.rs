@@ -263,7 +263,11 @@ impl Identity {
                 });
             }
         }
-        if !self.registers.mobile_registered(&iin, &phone).await? {
+        if !self
+            .registers
+            .mobile_registered(&iin, phone.as_str())
+            .await?
+        {
             return Err(Failure::Forbidden {
                 code: "mobile_not_registered",
             });
@@ -286,12 +290,12 @@ impl Identity {
         }
         let code = new_code()?;
         let expires_at = now + Duration::seconds(CODE_LIFETIME_SECONDS);
-        let hash = self.hash(&iin, &phone, &code);
+        let hash = self.hash(&iin, phone.as_str(), &code);
         let id = format!("otp:{}:{}", now.timestamp_micros(), &hash[..16]);
         self.credentials
             .put_code(CodeRecord {
                 iin,
-                phone: phone.clone(),
+                phone: phone.clone().into_string(),
                 hash,
                 issued_at: now,
                 expires_at,
@@ -305,7 +309,7 @@ impl Identity {
                 kind: NotificationKind::OtpCode,
                 language,
                 email: None,
-                phone: Some(phone),
+                phone: Some(phone.into_string()),
                 params: BTreeMap::from([("code".to_owned(), Param::Text(code))]),
                 created_at: local(now),
             })
@@ -373,7 +377,8 @@ impl Identity {
     pub async fn login_with_code(&self, input: CodeLogin) -> Result<Login, Failure> {
         let iin = Iin::try_from(input.iin).map_err(|_| bad_iin("iin"))?;
         let phone = valid_phone(&input.phone)?;
-        self.use_code(&iin, Some(&phone), &input.code).await?;
+        self.use_code(&iin, Some(phone.as_str()), &input.code)
+            .await?;
         Ok(Login {
             principal: self.principal(iin).await?,
             name: None,

@@ -5,6 +5,7 @@ use crate::domain::*;
 use crate::error::Failure;
 use crate::iin::{Iin, IinError};
 use crate::queue::AgeGroup;
+use crate::values::{ApplicationId, Email, Phone};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -119,9 +120,9 @@ pub struct CatalogueFilter {
     pub age_group: Option<String>,
 }
 
-/// Ids are UUIDs; anything else is unknown without a store read.
-pub fn valid_id(id: &str) -> bool {
-    uuid::Uuid::parse_str(id).is_ok()
+/// An application id from a path: a UUID, or 404 without a store read.
+pub fn application_id(id: &str) -> Result<ApplicationId, Failure> {
+    ApplicationId::parse(id).ok_or(Failure::NotFound { code: "not_found" })
 }
 
 /// Parses an IIN field, mapping every defect to 400 `invalid_iin` (or `child_not_born`).
@@ -150,45 +151,14 @@ pub(crate) fn parse_places(p: &BTreeMap<String, i64>) -> Result<BTreeMap<AgeGrou
     Ok(out)
 }
 
-/// A trimmed e-mail address of plausible shape (one `@`, a dotted domain, no spaces).
-pub fn valid_email(s: &str) -> Result<String, Failure> {
-    let e = s.trim();
-    let ok = e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        && match e.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
-    if ok {
-        Ok(e.to_owned())
-    } else {
-        Err(Failure::bad("invalid_email", "email"))
-    }
+/// The `email` field as an [`Email`] (400 `invalid_email`).
+pub fn valid_email(s: &str) -> Result<Email, Failure> {
+    Email::parse(s).ok_or(Failure::bad("invalid_email", "email"))
 }
 
-/// A Kazakh mobile number (+7 7XX XXX XX XX; spaces, dashes, brackets and a leading 8 accepted),
-/// normalised to `+77XXXXXXXXX`.
-pub fn valid_phone(s: &str) -> Result<String, Failure> {
-    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-    let allowed = s
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
-    let national = match digits.len() {
-        11 if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
-        10 => &digits[..],
-        _ => "",
-    };
-    if allowed && national.len() == 10 && national.starts_with('7') {
-        Ok(format!("+7{national}"))
-    } else {
-        Err(Failure::bad("invalid_phone", "phone"))
-    }
+/// The `phone` field as a [`Phone`] (400 `invalid_phone`).
+pub fn valid_phone(s: &str) -> Result<Phone, Failure> {
+    Phone::parse(s).ok_or(Failure::bad("invalid_phone", "phone"))
 }
 
 pub(crate) fn valid_text(s: &str, field: &str) -> Result<String, Failure> {

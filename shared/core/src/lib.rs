@@ -42,6 +42,7 @@ pub mod telemetry;
 pub mod texts;
 pub mod time;
 pub mod usecases;
+pub mod values;
 pub mod views;
 pub mod vouchers;
 

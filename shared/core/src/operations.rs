@@ -89,7 +89,7 @@ impl Service {
             },
             notifications: NotificationStats { pending, failed },
             free_places,
-            district,
+            district: district.into_string(),
         })
     }
 

@@ -28,10 +28,10 @@ impl Service {
             language: Language::Ru,
         });
         if let Some(e) = input.email {
-            p.email = Some(valid_email(&e)?);
+            p.email = Some(valid_email(&e)?.into_string());
         }
         if let Some(ph) = input.phone {
-            p.phone = Some(valid_phone(&ph)?);
+            p.phone = Some(valid_phone(&ph)?.into_string());
         }
         if let Some(l) = input.language {
             p.language = Language::parse(&l).ok_or(Failure::bad("invalid_language", "language"))?;

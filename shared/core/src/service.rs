@@ -8,7 +8,7 @@ use crate::access::{self, On, Operation, Principal};
 use crate::calendar::Calendar;
 use crate::domain::*;
 use crate::error::Failure;
-use crate::inputs::valid_id;
+use crate::inputs::application_id;
 use crate::lifecycle::{self, Context};
 use crate::ports::*;
 use crate::queue;
@@ -16,6 +16,7 @@ use crate::reference::Reference;
 use crate::texts::Texts;
 use crate::time::local_date;
 use crate::time::{local, Time};
+use crate::values::DistrictCode;
 use crate::views::*;
 use std::sync::Arc;
 
@@ -98,11 +99,9 @@ impl Service {
     }
 
     pub(crate) async fn load(&self, id: &str) -> Result<Application, Failure> {
-        if !valid_id(id) {
-            return Err(Failure::NotFound { code: "not_found" });
-        }
+        let id = application_id(id)?;
         self.store
-            .application(id)
+            .application(id.as_str())
             .await?
             .ok_or(Failure::NotFound { code: "not_found" })
     }
@@ -135,11 +134,8 @@ impl Service {
         access::permit(who, op, On::Application { app, linked })
     }
 
-    pub(crate) fn known_district(&self, code: &str, field: &str) -> Result<String, Failure> {
-        self.reference()
-            .district(code.trim())
-            .map(|d| d.code.clone())
-            .ok_or(Failure::bad("unknown_district", field))
+    pub(crate) fn known_district(&self, code: &str, field: &str) -> Result<DistrictCode, Failure> {
+        DistrictCode::parse(code, self.reference()).ok_or(Failure::bad("unknown_district", field))
     }
 
     /// The exact queue position of a queued application now; `None` in other statuses.

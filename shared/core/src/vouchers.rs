@@ -101,7 +101,7 @@ impl Service {
         district: Option<&str>,
     ) -> Result<Vec<ScheduledRunView>, Failure> {
         let districts: Vec<String> = match district {
-            Some(d) => vec![self.known_district(d, "district")?],
+            Some(d) => vec![self.known_district(d, "district")?.into_string()],
             None => self
                 .reference()
                 .districts
