@@ -36,7 +36,7 @@ pub struct Settings {
 }
 
 /// A function's configuration lacks what the function needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Missing {
     pub function: &'static str,
     /// The variables (and what each is for), in the order the function needs them.
@@ -51,6 +51,13 @@ impl std::fmt::Display for Missing {
             write!(f, "{sep}{name} is not set ({what})")?;
         }
         Ok(())
+    }
+}
+
+/// As the text: a `main` that stops on it prints `Error: <the text>`.
+impl std::fmt::Debug for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 
