@@ -39,6 +39,10 @@ struct Args {
     /// The cargo profile the bootstraps were built with: a label printed with the figures.
     #[arg(long, default_value = "release")]
     profile: String,
+    /// Another build's `cargo lambda build` output (e.g. of the commit before a change): its
+    /// functions run interleaved with these, and their figures are printed side by side.
+    #[arg(long)]
+    before: Option<PathBuf>,
 }
 
 /// What the Runtime API saw of the current cold start.
@@ -117,7 +121,7 @@ async fn error(State(run): State<Shared>, body: String) -> StatusCode {
 /// function's own start and first handling.
 fn first_event(name: &str) -> Value {
     match name {
-        "notifier" => json!({"Records": []}),
+        "notifier" | "outbox-relay" | "issue-documents" => json!({"Records": []}),
         n if n.starts_with("hello") => json!({"name": "kezek"}),
         _ => json!({
             "version": "2.0", "routeKey": "GET /v1/districts", "rawPath": "/v1/districts",
@@ -177,11 +181,22 @@ async fn main() {
     );
     names.retain(|n| n != &args.baseline);
     names.insert(0, args.baseline.clone());
+    // What runs: each function of this build, and of the `--before` build when it has it.
+    let mut runs: Vec<(String, PathBuf)> = Vec::new();
+    for name in &names {
+        runs.push((name.clone(), args.lambda_dir.join(name)));
+        if let Some(before) = &args.before {
+            if before.join(name).join("bootstrap").exists() {
+                runs.push((format!("{name}@before"), before.join(name)));
+            }
+        }
+    }
 
-    let mut init: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
-    let mut first: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut init: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
+    let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     for _ in 0..args.runs {
-        for (i, name) in names.iter().enumerate() {
+        for (i, (label, dir)) in runs.iter().enumerate() {
+            let name = label.trim_end_matches("@before");
             // A Runtime API of its own per cold start (a new port), so that a stopped
             // function's last request never meets the next one's event.
             let run: Shared = Arc::new(Mutex::new(Run {
@@ -201,7 +216,7 @@ async fn main() {
             let addr = listener.local_addr().unwrap();
             let server = tokio::spawn(async move { axum::serve(listener, app).await });
             run.lock().unwrap().started = Some(Instant::now());
-            let mut child = Command::new(args.lambda_dir.join(name).join("bootstrap"))
+            let mut child = Command::new(dir.join("bootstrap"))
                 .env_clear()
                 .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
                 .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -237,7 +252,7 @@ async fn main() {
                 }
                 drop(r);
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("{name} exited during its cold start ({status}): is its configuration complete?");
+                    panic!("{label} exited during its cold start ({status}): is its configuration complete?");
                 }
             }
             let _ = child.kill();
@@ -245,15 +260,15 @@ async fn main() {
             server.abort();
             let r = run.lock().unwrap();
             if let Some(e) = &r.error {
-                panic!("{name} failed: {e}");
+                panic!("{label} failed: {e}");
             }
             init[i].push(
                 r.first_next
-                    .unwrap_or_else(|| panic!("{name} never asked for an event")),
+                    .unwrap_or_else(|| panic!("{label} never asked for an event")),
             );
             first[i].push(
                 r.response
-                    .unwrap_or_else(|| panic!("{name} never answered")),
+                    .unwrap_or_else(|| panic!("{label} never answered")),
             );
         }
     }
@@ -267,20 +282,22 @@ async fn main() {
         "{:<26} {:>9} {:>7} {:>12} {:>7} {:>10} {:>9}",
         "function", "init ms", "ratio", "1st resp ms", "ratio", "binary KB", "zip KB"
     );
-    for (i, name) in names.iter().enumerate() {
-        let dir = args.lambda_dir.join(name);
+    for (i, (label, dir)) in runs.iter().enumerate() {
         let bin = std::fs::metadata(dir.join("bootstrap")).unwrap().len();
         let i_ms = ms(median(init[i].clone()));
         let f_ms = ms(median(first[i].clone()));
         println!(
             "{:<26} {:>9.2} {:>7.2} {:>12.2} {:>7.2} {:>10} {:>9}",
-            name,
+            label,
             i_ms,
             i_ms / base_init,
             f_ms,
             f_ms / base_first,
             bin / 1024,
-            zip_size(&dir) / 1024
+            zip_size(dir) / 1024
         );
+    }
+    if args.before.is_some() {
+        println!("(<function>@before: the --before build, run interleaved with this one; ratios to this run's {})", args.baseline);
     }
 }
