@@ -3,6 +3,7 @@
 //! application, another parent, a parent linked to the child, an operator of the application's
 //! district and an operator of another district — with the status class each must get.
 
+use kezek_core::iin::Iin;
 use kezek_core::{Principal, Role};
 use kezek_http::Sessions;
 use kezek_lambda::Function;
@@ -276,4 +277,109 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// A stand-in of the state registers' gateway (the contract of `kezek-registers`): everyone is in
+/// the individuals register, and kinship is confirmed for `PARENT` and `CHILD` only, so
+/// `OTHER_PARENT` (35 years older than the child) is "not related".
+async fn registers_gateway() -> String {
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route(
+            "/v1/persons/{iin}",
+            get(
+                |axum::extract::Path(iin): axum::extract::Path<String>| async move {
+                    let iin = Iin::try_from(iin).map_err(|_| axum::http::StatusCode::NOT_FOUND)?;
+                    Ok::<_, axum::http::StatusCode>(axum::Json(
+                        json!({"birth_date": iin.birth_date()}),
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/v1/mobile-citizens/check",
+            post(|| async { axum::Json(json!({"registered": true})) }),
+        )
+        .route(
+            "/v1/kinship/check",
+            post(|axum::Json(b): axum::Json<serde_json::Value>| async move {
+                axum::Json(
+                    json!({"confirmed": b["parent_iin"] == PARENT && b["child_iin"] == CHILD}),
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Issue 16: a stranger's submit of a child's IIN is refused (403 `kinship_not_confirmed`) before
+/// anything is written or a registration number is taken; the parent then registers the child with
+/// the district's first number. On the embedded store with the built-in register (a stranger less
+/// than 14 years older than the child) and on DynamoDB with a register gateway that does not relate
+/// a stranger 35 years older.
+#[tokio::test]
+async fn a_stranger_cannot_register_a_child() {
+    let young = kezek_core::iin::make_iin(
+        chrono::NaiveDate::from_ymd_opt(2012, 1, 1).unwrap(),
+        true,
+        7,
+    )
+    .unwrap()
+    .as_str()
+    .to_owned();
+    let envs = [
+        (
+            "embedded, built-in register",
+            Env::embedded(almaty(2026, 7, 1, 10)).await,
+            young,
+        ),
+        (
+            "dynamodb, register gateway",
+            Env::dynamodb_with(5, Some(registers_gateway().await)).await,
+            OTHER_PARENT.to_owned(),
+        ),
+    ];
+    for (what, env, stranger_iin) in envs {
+        let stranger = env.token(&stranger_iin, Role::Parent, &[]);
+        let body = json!({"district": "KOK", "child_iin": CHILD, "email": "s@example.kz",
+            "phone": "+77011234567"});
+        for lang in ["ru", "kk", "en"] {
+            let event = api_event(
+                "POST",
+                "/v1/applications",
+                Some(body.clone()),
+                Some(&stranger),
+                Some(lang),
+            );
+            let (status, reply) = response(&env.invoke(Function::Submit, event).await);
+            assert_eq!(status, 403, "{what}: {reply}");
+            assert_eq!(reply["error"]["code"], "kinship_not_confirmed", "{what}");
+            let message = reply["error"]["message"].as_str().unwrap_or_default();
+            let advice = match lang {
+                "kk" => "аудандық білім бөліміне",
+                "ru" => "отдел образования района",
+                _ => "district education department",
+            };
+            assert!(message.contains(advice), "{what}, {lang}: {message}");
+        }
+        let (status, journal) = env
+            .http("GET", "/v1/applications", None, Some(&stranger))
+            .await;
+        assert_eq!(
+            (status, journal),
+            (200, json!([])),
+            "{what}: nothing written"
+        );
+        let (status, app) = env
+            .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
+            .await;
+        assert_eq!(status, 201, "{what}: {app}");
+        let number = app["registration_number"].as_str().unwrap_or_default();
+        assert!(
+            number.ends_with(".1"),
+            "{what}: no number was used by the refusals: {number}"
+        );
+    }
 }

@@ -152,6 +152,12 @@ impl Env {
     /// DynamoDB (a fresh table with the seed catalogue), the notifier's SQS queue with its
     /// dead-letter queue (`max_receives` receives), SES and SNS, all in moto.
     pub async fn dynamodb(max_receives: u32) -> Env {
+        Env::dynamodb_with(max_receives, None).await
+    }
+
+    /// [`Env::dynamodb`], asking the state registers' gateway at `registers_url` (the functions'
+    /// `REGISTERS_URL`) instead of the built-in registers.
+    pub async fn dynamodb_with(max_receives: u32, registers_url: Option<String>) -> Env {
         let shared = moto_config(kezek_contract::moto::private_endpoint()).await;
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let table = format!("kezek-flow-{suffix}");
@@ -234,7 +240,7 @@ impl Env {
             session_secret: Some(secret),
             session_key: None,
             nca_roots: None,
-            registers_url: None,
+            registers_url,
             sender_email: Some(sender_email.into()),
             // As deployed (template Globals): the published calendar is read at cold start.
             calendar_from_table: true,
