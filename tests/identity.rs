@@ -689,3 +689,50 @@ async fn login_on_dynamodb_with_the_secret_read_at_cold_start() {
     // The code is random: "000000" may (1 in a million) be right.
     assert!(last == 429 || last == 200, "{last}");
 }
+
+/// Issue 16 (security probe M-2): forty simultaneous wrong guesses on DynamoDB: each attempt is
+/// counted by a conditional write before the comparison, so exactly five are compared (four
+/// `code_invalid`, the fifth `too_many_attempts` and the lockout) and the other 35 are refused
+/// unread (`locked_out`); the right code is refused after that.
+#[tokio::test]
+async fn forty_concurrent_wrong_guesses_evaluate_exactly_five() {
+    let env = Env::dynamodb(5).await;
+    let iin = "880808300004";
+    let (st, _) = env
+        .http("POST", "/v1/auth/otp", Some(body_of(iin, None)), None)
+        .await;
+    assert_eq!(st, 202);
+    let code = code_sent(&env, "+77011234567").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesses = (0..40).map(|_| {
+        env.http(
+            "POST",
+            "/v1/auth/otp/verify",
+            Some(body_of(iin, Some(wrong))),
+            None,
+        )
+    });
+    let replies = futures::future::join_all(guesses).await;
+    let count = |status: u16, code: &str| {
+        replies
+            .iter()
+            .filter(|(s, b)| *s == status && b["error"]["code"] == code)
+            .count()
+    };
+    let summary: Vec<String> = replies
+        .iter()
+        .map(|(s, b)| format!("{s} {}", b["error"]["code"]))
+        .collect();
+    assert_eq!(count(401, "code_invalid"), 4, "{summary:?}");
+    assert_eq!(count(429, "too_many_attempts"), 1, "{summary:?}");
+    assert_eq!(count(429, "locked_out"), 35, "{summary:?}");
+    let (st, body) = env
+        .http(
+            "POST",
+            "/v1/auth/otp/verify",
+            Some(body_of(iin, Some(&code))),
+            None,
+        )
+        .await;
+    assert_eq!((st, &body["error"]["code"]), (429, &json!("locked_out")));
+}

@@ -141,6 +141,46 @@ async fn logs_carry_no_personal_data_or_secrets() {
     assert_eq!(s, 200);
     let eds_session = eds["token"].as_str().unwrap().to_owned();
 
+    // Personal data and tokens in paths and queries (issue 16, security probe L-3): refused
+    // requests are logged by their route, never by their path.
+    for (function, method, path) in [
+        (
+            Function::ReadApi,
+            "GET",
+            format!("/v1/applications/{PARENT}"),
+        ),
+        (
+            Function::ReadApi,
+            "GET",
+            format!("/v1/applications/{phone}/history"),
+        ),
+        (
+            Function::ReadApi,
+            "GET",
+            format!("/v1/applications/{email}"),
+        ),
+        (
+            Function::ReadApi,
+            "GET",
+            format!("/v1/applications/{parent}"),
+        ),
+        (
+            Function::ReadApi,
+            "DELETE",
+            format!("/v1/applications/{CHILD}"),
+        ),
+        (Function::ReadApi, "GET", format!("/v1/nowhere/{CHILD}")),
+        (
+            Function::Operator,
+            "GET",
+            format!("/v1/admin/stats?district={PARENT}"),
+        ),
+    ] {
+        let event = api_event(method, &path, None, Some(&parent), None);
+        let (status, _) = response(&env.invoke(function, event).await);
+        assert!((400..500).contains(&status), "{method} {path}: {status}");
+    }
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(text.lines().count() >= 5, "the flow logged: {text}");
     for line in text.lines() {

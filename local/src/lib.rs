@@ -176,11 +176,18 @@ impl Local {
                 self.clone(),
                 deliver_after,
             ));
+        // The dev routes answer a wrong method as the API does: 405 in the contract's shape.
         Router::new()
-            .route("/v1/dev/clock", get(get_clock).put(put_clock))
-            .route("/v1/dev/outbox", get(get_outbox))
-            .route("/v1/dev/login", post(dev_login))
-            .route("/v1/dev/files/{*key}", get(get_file).put(put_file))
+            .route(
+                "/v1/dev/clock",
+                get(get_clock).put(put_clock).fallback(dev_405),
+            )
+            .route("/v1/dev/outbox", get(get_outbox).fallback(dev_405))
+            .route("/v1/dev/login", post(dev_login).fallback(dev_405))
+            .route(
+                "/v1/dev/files/{*key}",
+                get(get_file).put(put_file).fallback(dev_405),
+            )
             .with_state(self)
             .merge(api)
     }
@@ -266,13 +273,17 @@ struct OutboxEntry {
     notification_id: String,
 }
 
-fn file_refused(local: &Local, (status, code): files::Refused) -> Response {
+async fn dev_405(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
+    fail(&local, HttpError::MethodNotAllowed, language(req.headers()))
+}
+
+fn file_refused(local: &Local, (status, code): files::Refused, lang: Language) -> Response {
     let f = match status {
         404 => Failure::NotFound { code },
         403 => Failure::Forbidden { code },
         _ => Failure::Unavailable(code.into()),
     };
-    fail(local, f, Language::Ru)
+    fail(local, f, lang)
 }
 
 /// A download through a signed URL of the data folder.
@@ -280,9 +291,11 @@ async fn get_file(
     State(local): State<Local>,
     axum::extract::Path(key): axum::extract::Path<String>,
     query: Result<axum::extract::Query<files::FileQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    let lang = language(&headers);
     let (Some(files), Ok(axum::extract::Query(q))) = (&local.files, query) else {
-        return file_refused(&local, (403, "forbidden"));
+        return file_refused(&local, (403, "forbidden"), lang);
     };
     match files.serve_get(&key, &q) {
         Ok((bytes, content_type, name)) => Response::builder()
@@ -294,7 +307,7 @@ async fn get_file(
             )
             .body(AxumBody::from(bytes))
             .unwrap_or_default(),
-        Err(r) => file_refused(&local, r),
+        Err(r) => file_refused(&local, r, lang),
     }
 }
 
@@ -306,12 +319,13 @@ async fn put_file(
     headers: axum::http::HeaderMap,
     body: AxumBody,
 ) -> Response {
+    let lang = language(&headers);
     let (Some(files), Ok(axum::extract::Query(q))) = (&local.files, query) else {
-        return file_refused(&local, (403, "forbidden"));
+        return file_refused(&local, (403, "forbidden"), lang);
     };
     let limit = kezek_core::documents::MAX_UPLOAD_BYTES as usize;
     let Ok(bytes) = to_bytes(body, limit).await else {
-        return fail(&local, HttpError::TooLarge { max: limit }, Language::Ru);
+        return fail(&local, HttpError::TooLarge { max: limit }, lang);
     };
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
     match files.accept_put(&key, &q, content_type, &bytes) {
@@ -319,7 +333,7 @@ async fn put_file(
             .status(StatusCode::OK)
             .body(AxumBody::empty())
             .unwrap_or_default(),
-        Err(r) => file_refused(&local, r),
+        Err(r) => file_refused(&local, r, lang),
     }
 }
 

@@ -87,3 +87,53 @@ async fn signed_urls_bind_type_length_and_time() {
         .is_err());
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Issue 16 (security probe L-5): the dev routes answer as the API does: a wrong method is a 405
+/// in the contract's shape, and a refused file link speaks the asked language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_routes_answer_in_the_contract_shape_and_language() {
+    use tower::ServiceExt;
+    let (local, dir) = runner().await;
+    let send = |method: &str, uri: &str, lang: &str| {
+        let router = local.clone().router();
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("accept-language", lang)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        async move {
+            let resp = router.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            (status, json)
+        }
+    };
+    for (method, uri) in [
+        ("DELETE", "/v1/dev/clock"),
+        ("GET", "/v1/dev/login"),
+        ("POST", "/v1/dev/outbox"),
+        ("DELETE", "/v1/dev/files/uploads/x"),
+    ] {
+        let (status, json) = send(method, uri, "en").await;
+        assert_eq!(status, 405, "{method} {uri}: {json}");
+        assert_eq!(
+            json["error"]["code"], "method_not_allowed",
+            "{method} {uri}"
+        );
+        assert!(json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    let (status, en) = send("GET", "/v1/dev/files/uploads/x?sig=bad", "en").await;
+    assert_eq!(status, 403, "{en}");
+    let (_, kk) = send("GET", "/v1/dev/files/uploads/x?sig=bad", "kk").await;
+    assert_eq!(en["error"]["code"], kk["error"]["code"]);
+    assert_ne!(en["error"]["message"], kk["error"]["message"], "{en} {kk}");
+    let (_, ru) = send("GET", "/v1/dev/files/uploads/x?sig=bad", "ru").await;
+    assert_ne!(en["error"]["message"], ru["error"]["message"]);
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -7,7 +7,7 @@ use kezek_core::calendar::Calendar;
 use kezek_core::domain::*;
 use kezek_core::lifecycle::{next_due, Command, Sweep};
 use kezek_core::ports::{
-    stores::*, ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox,
+    stores::*, Attempt, ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox,
 };
 use kezek_core::reference::Reference;
 use std::collections::BTreeSet;
@@ -1252,9 +1252,19 @@ pub async fn one_time_codes_count_attempts_and_work_once<S: Subject>(s: Arc<S>) 
         stored.expires_at.timestamp(),
         rec("h2").expires_at.timestamp()
     );
-    assert_eq!(s.wrong_attempt(&iin, "h1").await.unwrap(), None, "replaced");
-    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), Some(1));
-    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), Some(2));
+    assert_eq!(
+        s.count_attempt(&iin, "h1", 5).await.unwrap(),
+        Attempt::Gone,
+        "replaced"
+    );
+    assert_eq!(
+        s.count_attempt(&iin, "h2", 5).await.unwrap(),
+        Attempt::Counted(1)
+    );
+    assert_eq!(
+        s.count_attempt(&iin, "h2", 5).await.unwrap(),
+        Attempt::Counted(2)
+    );
     assert_eq!(s.code(&iin).await.unwrap().unwrap().attempts, 2);
     assert!(!s.take_code(&iin, "h1").await.unwrap());
     let taken = spawn_all(&s, (0..6).collect(), |s, _| {
@@ -1264,7 +1274,28 @@ pub async fn one_time_codes_count_attempts_and_work_once<S: Subject>(s: Arc<S>) 
     .await;
     assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
     assert_eq!(s.code(&iin).await.unwrap(), None);
-    assert_eq!(s.wrong_attempt(&iin, "h2").await.unwrap(), None);
+    assert_eq!(s.count_attempt(&iin, "h2", 5).await.unwrap(), Attempt::Gone);
+    // Attempts are counted up to the limit and no further, also when they race (issue 16).
+    s.put_code(rec("h3")).await.unwrap();
+    let counted = spawn_all(&s, (0..40).collect(), |s, _| {
+        let iin = iin.clone();
+        async move { s.count_attempt(&iin, "h3", 5).await.unwrap() }
+    })
+    .await;
+    let mut numbers: Vec<u32> = counted
+        .iter()
+        .filter_map(|a| match a {
+            Attempt::Counted(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2, 3, 4, 5], "{counted:?}");
+    assert_eq!(
+        counted.iter().filter(|a| **a == Attempt::Exhausted).count(),
+        35
+    );
+    assert_eq!(s.code(&iin).await.unwrap().unwrap().attempts, 5);
 }
 
 /// Markers (lockouts, nonces) are read and taken once; the staff register answers operators.

@@ -17,7 +17,7 @@ use crate::access::{Principal, Role};
 use crate::domain::{Language, Notification, NotificationKind, Param, SignedWith};
 use crate::iin::Iin;
 use crate::inputs::valid_phone;
-use crate::ports::{Clock, CodeRecord, Credentials, Outbox, Registers, SignatureVerifier};
+use crate::ports::{Attempt, Clock, CodeRecord, Credentials, Outbox, Registers, SignatureVerifier};
 use crate::Failure;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 
 /// Digits of a one-time code.
 pub const CODE_DIGITS: usize = 6;
@@ -333,10 +334,27 @@ impl Identity {
                 code: "code_expired",
             });
         }
+        // The attempt is counted before the comparison, by a write the store refuses at the limit:
+        // of any number of simultaneous guesses, at most CODE_ATTEMPTS are ever compared.
+        let attempts = match self
+            .credentials
+            .count_attempt(iin, &rec.hash, CODE_ATTEMPTS)
+            .await?
+        {
+            Attempt::Counted(n) => n,
+            Attempt::Exhausted => return Err(Failure::RateLimited { code: "locked_out" }),
+            // Used, replaced, or removed by the attempt that locked the IIN out (the lock is set
+            // before the code is removed).
+            Attempt::Gone => {
+                self.refuse_if_locked(iin, self.clock.now()).await?;
+                return Err(code_invalid());
+            }
+        };
         let right_phone = phone.is_none_or(|p| p == rec.phone);
-        if !right_phone || self.hash(iin, &rec.phone, &code) != rec.hash {
-            let attempts = self.credentials.wrong_attempt(iin, &rec.hash).await?;
-            if attempts.is_some_and(|n| n >= CODE_ATTEMPTS) {
+        let hash = self.hash(iin, &rec.phone, &code);
+        let right_code = bool::from(hash.as_bytes().ct_eq(rec.hash.as_bytes()));
+        if !right_phone || !right_code {
+            if attempts >= CODE_ATTEMPTS {
                 self.credentials
                     .put_marker(
                         &Self::lock_key(iin),

@@ -444,9 +444,10 @@ pub trait Credentials: Send + Sync {
     async fn put_code(&self, code: CodeRecord) -> Result<(), StoreError>;
     /// The IIN's active code, if any (expired ones may still be returned: the caller checks).
     async fn code(&self, iin: &Iin) -> Result<Option<CodeRecord>, StoreError>;
-    /// Counts a wrong attempt on the code with this hash; the attempts now, or `None` when that
-    /// code is gone or was replaced.
-    async fn wrong_attempt(&self, iin: &Iin, hash: &str) -> Result<Option<u32>, StoreError>;
+    /// Counts one attempt on the code with this hash, before it is compared: a conditional write
+    /// refused once `limit` attempts were counted, so concurrent guesses are never all compared.
+    async fn count_attempt(&self, iin: &Iin, hash: &str, limit: u32)
+        -> Result<Attempt, StoreError>;
     /// Removes the code with this hash; `true` only for the one caller that removed it (a code
     /// works once).
     async fn take_code(&self, iin: &Iin, hash: &str) -> Result<bool, StoreError>;
@@ -460,6 +461,17 @@ pub trait Credentials: Send + Sync {
     async fn operator_districts(&self, iin: &Iin) -> Result<Option<Vec<String>>, StoreError>;
     /// Adds or replaces an operator in the staff register.
     async fn put_operator(&self, iin: &Iin, districts: Vec<String>) -> Result<(), StoreError>;
+}
+
+/// What [`Credentials::count_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Counted: the attempts now (1 to the limit).
+    Counted(u32),
+    /// The code's attempts were all used.
+    Exhausted,
+    /// The code is gone (used, replaced or removed after its last attempt).
+    Gone,
 }
 
 /// An EDS signature checked: who signed, and what.

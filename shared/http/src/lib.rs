@@ -172,14 +172,25 @@ pub fn language(headers: &HeaderMap) -> Language {
 }
 
 /// Parses a JSON body into `T`, naming the field at fault.
+/// The whole body must be one JSON value in UTF-8: text after the value, or bytes that are not
+/// UTF-8 anywhere (in an ignored field too), are `bad_json`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Failure::BadInput {
-            code: "bad_json",
-            field: None,
-        });
+    let bad_json = || Failure::BadInput {
+        code: "bad_json",
+        field: None,
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) || std::str::from_utf8(bytes).is_err() {
+        return Err(bad_json());
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = parse_value(de)?;
+    de.end().map_err(|_| bad_json())?;
+    Ok(value)
+}
+
+fn parse_value<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, Failure> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

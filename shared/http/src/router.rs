@@ -50,7 +50,9 @@ impl Api {
         }
         let mut router = Router::new();
         for (path, methods) in paths {
-            router = router.route(path, methods.fallback(method_not_allowed));
+            let refuse =
+                move |State(api): State<Api>, req: Request| method_not_allowed(api, path, req);
+            router = router.route(path, methods.fallback(refuse));
         }
         let inner = router.fallback(route_not_found).with_state(self.clone());
         // A trailing slash is the same route: what matched nothing is tried once without it.
@@ -101,20 +103,22 @@ async fn serve(api: Api, template: &'static str, handler: Handler, req: Request)
     match result {
         Ok((status, body)) => json_response(status, &body),
         Err(e) => {
-            let (method, path) = (&parts.method, parts.uri.path());
+            // The route's template, never the path: a path or query may carry an IIN, a phone,
+            // an e-mail or a token.
+            let method = &parts.method;
             if e.http_status() >= 500 {
-                tracing::error!(%method, %path, error = %e, "request failed");
+                tracing::error!(%method, route = template, error = %e, "request failed");
             } else {
-                tracing::info!(%method, %path, code = e.code(), "request refused");
+                tracing::info!(%method, route = template, code = e.code(), "request refused");
             }
             error_response(e, lang, &api.service)
         }
     }
 }
 
-async fn method_not_allowed(State(api): State<Api>, req: Request) -> Response {
+async fn method_not_allowed(api: Api, route: &'static str, req: Request) -> Response {
     let lang = language(req.headers());
-    tracing::info!(method = %req.method(), path = %req.uri().path(), code = "method_not_allowed", "request refused");
+    tracing::info!(method = %req.method(), route, code = "method_not_allowed", "request refused");
     error_response(HttpError::MethodNotAllowed, lang, &api.service)
 }
 

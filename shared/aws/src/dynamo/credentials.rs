@@ -64,28 +64,52 @@ impl Credentials for DynamoStore {
         }))
     }
 
-    async fn wrong_attempt(&self, iin: &Iin, hash: &str) -> Result<Option<u32>, StoreError> {
+    async fn count_attempt(
+        &self,
+        iin: &Iin,
+        hash: &str,
+        limit: u32,
+    ) -> Result<Attempt, StoreError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(code_pk(iin), CODE_SK)))
             .update_expression("ADD attempts :one")
-            .condition_expression("#hash = :hash")
+            .condition_expression(
+                "#hash = :hash AND (attribute_not_exists(attempts) OR attempts < :limit)",
+            )
             .expression_attribute_names("#hash", "hash")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":hash", s(hash))
+            .expression_attribute_values(":limit", n(limit))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;
         match out {
-            Ok(o) => Ok(Some(
+            Ok(o) => Ok(Attempt::Counted(
                 o.attributes
                     .as_ref()
                     .map(|a| get_u64(a, "attempts") as u32)
                     .unwrap_or(0),
             )),
-            Err(e) if conditional_failed(&e) => Ok(None),
+            Err(e) if conditional_failed(&e) => {
+                // Refused: one read (on the refusal path only) tells a used-up code from a gone one.
+                let item = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(code_pk(iin), CODE_SK)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(sdk_err)?
+                    .item;
+                Ok(match item {
+                    Some(i) if get_str(&i, "hash") == Some(hash) => Attempt::Exhausted,
+                    _ => Attempt::Gone,
+                })
+            }
             Err(e) => Err(sdk_err(e)),
         }
     }

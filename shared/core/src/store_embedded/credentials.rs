@@ -31,14 +31,20 @@ impl Credentials for EmbeddedStore {
         Ok(self.lock().codes.get(iin).cloned())
     }
 
-    async fn wrong_attempt(&self, iin: &Iin, hash: &str) -> Result<Option<u32>, StoreError> {
+    async fn count_attempt(
+        &self,
+        iin: &Iin,
+        hash: &str,
+        limit: u32,
+    ) -> Result<Attempt, StoreError> {
         let mut g = self.lock();
         Ok(match g.codes.get_mut(iin) {
-            Some(c) if c.hash == hash => {
+            Some(c) if c.hash == hash && c.attempts < limit => {
                 c.attempts += 1;
-                Some(c.attempts)
+                Attempt::Counted(c.attempts)
             }
-            _ => None,
+            Some(c) if c.hash == hash => Attempt::Exhausted,
+            _ => Attempt::Gone,
         })
     }
 

@@ -61,6 +61,7 @@ macro_rules! http_cases {
             sweeps,
             method_not_allowed_and_unknown_route,
             outbox_registered_notification,
+            text_after_json_refused,
         );
         $crate::http_cases!(@multi $factory;
             confirm_at_the_sweep_instant_one_outcome,
@@ -189,6 +190,15 @@ impl Call<'_> {
 
     pub fn json(self, v: &Value) -> Self {
         self.raw(v.to_string())
+    }
+
+    /// A body of raw bytes (not necessarily UTF-8), sent as JSON.
+    pub fn bytes(mut self, bytes: Vec<u8>) -> Self {
+        self.body = Body::Binary(bytes);
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/json");
+        self
     }
 
     pub fn raw(mut self, text: impl Into<String>) -> Self {
@@ -2682,4 +2692,51 @@ impl Env {
             .expect("a document record");
         id
     }
+}
+
+/// Issue 16 (security probe L-1): a body is one JSON value. Text after it, a second value, or
+/// bytes that are not UTF-8 (even in a field nobody reads) are 400 `bad_json`, and nothing is
+/// written.
+pub async fn text_after_json_refused(env: Env) {
+    let parent = env.parent(1);
+    let body = submission("KOK", &child(1)).to_string();
+    for raw in [
+        format!("{body} trailing"),
+        format!("{body}{body}"),
+        format!("{body} {{}}"),
+    ] {
+        let r = env
+            .req("POST", "/v1/applications")
+            .auth(&parent)
+            .raw(raw.clone())
+            .send()
+            .await;
+        r.err(400, "bad_json");
+    }
+    let r = env
+        .req("PUT", "/v1/me")
+        .auth(&parent)
+        .raw("{}{}")
+        .send()
+        .await;
+    r.err(400, "bad_json");
+    let mut bytes = br#"{"email": "p@example.kz", "ignored": ""#.to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(br#""}"#);
+    let r = env
+        .req("PUT", "/v1/me")
+        .auth(&parent)
+        .bytes(bytes)
+        .send()
+        .await;
+    r.err(400, "bad_json");
+    assert!(env.journal(&parent).await.is_empty(), "nothing written");
+    // A body with only spaces after the value is still one value.
+    let app = env
+        .req("POST", "/v1/applications")
+        .auth(&parent)
+        .raw(format!("{body} \n"))
+        .send()
+        .await;
+    assert_eq!(app.status, 201, "{}", app.text);
 }
