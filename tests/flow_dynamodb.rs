@@ -266,3 +266,64 @@ async fn a_published_calendar_is_read_at_cold_start_and_a_refused_one_falls_back
     store.publish_calendar(2027, &wrong, now).await.unwrap();
     assert!(kezek_lambda::published_calendar(&store).await.is_none());
 }
+
+/// Issue 16 (security probe L-4): a one-time code's outbox entry on DynamoDB expires with the
+/// code (`ttl` within its lifetime) and keeps no code once it is sent.
+#[tokio::test]
+async fn a_sent_code_leaves_no_code_in_the_outbox() {
+    let env = Env::dynamodb(5).await;
+    let (st, sent) = env
+        .http(
+            "POST",
+            "/v1/auth/otp",
+            Some(json!({"iin": PARENT, "phone": "+77011234567"})),
+            None,
+        )
+        .await;
+    assert_eq!(st, 202, "{sent}");
+    let expires = chrono::DateTime::parse_from_rfc3339(sent["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    let aws = env.aws.as_ref().unwrap();
+    let client = aws_sdk_dynamodb::Client::new(&aws.shared);
+    let pending = env
+        .handler(Function::Notifier)
+        .service
+        .outbox
+        .pending(100)
+        .await
+        .unwrap();
+    let otp = pending
+        .iter()
+        .find(|n| n.kind == kezek_core::domain::NotificationKind::OtpCode)
+        .expect("the code's notification")
+        .clone();
+    let item = || async {
+        client
+            .get_item()
+            .table_name(&aws.table)
+            .key(
+                "PK",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("NOTIF#{}", otp.id)),
+            )
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("N".into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap()
+    };
+    let before = item().await;
+    let ttl: i64 = before["ttl"].as_n().unwrap().parse().unwrap();
+    assert!(
+        ttl <= expires + 1,
+        "ttl {ttl} within the code's lifetime ({expires})"
+    );
+    let batch = json!({"Records": [{"messageId": "m1", "body": serde_json::to_string(&otp).unwrap(),
+        "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs"}]});
+    env.invoke(Function::Notifier, batch).await;
+    let after = item().await;
+    let params = after["n"].as_m().unwrap()["params"].as_m().unwrap();
+    assert!(!params.contains_key("code"), "{params:?}");
+    assert!(after.contains_key("delivered_at"), "{after:?}");
+}

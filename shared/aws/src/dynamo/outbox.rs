@@ -14,6 +14,13 @@ impl Outbox for DynamoStore {
             serde_dynamo::to_attribute_value(NotificationMessageV1::from(&note)).map_err(err)?,
         );
         i.insert("district".into(), s(NO_DISTRICT));
+        if note.kind == NotificationKind::OtpCode {
+            // A one-time code is kept no longer than it works: DynamoDB removes the entry after
+            // the code's lifetime (and `mark` removes the code once it is sent).
+            let until = note.created_at
+                + chrono::Duration::seconds(kezek_core::identity::CODE_LIFETIME_SECONDS);
+            i.insert("ttl".into(), n(until.timestamp()));
+        }
         i.insert(GSI2PK.into(), s(outbox_pk(&note.id)));
         i.insert(
             GSI2SK.into(),
@@ -76,14 +83,28 @@ impl Outbox for DynamoStore {
         if !item.contains_key(GSI2PK) {
             return Ok(()); // already marked: idempotent
         }
+        // A one-time code's entry keeps no code once delivered (or given up).
+        let code = if id.starts_with("otp:") {
+            ", n.#params.#code"
+        } else {
+            ""
+        };
+        let names = if code.is_empty() {
+            HashMap::new()
+        } else {
+            HashMap::from([
+                ("#params".to_owned(), "params".to_owned()),
+                ("#code".to_owned(), "code".to_owned()),
+            ])
+        };
         let (expr, counter, values) = match &delivery {
             Delivery::Delivered { at } => (
-                "REMOVE GSI2PK, GSI2SK SET delivered_at = :at",
+                "REMOVE GSI2PK, GSI2SK{code} SET delivered_at = :at",
                 None,
                 HashMap::from([(":at".to_owned(), s(at.to_rfc3339()))]),
             ),
             Delivery::Failed { at, error } => (
-                "REMOVE GSI2PK, GSI2SK SET failed_at = :at, failure = :e",
+                "REMOVE GSI2PK, GSI2SK{code} SET failed_at = :at, failure = :e",
                 Some("notif_failed"),
                 HashMap::from([
                     (":at".to_owned(), s(at.to_rfc3339())),
@@ -94,9 +115,9 @@ impl Outbox for DynamoStore {
         let mut items = vec![(
             self.update(
                 key(notification_pk(id), NOTIFICATION_SK),
-                expr,
+                &expr.replace("{code}", code),
                 Some("attribute_exists(GSI2PK)"),
-                HashMap::new(),
+                names,
                 values,
             )?,
             Guard::Application,

@@ -26,6 +26,7 @@ impl Outbox for EmbeddedStore {
         if let Some(entry) = g.notifications.get_mut(id) {
             entry.1 = Some(delivery);
         }
+        // The entry (with a one-time code's code) is gone from `pending`: only the outcome stays.
         Ok(())
     }
 
