@@ -316,3 +316,28 @@ fn the_stream_filters_pass_outbox_entries_and_the_issuer_only_its_events() {
         assert!(!filter_matches(&relay, &r) && !filter_matches(&issuer, &r));
     }
 }
+
+/// Issue 16: no function below 256 MB (Lambda's CPU share; a TLS handshake at init), and the
+/// notifier's queue source bounded so a campaign day cannot outrun the e-mail and SMS quotas.
+#[test]
+fn functions_have_256_mb_and_the_notifier_is_bounded() {
+    let template = yaml("infra/template.yaml");
+    let globals = template["Globals"]["Function"]["MemorySize"].as_u64();
+    for (id, r) in template["Resources"].as_mapping().unwrap() {
+        if r["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let memory = r["Properties"]["MemorySize"].as_u64().or(globals).unwrap();
+        assert!(memory >= 256, "{id:?}: {memory} MB");
+    }
+    let notifier = &template["Resources"][Function::Notifier.logical_id()];
+    let events = notifier["Properties"]["Events"].as_mapping().unwrap();
+    let sqs = events
+        .values()
+        .find(|e| e["Type"].as_str() == Some("SQS"))
+        .expect("the notifier's queue source");
+    let max = sqs["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .expect("MaximumConcurrency on the notifier's queue");
+    assert!((2..=10).contains(&max), "{max}");
+}
