@@ -52,8 +52,26 @@ pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         )
         .http_client(lazy_https_client())
+        .timeout_config(sdk_timeouts())
         .load()
         .await
+}
+
+/// Connecting to an AWS endpoint gives up after this long.
+pub const SDK_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// One attempt of a call (connect, send, answer) gives up after this long; the SDK retries.
+pub const SDK_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// A whole call, its retries included, gives up after this long: below the API functions'
+/// 10-second timeout, so a hung dependency is a 503 the function answers, not a Lambda timeout.
+pub const SDK_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// The timeouts of every AWS call the functions make.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(SDK_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
+        .operation_timeout(SDK_OPERATION_TIMEOUT)
+        .build()
 }
 
 /// The notifier's queue (SQS) as the publishing Lambdas' `main` makes it.

@@ -315,3 +315,36 @@ async fn an_expiry_sweep_reads_only_what_is_due() {
     assert_eq!(e.store.items_read() - before, 0);
     assert_eq!(n, shards);
 }
+
+/// Issue 16: a dependency that accepts and never answers costs a call at most the SDK's
+/// operation timeout (the functions' shared config), never the function's whole time.
+#[tokio::test]
+async fn a_hung_endpoint_fails_within_the_operation_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // accepted, never answered
+        }
+    });
+    let config = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-central-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "a", "b", None, None, "test",
+        ))
+        .endpoint_url(format!("http://{addr}"))
+        .timeout_config(kezek_aws::sdk_timeouts())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let started = std::time::Instant::now();
+    let out = client.list_tables().send().await;
+    let took = started.elapsed();
+    assert!(out.is_err(), "a hung endpoint answered");
+    assert!(
+        took <= kezek_aws::SDK_OPERATION_TIMEOUT + std::time::Duration::from_secs(1),
+        "took {took:?}"
+    );
+    println!("a hung endpoint failed after {took:?}");
+}
