@@ -105,6 +105,7 @@ pub fn check_upload(input: &UploadInput) -> Result<Upload, UploadError> {
         .filter(|c| !c.is_control())
         .collect();
     if name.is_empty()
+        || name.chars().any(crate::inputs::is_hidden_format)
         || name.chars().count() > MAX_NAME_CHARS
         || name.contains(['/', '\\'])
         || name == "."

@@ -161,9 +161,20 @@ pub fn valid_phone(s: &str) -> Result<Phone, Failure> {
     Phone::parse(s).ok_or(Failure::bad("invalid_phone", "phone"))
 }
 
+/// Whether a character is invisible formatting: bidirectional controls (U+202E turns
+/// "gpj.exe" into "exe.jpg" on screen), zero-width spaces and joiners, the BOM (Unicode's general
+/// category Cf). Refused in names, addresses and reasons: they would print on official PDFs.
+pub fn is_hidden_format(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
+}
+
 pub(crate) fn valid_text(s: &str, field: &str) -> Result<String, Failure> {
     let t = s.trim();
-    if t.chars().count() > MAX_TEXT || t.chars().any(|c| c.is_control() && c != '\n') {
+    if t.chars().count() > MAX_TEXT
+        || t.chars()
+            .any(|c| (c.is_control() && c != '\n') || is_hidden_format(c))
+    {
         return Err(Failure::bad("invalid_field", field));
     }
     Ok(t.to_owned())

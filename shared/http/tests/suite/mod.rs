@@ -62,6 +62,7 @@ macro_rules! http_cases {
             method_not_allowed_and_unknown_route,
             outbox_registered_notification,
             text_after_json_refused,
+            hidden_format_characters_refused,
         );
         $crate::http_cases!(@multi $factory;
             confirm_at_the_sweep_instant_one_outcome,
@@ -2739,4 +2740,31 @@ pub async fn text_after_json_refused(env: Env) {
         .send()
         .await;
     assert_eq!(app.status, 201, "{}", app.text);
+}
+
+/// Issue 16 (security probe): invisible formatting characters (a right-to-left override, zero-width
+/// spaces) are refused in names, addresses and file names: they would print on official PDFs
+/// and hide a file's real type.
+pub async fn hidden_format_characters_refused(env: Env) {
+    let parent = env.parent(1);
+    for name in ["Тестов\u{202e}", "Тест\u{200b}ов", "\u{feff}Тестов"] {
+        let r = env.put("/v1/me", &parent, json!({ "name": name })).await;
+        r.bad("invalid_field", "name");
+    }
+    for name in ["\u{202e}gpj.exe", "справка\u{200b}.pdf"] {
+        let upload = json!({"name": name, "content_type": "application/pdf", "size": 100});
+        let r = env.post("/v1/documents", &parent, upload).await;
+        r.bad("invalid_field", "name");
+    }
+    let admin = env.admin();
+    let mut kg = json!({"name_kk": "Балапан\u{200b}", "name_ru": "Балапан", "district": "KOK",
+        "address": "Кокшетау, ул. Абая, 1", "phone": "+77162000000", "ownership": "state",
+        "type": "kindergarten", "languages": "both", "admission": "general"});
+    let r = env
+        .post("/v1/admin/kindergartens", &admin, kg.clone())
+        .await;
+    r.bad("invalid_field", "name_kk");
+    kg["name_kk"] = json!("Балапан");
+    let r = env.post("/v1/admin/kindergartens", &admin, kg).await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }
