@@ -736,3 +736,60 @@ async fn forty_concurrent_wrong_guesses_evaluate_exactly_five() {
         .await;
     assert_eq!((st, &body["error"]["code"]), (429, &json!("locked_out")));
 }
+
+/// Issue 16 (security probe L-8): EDS challenges are stateless (signed, expiring nonces): a
+/// hundred of them write nothing to the table; a nonce with a flipped character is unknown; a
+/// used one works no more.
+#[tokio::test]
+async fn eds_challenges_write_nothing() {
+    let env = Env::dynamodb(5).await;
+    let aws = env.aws.as_ref().unwrap();
+    let client = aws_sdk_dynamodb::Client::new(&aws.shared);
+    let count = || async {
+        client
+            .scan()
+            .table_name(&aws.table)
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .unwrap()
+            .count
+    };
+    let before = count().await;
+    let mut nonces = Vec::new();
+    for _ in 0..100 {
+        nonces.push(challenge(&env).await);
+    }
+    assert_eq!(count().await, before, "challenges wrote to the table");
+    let nonce = nonces.pop().unwrap();
+    let flip = |c: char| if c == '0' { '1' } else { '0' };
+    let mut flipped: Vec<char> = nonce.chars().collect();
+    flipped[3] = flip(flipped[3]);
+    let flipped: String = flipped.into_iter().collect();
+    let sig = eds_of(PARENT).sign_base64(flipped.as_bytes(), true);
+    let (st, b) = env
+        .http(
+            "POST",
+            "/v1/auth/eds/verify",
+            Some(json!({"nonce": flipped, "signature": sig})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (401, Some("nonce_unknown"))
+    );
+    let sig = eds_of(PARENT).sign_base64(nonce.as_bytes(), true);
+    let verify = json!({"nonce": nonce, "signature": sig});
+    let (st, b) = env
+        .http("POST", "/v1/auth/eds/verify", Some(verify.clone()), None)
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = env
+        .http("POST", "/v1/auth/eds/verify", Some(verify), None)
+        .await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (401, Some("nonce_unknown"))
+    );
+}

@@ -121,6 +121,17 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
     Ok(b)
 }
 
+/// The bytes of a hex text, if it is one.
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Lower-case hex of bytes (keyed hashes, nonces, signed URLs).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -404,17 +415,46 @@ impl Identity {
     }
 
     /// A single-use nonce for EDS login.
+    ///
+    /// Stateless: the nonce is 16 random bytes, its end (seconds) and a MAC over both under the
+    /// identity key, so asking for challenges writes nothing; only a login that used one marks it
+    /// (single use).
     pub async fn challenge(&self) -> Result<Challenge, Failure> {
         let now = self.clock.now();
-        let nonce = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::seconds(NONCE_LIFETIME_SECONDS);
-        self.credentials
-            .put_marker(&format!("NONCE#{nonce}"), expires_at)
-            .await?;
+        let mut bytes = random_bytes::<16>()?.to_vec();
+        bytes.extend_from_slice(&expires_at.timestamp().to_be_bytes());
+        let mac = self.nonce_mac(&bytes);
+        bytes.extend_from_slice(&mac);
         Ok(Challenge {
-            nonce,
+            nonce: hex(&bytes),
             expires_at: local(expires_at),
         })
+    }
+
+    /// The MAC of a nonce's random part and end (16 bytes of HMAC-SHA256, its own label).
+    fn nonce_mac(&self, body: &[u8]) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.pepper) {
+            mac.update(b"kezek-eds-nonce\0");
+            mac.update(body);
+            out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        }
+        out
+    }
+
+    /// The end of a nonce this service made, if its MAC checks out.
+    fn nonce_end(&self, nonce: &str) -> Option<DateTime<Utc>> {
+        let bytes = unhex(nonce)?;
+        if bytes.len() != 40 {
+            return None;
+        }
+        let (body, mac) = bytes.split_at(24);
+        if !bool::from(self.nonce_mac(body).as_slice().ct_eq(mac)) {
+            return None;
+        }
+        let secs = i64::from_be_bytes(body[16..24].try_into().ok()?);
+        DateTime::from_timestamp(secs, 0)
     }
 
     /// Login by EDS: the nonce is used up first, then the signature over it is checked.
@@ -427,22 +467,16 @@ impl Identity {
             return Err(Failure::bad("missing_field", "signature"));
         }
         let now = self.clock.now();
-        match self
-            .credentials
-            .take_marker(&format!("NONCE#{nonce}"))
-            .await?
-        {
-            None => {
-                return Err(Failure::Unauthorized {
-                    code: "nonce_unknown",
-                })
-            }
-            Some(until) if until < now => {
-                return Err(Failure::Unauthorized {
-                    code: "nonce_expired",
-                })
-            }
-            Some(_) => {}
+        let unknown = || Failure::Unauthorized {
+            code: "nonce_unknown",
+        };
+        let Some(end) = self.nonce_end(nonce) else {
+            return Err(unknown());
+        };
+        if end < now {
+            return Err(Failure::Unauthorized {
+                code: "nonce_expired",
+            });
         }
         let signed = self
             .verifier
@@ -452,6 +486,15 @@ impl Identity {
             return Err(Failure::Unauthorized {
                 code: "signature_invalid",
             });
+        }
+        // Single use: the first login with a nonce counts it (a conditional write); any other
+        // finds it used.
+        if !self
+            .credentials
+            .hit(&format!("nonce#{}", nonce.to_ascii_lowercase()), end, 1)
+            .await?
+        {
+            return Err(unknown());
         }
         Ok(Login {
             principal: self.principal(signed.iin).await?,
