@@ -20,6 +20,11 @@ impl Service {
         who: &Principal,
         input: ProfileInput,
     ) -> Result<ProfileView, Failure> {
+        // The name is printed on official documents: it comes from the individuals register or
+        // the EDS certificate, never from the user (service.md, Identity).
+        if input.name.is_some() {
+            return Err(Failure::bad("name_not_editable", "name"));
+        }
         let mut p = self.store.profile(&who.iin).await?.unwrap_or(Profile {
             iin: who.iin.clone(),
             name: None,
@@ -35,9 +40,6 @@ impl Service {
         }
         if let Some(l) = input.language {
             p.language = Language::parse(&l).ok_or(Failure::bad("invalid_language", "language"))?;
-        }
-        if let Some(n) = input.name {
-            p.name = Some(valid_text(&n, "name")?);
         }
         self.store.put_profile(p.clone()).await?;
         Ok(profile_view(&who.iin, Some(p)))
@@ -85,8 +87,17 @@ impl Service {
     ) -> Result<bool, Failure> {
         access::permit(who, Operation::Profile, On::Caller)?;
         let profile = self.store.profile(&who.iin).await?;
+        // The certificate's name wins whenever an EDS login gives one.
         if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
-            if profile.as_ref().is_none_or(|p| p.name.is_none()) {
+            let name: String = name
+                .chars()
+                .filter(|c| !c.is_control() && !crate::inputs::is_hidden_format(*c))
+                .take(200)
+                .collect();
+            if profile
+                .as_ref()
+                .is_none_or(|p| p.name.as_deref() != Some(name.as_str()))
+            {
                 let mut p = profile.clone().unwrap_or(Profile {
                     iin: who.iin.clone(),
                     name: None,
@@ -94,7 +105,7 @@ impl Service {
                     phone: None,
                     language: Language::Ru,
                 });
-                p.name = Some(name.chars().take(200).collect());
+                p.name = Some(name);
                 self.store.put_profile(p).await?;
             }
         }
