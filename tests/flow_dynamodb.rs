@@ -327,3 +327,39 @@ async fn a_sent_code_leaves_no_code_in_the_outbox() {
     assert!(!params.contains_key("code"), "{params:?}");
     assert!(after.contains_key("delivered_at"), "{after:?}");
 }
+
+/// Issue 16: a session secret that is not the expected JSON stops a function's cold start with an
+/// error naming the secret, never its text (it used to be taken whole as the key, with no NCA roots).
+#[tokio::test]
+async fn a_malformed_secret_stops_the_cold_start() {
+    let shared = moto_config(kezek_contract::moto::private_endpoint()).await;
+    let secret = aws_sdk_secretsmanager::Client::new(&shared)
+        .create_secret()
+        .name(format!("kezek-bad-{}", uuid::Uuid::new_v4().simple()))
+        .secret_string("bare-secret-text-0123456789abcdef0123456789")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let settings = kezek_lambda::Settings {
+        table: "kezek-unused".into(),
+        session_secret: Some(secret.clone()),
+        session_key: None,
+        nca_roots: None,
+        documents_bucket: None,
+        s3_path_style: true,
+        registers_url: None,
+        sender_email: None,
+        queue_url: None,
+        max_receives: None,
+        calendar_from_table: false,
+    };
+    let err =
+        match kezek_lambda::build(Function::Auth, &shared, &settings, Default::default()).await {
+            Ok(_) => panic!("a malformed secret was accepted"),
+            Err(e) => e.to_string(),
+        };
+    assert!(err.contains(&secret), "{err}");
+    assert!(!err.contains("bare-secret-text"), "{err}");
+}

@@ -2,9 +2,9 @@
 //! key and the NCA root certificates trusted for EDS.
 
 /// What the secret holds. Its text is JSON `{"session_key": "...", "nca_roots": "<PEM>"}`
-/// (`infra/template.yaml` generates `session_key`; operators add the NCA roots), or the bare
-/// session key.
+/// (`infra/template.yaml` generates `session_key`; operators add the NCA roots).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiSecrets {
     pub session_key: String,
     #[serde(default)]
@@ -15,13 +15,23 @@ pub struct ApiSecrets {
 }
 
 impl ApiSecrets {
-    /// The secret's text as JSON, or the bare key.
-    pub fn parse(text: &str) -> ApiSecrets {
-        serde_json::from_str(text).unwrap_or_else(|_| ApiSecrets {
-            session_key: text.trim().to_owned(),
-            nca_roots: String::new(),
-            registers_token: String::new(),
-        })
+    /// The secret's text, which must be the JSON object above with a session key: anything else
+    /// stops the function's start (a bare or garbled text is never taken for a key, nor the NCA
+    /// roots left out unnoticed). The error says where the text is wrong, never what it holds.
+    pub fn parse(text: &str) -> Result<ApiSecrets, String> {
+        let secrets: ApiSecrets = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "not the JSON object {{\"session_key\", \"nca_roots\", \"registers_token\"}} \
+                 (line {}, column {}: {:?})",
+                e.line(),
+                e.column(),
+                e.classify()
+            )
+        })?;
+        if secrets.session_key.trim().is_empty() {
+            return Err("its session_key is empty".into());
+        }
+        Ok(secrets)
     }
 }
 
@@ -42,7 +52,7 @@ pub async fn api_secrets(shared: &aws_config::SdkConfig, id: &str) -> Result<Api
     let text = out
         .secret_string()
         .ok_or_else(|| format!("secret {id} has no text"))?;
-    Ok(ApiSecrets::parse(text))
+    ApiSecrets::parse(text).map_err(|e| format!("secret {id}: {e}"))
 }
 
 #[cfg(test)]
@@ -50,16 +60,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_or_bare_key() {
-        let s = ApiSecrets::parse(r#"{"session_key":"k","nca_roots":"-----BEGIN"}"#);
+    fn json_only_and_errors_keep_the_text_secret() {
+        let s = ApiSecrets::parse(r#"{"session_key":"k","nca_roots":"-----BEGIN"}"#).unwrap();
         assert_eq!(
             (s.session_key.as_str(), s.nca_roots.as_str()),
             ("k", "-----BEGIN")
         );
-        let s = ApiSecrets::parse(" bare-key\n");
-        assert_eq!(
-            (s.session_key.as_str(), s.nca_roots.as_str()),
-            ("bare-key", "")
-        );
+        // Issue 16: a bare or garbled text is not taken for the key (it used to be, with no NCA
+        // roots), and the error does not repeat it.
+        for text in [
+            " bare-secret-key-0123456789\n",
+            r#"{"session_key":"secret-key-0123456789","nca_roots":"#,
+            r#"{"session_key":"secret-key-0123456789","nca_root":"x"}"#,
+            r#"{"session_key":"  ","nca_roots":""}"#,
+        ] {
+            let e = ApiSecrets::parse(text).unwrap_err();
+            assert!(!e.contains("secret-key-0123456789"), "{e}");
+            assert!(!e.is_empty());
+        }
     }
 }
