@@ -194,8 +194,23 @@ async fn main() {
 
     let mut init: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
-    for _ in 0..args.runs {
-        for (i, (label, dir)) in runs.iter().enumerate() {
+    for round in 0..args.runs {
+        // A function and its `--before` build run one after the other; which goes first
+        // alternates by round, so the slot (a just-stopped process, a port reused) weighs on
+        // neither side.
+        let mut order: Vec<usize> = (0..runs.len()).collect();
+        if round % 2 == 1 {
+            for pair in order.chunks_mut(2) {
+                let (a, b) = (pair[0], pair.get(1).copied());
+                if let Some(b) = b {
+                    if runs[b].0.ends_with("@before") && !runs[a].0.ends_with("@before") {
+                        pair.swap(0, 1);
+                    }
+                }
+            }
+        }
+        for i in order {
+            let (label, dir) = &runs[i];
             let name = label.trim_end_matches("@before");
             // A Runtime API of its own per cold start (a new port), so that a stopped
             // function's last request never meets the next one's event.
