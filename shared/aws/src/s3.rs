@@ -207,6 +207,34 @@ impl S3Blobs {
     }
 }
 
+impl S3Blobs {
+    /// [`Self::call`], once more after a short pause when S3 did not answer or answered a 5xx
+    /// (S3 asks clients to retry those: `InternalError`, `SlowDown`, `ServiceUnavailable`).
+    async fn call_retrying(
+        &self,
+        method: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<(http::StatusCode, http::HeaderMap, Bytes), StoreError> {
+        match self.call(method, key, headers, body.clone()).await {
+            Ok(reply) if !reply.0.is_server_error() => return Ok(reply),
+            Ok((status, ..)) => tracing::warn!(method, %status, "S3 asked for a retry"),
+            Err(e) => tracing::warn!(method, error = %e, "S3 call failed, retrying once"),
+        }
+        // 100 to 300 ms, spread by the clock's nanoseconds so that callers do not retry together.
+        let spread = u64::from(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .subsec_nanos()
+                % 200,
+        );
+        tokio::time::sleep(Duration::from_millis(100 + spread)).await;
+        self.call(method, key, headers, body).await
+    }
+}
+
 /// S3's error code in an error response (`<Code>…</Code>`), or the status.
 fn failure(method: &str, status: http::StatusCode, body: &[u8]) -> StoreError {
     let text = String::from_utf8_lossy(body);
@@ -262,7 +290,7 @@ impl Blobs for S3Blobs {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
         let length = bytes.len().to_string();
         let (status, _, body) = self
-            .call(
+            .call_retrying(
                 "PUT",
                 key,
                 &[("content-length", &length), ("content-type", content_type)],
@@ -277,7 +305,7 @@ impl Blobs for S3Blobs {
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let (status, headers, body) = self.call("HEAD", key, &[], Vec::new()).await?;
+        let (status, headers, body) = self.call_retrying("HEAD", key, &[], Vec::new()).await?;
         if status == http::StatusCode::NOT_FOUND {
             return Ok(None);
         }

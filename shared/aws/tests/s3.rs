@@ -159,3 +159,61 @@ async fn presigned_urls_match_the_sdk_presigner() {
         }
     }
 }
+
+/// Issue 16: a 5xx or no answer from S3 is retried once after a short pause; a second failure is
+/// the caller's error (two calls in all, never more).
+#[tokio::test]
+async fn s3_calls_are_retried_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    async fn serve(fail_first: usize) -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app = axum::Router::new().fallback(move || {
+            let counter = counter.clone();
+            async move {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n < fail_first {
+                    axum::http::Response::builder()
+                        .status(503)
+                        .body(axum::body::Body::from(
+                            "<Error><Code>SlowDown</Code></Error>",
+                        ))
+                        .unwrap()
+                } else {
+                    axum::http::Response::builder()
+                        .status(200)
+                        .header("content-length", "0")
+                        .body(axum::body::Body::empty())
+                        .unwrap()
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("http://{addr}"), hits)
+    }
+    let config = |endpoint: &str| {
+        aws_config::SdkConfig::builder()
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("eu-central-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("a", "b", None, None, "test"),
+                ),
+            )
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    };
+    let (once, hits) = serve(1).await;
+    let blobs = S3Blobs::from_config(&config(&once), "kezek-docs", true);
+    let put = kezek_core::ports::Blobs::put(&blobs, "a/b", vec![1, 2, 3], "application/pdf").await;
+    assert!(put.is_ok(), "{put:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "one 503, then the retry");
+    let (always, hits) = serve(usize::MAX).await;
+    let blobs = S3Blobs::from_config(&config(&always), "kezek-docs", true);
+    let size = kezek_core::ports::Blobs::size(&blobs, "a/b").await;
+    assert!(size.is_err(), "{size:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "two calls in all");
+}
