@@ -363,3 +363,67 @@ async fn a_malformed_secret_stops_the_cold_start() {
     assert!(err.contains(&secret), "{err}");
     assert!(!err.contains("bare-secret-text"), "{err}");
 }
+
+/// An application item that cannot be read (a status without the fields it needs, as only a
+/// broken or foreign writer leaves) is left out of the sweep's page and logged, so it cannot hold
+/// up the other families' deadlines; reading it alone is still an error.
+#[tokio::test]
+async fn an_unreadable_item_does_not_stop_the_sweep() {
+    let env = Env::dynamodb(5).await;
+    let body = json!({"district": "KOK", "child_iin": CHILD, "email": "p@example.kz",
+        "phone": "+77011234567"});
+    let (st, app) = env
+        .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
+        .await;
+    assert_eq!(st, 201, "{app}");
+    let id = app["id"].as_str().unwrap().to_owned();
+    let aws = env.aws.as_ref().unwrap();
+    let client = aws_sdk_dynamodb::Client::new(&aws.shared);
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    let mut item = client
+        .get_item()
+        .table_name(&aws.table)
+        .key("PK", s(&format!("APP#{id}")))
+        .key("SK", s("A"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    // A copy under another id, "voucher_active" without a voucher, due since long ago.
+    let bad = uuid::Uuid::new_v4().to_string();
+    item.insert("PK".into(), s(&format!("APP#{bad}")));
+    item.insert("id".into(), s(&bad));
+    item.insert("status".into(), s("voucher_active"));
+    for k in ["child_iin", "GSI1PK", "GSI1SK", "GSI3PK", "GSI3SK"] {
+        item.remove(k);
+    }
+    item.insert("child_iin".into(), s("230315500002"));
+    item.insert("GSI2SK".into(), s(&format!("00000000000000000#{bad}")));
+    client
+        .put_item()
+        .table_name(&aws.table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        env.store.application(&bad).await.is_err(),
+        "read alone, it is refused"
+    );
+    let due = env
+        .store
+        .due(
+            kezek_core::lifecycle::Sweep::Reconfirmation,
+            kezek_core::time::local(env.now()),
+            100,
+        )
+        .await
+        .expect("the sweep's page is read");
+    assert!(
+        due.iter().all(|a| a.id != bad),
+        "the unreadable item is left out"
+    );
+    let report = env.scheduled(Function::ExpirySweep, json!({})).await;
+    assert!(report.get("examined").is_some(), "{report}");
+}

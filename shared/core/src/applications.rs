@@ -54,17 +54,9 @@ impl Service {
             .birth_date(&child_iin)
             .await?
             .ok_or(Failure::bad("invalid_iin", "child_iin"))?;
-        // Only the child's parent or legal representative by the kinship register may register
-        // the child (service.md, submit): checked before a registration number is taken, so a
-        // refusal writes nothing.
-        if child_iin == who.iin {
-            return Err(Failure::bad("applicant_is_child", "child_iin"));
-        }
-        if !self.registers.kinship(&who.iin, &child_iin).await? {
-            return Err(Failure::Forbidden {
-                code: "kinship_not_confirmed",
-            });
-        }
+        // Only the child's parent or legal representative may register the child: checked
+        // before a registration number is taken, so a refusal writes nothing.
+        self.check_kinship(who, &child_iin).await?;
         let new = NewApplication {
             id: uuid::Uuid::new_v4().to_string(),
             registration_seq: 0,

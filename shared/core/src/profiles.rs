@@ -45,6 +45,21 @@ impl Service {
         Ok(profile_view(&who.iin, Some(p)))
     }
 
+    /// The caller is the child's parent or legal representative by the kinship register
+    /// (service.md: submitting and linking check the same): 400 `applicant_is_child` for one's own
+    /// IIN, 403 `kinship_not_confirmed` when the register does not confirm it.
+    pub(crate) async fn check_kinship(&self, who: &Principal, child: &Iin) -> Result<(), Failure> {
+        if *child == who.iin {
+            return Err(Failure::bad("applicant_is_child", "child_iin"));
+        }
+        if !self.registers.kinship(&who.iin, child).await? {
+            return Err(Failure::Forbidden {
+                code: "kinship_not_confirmed",
+            });
+        }
+        Ok(())
+    }
+
     /// Links a child's IIN to the parent after the kinship register confirms it.
     pub async fn link_child(
         &self,
@@ -55,14 +70,7 @@ impl Service {
         access::permit(who, Operation::LinkChild, On::Caller)?;
         let now = self.now();
         let child = parse_iin(&input.child_iin, local_date(now), "child_iin")?;
-        if child == who.iin {
-            return Err(Failure::bad("applicant_is_child", "child_iin"));
-        }
-        if !self.registers.kinship(&who.iin, &child).await? {
-            return Err(Failure::Forbidden {
-                code: "kinship_not_confirmed",
-            });
-        }
+        self.check_kinship(who, &child).await?;
         self.store.link_child(&who.iin, &child).await?;
         let mut applications = Vec::new();
         for a in self.store.applications_by_child(&child).await? {

@@ -58,11 +58,8 @@ impl Call {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(unauthorized.clone())?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(unauthorized)?;
-        api.sessions.verify(token.trim())
+        let token = crate::session::bearer_token(header).ok_or(unauthorized)?;
+        api.sessions.verify(token)
     }
 
     fn bytes(&self) -> Result<&[u8], HttpError> {

@@ -36,6 +36,14 @@ pub struct Token {
     pub expires_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
+/// The token of an `Authorization: Bearer <token>` header value (either case of "bearer").
+pub fn bearer_token(header: &str) -> Option<&str> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 impl Sessions {
     /// A key of at least [`MIN_KEY_BYTES`] bytes.
     pub fn new(key: &[u8]) -> Result<Sessions, String> {

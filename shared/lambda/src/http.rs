@@ -89,11 +89,7 @@ impl Handler {
             .or_else(|| request.headers.get("authorization"))
             .map(String::as_str)
             .unwrap_or_default();
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .unwrap_or_default()
-            .trim();
+        let token = kezek_http::session::bearer_token(header).unwrap_or_default();
         let who = self
             .sessions
             .as_ref()

@@ -312,7 +312,7 @@ impl DueReads for DynamoStore {
         }
         all.sort_by(|a, b| get_str(a, GSI2SK).cmp(&get_str(b, GSI2SK)));
         all.truncate(limit);
-        self.apps(all)
+        Ok(self.readable_apps(all))
     }
 }
 

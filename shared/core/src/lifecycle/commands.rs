@@ -141,11 +141,7 @@ pub(super) fn refuse(
     if !app.status().holds_voucher() {
         return Err(Refusal::NotInStatus(app.status()));
     }
-    if let Some(deadline) = current_deadline(app) {
-        if ctx.passed(deadline) {
-            return Err(Refusal::DeadlinePassed);
-        }
-    }
+    before_deadline(app, ctx)?;
     archive(next, t, ArchiveReason::VoucherRefused);
     Ok(())
 }
@@ -245,14 +241,8 @@ pub(super) fn withdraw(
     t: &mut Transition,
     ctx: Context<'_>,
 ) -> Result<(), Refusal> {
-    if !matches!(app.state, State::Queued | State::StopListed { .. }) {
-        return Err(Refusal::NotInStatus(app.status()));
-    }
-    if let Some(deadline) = current_deadline(app) {
-        if ctx.passed(deadline) {
-            return Err(Refusal::DeadlinePassed);
-        }
-    }
+    in_queue(app)?;
+    before_deadline(app, ctx)?;
     archive(next, t, ArchiveReason::Withdrawn);
     Ok(())
 }
@@ -265,9 +255,7 @@ pub(super) fn reject_privilege(
     ctx: Context<'_>,
     reason: String,
 ) -> Result<(), Refusal> {
-    if !matches!(app.state, State::Queued | State::StopListed { .. }) {
-        return Err(Refusal::NotInStatus(app.status()));
-    }
+    in_queue(app)?;
     match next.privilege.as_mut() {
         Some(p) if p.rejected.is_none() => {
             p.rejected = Some(PrivilegeRejection {
@@ -303,4 +291,20 @@ pub(super) fn correct_deadlines(
     *next = crate::correction::with_changes(next, &changes);
     t.reason = Some(crate::correction::reason(&changes, &reason));
     Ok(())
+}
+
+/// Queued or stop-listed (withdrawal, privilege rejection).
+fn in_queue(app: &Application) -> Result<(), Refusal> {
+    match app.state {
+        State::Queued | State::StopListed { .. } => Ok(()),
+        _ => Err(Refusal::NotInStatus(app.status())),
+    }
+}
+
+/// The deadline of the application's status has not passed (a status without one has none).
+fn before_deadline(app: &Application, ctx: Context<'_>) -> Result<(), Refusal> {
+    match current_deadline(app) {
+        Some(deadline) if ctx.passed(deadline) => Err(Refusal::DeadlinePassed),
+        _ => Ok(()),
+    }
 }
