@@ -59,6 +59,13 @@ pub fn child_pk(child: &Iin) -> String {
     format!("CHILD#{}", child.as_str())
 }
 
+/// The count of an applicant's live applications (`live`), below
+/// [`kezek_core::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT`].
+pub fn applicant_live_pk(iin: &Iin) -> String {
+    format!("LIVE#{}", iin.as_str())
+}
+pub const APPLICANT_LIVE_SK: &str = "COUNT";
+
 pub fn child_lock_pk(child: &Iin) -> String {
     format!("CHILD#{}", child.as_str())
 }

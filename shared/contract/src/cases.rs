@@ -219,6 +219,99 @@ pub async fn duplicate_child_refused_until_archived<S: Subject>(s: Arc<S>) {
     assert_eq!(count(&*s, &d.code, Status::Archived).await, 1);
 }
 
+/// One applicant holds at most `MAX_LIVE_APPLICATIONS_PER_APPLICANT` live applications: the
+/// next submit is refused with nothing written (not the child's lock either); concurrent
+/// submits at the edge land only up to the limit; an archived one frees a slot.
+pub async fn applicant_limit_counts_live_applications<S: Subject>(s: Arc<S>) {
+    use kezek_core::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT as MAX;
+    let d = district();
+    let parent = adult();
+    let mut held = Vec::new();
+    for i in 0..MAX - 2 {
+        let kid = child(born());
+        held.push(
+            submit(
+                &*s,
+                &d,
+                Sub::new(kid, base() + minutes(i64::from(i))).by(&parent),
+            )
+            .await,
+        );
+    }
+    // Four at once for the last two slots: exactly two land.
+    let items: Vec<(usize, _, _)> = (0..4).map(|i| (i, d.clone(), parent.clone())).collect();
+    let results = spawn_all(&s, items, |s, (i, d, parent)| async move {
+        let cs = submission(
+            &*s,
+            &d,
+            Sub::new(child(born()), base() + minutes(30 + i as i64)).by(&parent),
+        )
+        .await;
+        s.commit(cs).await
+    })
+    .await;
+    let landed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(landed, 2, "{results:?}");
+    for r in results.iter().filter(|r| r.is_err()) {
+        assert_eq!(r, &Err(CommitError::Conflict(Conflict::ApplicantLimit)));
+    }
+    let mine = s.applications_by_applicant(&parent).await.unwrap();
+    assert_eq!(mine.len(), MAX as usize);
+
+    // One more: refused, nothing written, and the child is free for its own parent.
+    let kid = child(born());
+    let refused = submission(
+        &*s,
+        &d,
+        Sub::new(kid.clone(), base() + minutes(40)).by(&parent),
+    )
+    .await;
+    let refused_id = refused.application.id.clone();
+    let watched = [held[0].id.as_str(), refused_id.as_str()];
+    let people = [&kid, &parent];
+    let before = snapshot(&*s, &d, cohort(&held[0]), &watched, &people).await;
+    assert_eq!(
+        conflict_of(s.commit(refused).await),
+        Conflict::ApplicantLimit
+    );
+    assert_eq!(
+        snapshot(&*s, &d, cohort(&held[0]), &watched, &people).await,
+        before
+    );
+    let other_parent = adult();
+    let theirs = submit(
+        &*s,
+        &d,
+        Sub::new(kid.clone(), base() + minutes(41)).by(&other_parent),
+    )
+    .await;
+    assert_eq!(
+        ids(&s.applications_by_child(&kid).await.unwrap()),
+        vec![theirs.id]
+    );
+
+    // Archived (withdrawn): one slot again, and only one.
+    let gone = act(&*s, &held[0], Command::Withdraw, base() + minutes(50)).await;
+    assert_eq!(gone.status(), Status::Archived);
+    submit(
+        &*s,
+        &d,
+        Sub::new(child(born()), base() + minutes(51)).by(&parent),
+    )
+    .await;
+    let again = submission(
+        &*s,
+        &d,
+        Sub::new(child(born()), base() + minutes(52)).by(&parent),
+    )
+    .await;
+    assert_eq!(conflict_of(s.commit(again).await), Conflict::ApplicantLimit);
+    assert_eq!(
+        count(&*s, &d.code, Status::Queued).await,
+        u64::from(MAX) + 1
+    );
+}
+
 /// 8 concurrent submissions of one child: exactly one application.
 pub async fn concurrent_submissions_of_one_child_one_wins<S: Subject>(s: Arc<S>) {
     let d = district();

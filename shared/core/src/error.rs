@@ -125,6 +125,7 @@ impl From<CommitError> for Failure {
             CommitError::Store(s) => s.into(),
             CommitError::Conflict(Conflict::Stale) => c("conflict"),
             CommitError::Conflict(Conflict::DuplicateChild) => c("duplicate_child"),
+            CommitError::Conflict(Conflict::ApplicantLimit) => c("too_many_applications"),
             CommitError::Conflict(Conflict::NoFreePlace | Conflict::NoVoucherPlace) => {
                 c("no_free_place")
             }

@@ -26,6 +26,9 @@ pub enum Conflict {
     NoFreePlace,
     /// The district's free places for the age group are all covered by outstanding vouchers.
     NoVoucherPlace,
+    /// The applicant already holds [`crate::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT`] live
+    /// applications (submit; counted like the child lock: from submission until archived).
+    ApplicantLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -19,6 +19,10 @@ pub const RECONFIRM_REMINDER_DAYS: [i64; 3] = [30, 7, 1];
 pub const MAX_AGE_AT_SUBMISSION: u32 = 7;
 /// Local hour at which reminders go out (nobody gets an SMS at midnight).
 pub const REMINDER_HOUR: u32 = 9;
+/// Live (not archived) applications one applicant may hold at once: every child of a large
+/// family, and twins or triplets, fit well under it; a stranger registering children in bulk
+/// does not. A legal representative of more children applies through the district.
+pub const MAX_LIVE_APPLICATIONS_PER_APPLICANT: u32 = 10;
 
 use crate::calendar::Calendar;
 use crate::time::Time;

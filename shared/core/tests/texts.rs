@@ -306,6 +306,7 @@ fn every_error_code_has_messages_in_three_languages() {
         Conflict::DuplicateChild,
         Conflict::NoFreePlace,
         Conflict::NoVoucherPlace,
+        Conflict::ApplicantLimit,
     ] {
         codes.insert(Failure::from(CommitError::Conflict(c)).code().to_owned());
     }

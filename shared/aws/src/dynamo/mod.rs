@@ -24,6 +24,7 @@ use kezek_core::lifecycle::{Effect, Sweep};
 use kezek_core::ports::*;
 use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
 use kezek_core::reference::Reference;
+use kezek_core::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT;
 use kezek_core::time::Time;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,6 +89,7 @@ fn sum_counter(shards: &[Item], name: &str) -> u64 {
 enum Guard {
     Application,
     ChildLock,
+    ApplicantLimit,
     Place,
     VoucherPool,
     Unconditional,
@@ -198,7 +200,7 @@ impl DynamoStore {
     }
 
     /// Bulk-loads applications as they are: the items with their index keys and, for live ones,
-    /// the child locks; 25 items per BatchWriteItem. For migrating an existing queue into an empty
+    /// the child locks and the applicants' live counts; 25 items per BatchWriteItem. For migrating an existing queue into an empty
     /// table: history, outbox, voucher pools and status counters are not written.
     pub async fn import(&self, apps: &[Application]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
@@ -214,6 +216,16 @@ impl DynamoStore {
             }
         }
         items.extend(locks.into_values());
+        // The applicants' live counts.
+        let mut live: BTreeMap<String, u32> = BTreeMap::new();
+        for a in apps.iter().filter(|a| a.status() != Status::Archived) {
+            *live.entry(applicant_live_pk(&a.applicant_iin)).or_default() += 1;
+        }
+        for (pk, count) in live {
+            let mut item = key(pk, APPLICANT_LIVE_SK);
+            item.insert("live".into(), n(count));
+            items.push(item);
+        }
         for chunk in items.chunks(25) {
             let mut writes = Vec::with_capacity(chunk.len());
             for item in chunk {
@@ -319,6 +331,7 @@ impl DynamoStore {
                         .position(|r| r.code() == Some("ConditionalCheckFailed"));
                     let conflict = match failed.and_then(|i| guards.get(i)) {
                         Some(Guard::ChildLock) => Conflict::DuplicateChild,
+                        Some(Guard::ApplicantLimit) => Conflict::ApplicantLimit,
                         Some(Guard::Place) => Conflict::NoFreePlace,
                         Some(Guard::VoucherPool) => Conflict::NoVoucherPlace,
                         // The application's version, or a transaction conflict with a

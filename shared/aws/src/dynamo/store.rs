@@ -84,6 +84,20 @@ impl Commits for DynamoStore {
                 self.put(lock, Some("attribute_not_exists(PK)"), Item::new())?,
                 Guard::ChildLock,
             ));
+            // The applicant's live applications, counted below the limit.
+            items.push((
+                self.update(
+                    key(applicant_live_pk(&app.applicant_iin), APPLICANT_LIVE_SK),
+                    "ADD live :one",
+                    Some("attribute_not_exists(live) OR live < :max"),
+                    HashMap::new(),
+                    HashMap::from([
+                        (":one".into(), n(1)),
+                        (":max".into(), n(MAX_LIVE_APPLICATIONS_PER_APPLICANT)),
+                    ]),
+                )?,
+                Guard::ApplicantLimit,
+            ));
         }
         for e in &change.effects {
             match e {
@@ -138,6 +152,16 @@ impl Commits for DynamoStore {
                         .build()
                         .map_err(err)?;
                     items.push((TransactWriteItem::builder().delete(d).build(), Guard::Unconditional));
+                    items.push((
+                        self.update(
+                            key(applicant_live_pk(&app.applicant_iin), APPLICANT_LIVE_SK),
+                            "ADD live :minus",
+                            None,
+                            HashMap::new(),
+                            HashMap::from([(":minus".into(), n(-1))]),
+                        )?,
+                        Guard::Unconditional,
+                    ));
                 }
             }
         }

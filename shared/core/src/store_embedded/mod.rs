@@ -33,6 +33,9 @@ struct Inner {
     /// One live (not archived) application per child IIN.
     child_lock: HashMap<Iin, String>,
     by_applicant: HashMap<Iin, Vec<String>>,
+    /// Live (not archived) applications per applicant, at most
+    /// [`crate::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT`].
+    live_by_applicant: HashMap<Iin, u32>,
     by_child: HashMap<Iin, Vec<String>>,
     /// `queued` applications per district and cohort, in queue order.
     queues: HashMap<(String, Cohort), BTreeSet<QueueKey>>,
@@ -174,6 +177,10 @@ impl Commits for EmbeddedStore {
                 if g.child_lock.contains_key(&app.child_iin) {
                     return conflict(Conflict::DuplicateChild);
                 }
+                let live = g.live_by_applicant.get(&app.applicant_iin).copied();
+                if live.unwrap_or(0) >= crate::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT {
+                    return conflict(Conflict::ApplicantLimit);
+                }
             }
             (Some(v), Some(o)) if o.version == v => {}
             _ => return conflict(Conflict::Stale),
@@ -217,6 +224,9 @@ impl Commits for EmbeddedStore {
             Some(o) => g.unindex(o, reference),
             None => {
                 g.child_lock.insert(app.child_iin.clone(), app.id.clone());
+                *g.live_by_applicant
+                    .entry(app.applicant_iin.clone())
+                    .or_default() += 1;
                 g.by_applicant
                     .entry(app.applicant_iin.clone())
                     .or_default()
@@ -268,6 +278,9 @@ impl Commits for EmbeddedStore {
                 Effect::ReleaseChild { child_iin } => {
                     if g.child_lock.get(child_iin) == Some(&app.id) {
                         g.child_lock.remove(child_iin);
+                    }
+                    if let Some(n) = g.live_by_applicant.get_mut(&app.applicant_iin) {
+                        *n = n.saturating_sub(1);
                     }
                 }
             }
