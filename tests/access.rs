@@ -13,7 +13,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Nobody,
+    /// A token of another RSA key pair.
     Forged,
+    /// An HS256 token of the old shared session key.
+    OldSharedKey,
     Expired,
     Owner,
     OtherParent,
@@ -33,9 +36,10 @@ enum Gets {
 use Gets::*;
 use Who::*;
 
-const ALL: [Who; 8] = [
+const ALL: [Who; 9] = [
     Nobody,
     Forged,
+    OldSharedKey,
     Expired,
     Owner,
     OtherParent,
@@ -87,7 +91,7 @@ fn class(route: &str) -> Class {
 }
 
 fn expected(class: Class, who: Who) -> Gets {
-    if matches!(who, Nobody | Forged | Expired) {
+    if matches!(who, Nobody | Forged | OldSharedKey | Expired) {
         return match class {
             Class::Public => Through,
             _ => Unauthorized,
@@ -179,13 +183,32 @@ fn token(env: &Env, who: Who) -> Option<String> {
     match who {
         Nobody => None,
         Forged => {
-            let other = Sessions::new(b"not-the-service-key-0123456789abcdef").unwrap();
+            // Another RSA key pair (issue 16: a token of any key but the service's is 401).
+            let other = Sessions::verifier(kezek_tests::OTHER_PUBLIC)
+                .and_then(|s| s.with_signer(kezek_tests::OTHER_PRIVATE, kezek_tests::OTHER_PUBLIC))
+                .unwrap();
             let p = Principal {
                 iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
                 role: Role::Parent,
                 districts: vec![],
             };
             Some(other.issue(&p, chrono::Utc::now()).unwrap().token)
+        }
+        OldSharedKey => {
+            // An HS256 token of a shared key, as sessions were signed before issue 16.
+            let now = chrono::Utc::now().timestamp();
+            let claims = json!({"sub": PARENT, "role": "parent", "districts": [], "iat": now,
+                "exp": now + 600, "iss": "kezek"});
+            Some(
+                jsonwebtoken::encode(
+                    &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                    &claims,
+                    &jsonwebtoken::EncodingKey::from_secret(
+                        b"kezek-tests-session-key-not-a-secret-0123456789",
+                    ),
+                )
+                .unwrap(),
+            )
         }
         Expired => {
             let p = Principal {

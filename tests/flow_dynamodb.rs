@@ -344,8 +344,12 @@ async fn a_malformed_secret_stops_the_cold_start() {
         .unwrap();
     let settings = kezek_lambda::Settings {
         table: "kezek-unused".into(),
-        session_secret: Some(secret.clone()),
-        session_key: None,
+        session_public_keys: Some(kezek_tests::SESSION_PUBLIC.into()),
+        session_signing_secret: Some(secret.clone()),
+        session_private_key: None,
+        code_key_secret: None,
+        code_key: Some(b"code-key-of-the-test-0123456789abcdef".to_vec()),
+        registers_secret: None,
         nca_roots: None,
         documents_bucket: None,
         s3_path_style: true,

@@ -341,3 +341,60 @@ fn functions_have_256_mb_and_the_notifier_is_bounded() {
         .expect("MaximumConcurrency on the notifier's queue");
     assert!((2..=10).contains(&max), "{max}");
 }
+
+/// Issue 16: each secret is read only by the functions that use it, each function's environment
+/// names just those, and every function that checks sessions has the public keys (no secret).
+#[test]
+fn each_secret_is_read_only_where_it_is_used() {
+    let template = yaml("infra/template.yaml");
+    let mut readers = std::collections::BTreeMap::<&str, Vec<&str>>::new();
+    for f in Function::ALL {
+        let p = &template["Resources"][f.logical_id()]["Properties"];
+        let policies = serde_yaml_ng::to_string(&p["Policies"]).unwrap();
+        let vars: BTreeSet<String> = p["Environment"]["Variables"]
+            .as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has = |v: &str| vars.contains(v);
+        for (secret, var, wanted) in [
+            (
+                "SessionSigningKey",
+                "SESSION_SIGNING_SECRET_ID",
+                f.signs_sessions(),
+            ),
+            ("CodeKey", "CODE_KEY_SECRET_ID", f.checks_codes()),
+            (
+                "RegistersTokenSecret",
+                "REGISTERS_SECRET_ID",
+                f.asks_registers(),
+            ),
+        ] {
+            assert_eq!(policies.contains(secret), wanted, "{}: {secret}", f.name());
+            assert_eq!(has(var), wanted, "{}: {var}", f.name());
+            if wanted {
+                readers.entry(secret).or_default().push(f.name());
+            }
+        }
+        assert_eq!(
+            has("SESSION_PUBLIC_KEYS"),
+            f.needs_sessions(),
+            "{}",
+            f.name()
+        );
+        assert_eq!(has("NCA_ROOTS_PEM"), f.checks_codes(), "{}", f.name());
+        assert!(!has("SESSION_SECRET_ID"), "{}", f.name());
+    }
+    assert_eq!(readers["SessionSigningKey"], ["auth"]);
+    let no_secret = Function::ALL
+        .into_iter()
+        .filter(|f| !f.signs_sessions() && !f.checks_codes() && !f.asks_registers())
+        .count();
+    assert!(
+        no_secret > Function::ALL.len() / 2,
+        "most functions read no secret"
+    );
+}

@@ -24,7 +24,21 @@ pub const OPERATOR: &str = "850505300001";
 pub const CHILD: &str = "230315500002";
 /// The first seeded kindergarten (Kokshetau).
 pub const KINDERGARTEN: &str = "00000000-0000-4000-8000-000000000001";
+/// The code key and files key of the tests (not secrets).
 const KEY: &[u8] = b"kezek-tests-session-key-not-a-secret-0123456789";
+/// The session key pair of the tests (`tests/fixtures/keys`, made with `openssl genpkey`).
+pub const SESSION_PRIVATE: &str = include_str!("fixtures/keys/session.key");
+pub const SESSION_PUBLIC: &str = include_str!("fixtures/keys/session.pub");
+/// A key pair no function trusts.
+pub const OTHER_PRIVATE: &str = include_str!("fixtures/keys/other.key");
+pub const OTHER_PUBLIC: &str = include_str!("fixtures/keys/other.pub");
+
+/// Sessions that issue with the tests' pair, as the login function holds them.
+pub fn signing_sessions() -> Sessions {
+    Sessions::verifier(SESSION_PUBLIC)
+        .and_then(|s| s.with_signer(SESSION_PRIVATE, SESSION_PUBLIC))
+        .unwrap()
+}
 /// The name of the tests' NCA root.
 pub const TEST_NCA: &str = "Test NCA root";
 
@@ -116,13 +130,27 @@ impl Env {
         service.render = Some(kezek_core::documents::render_pdf);
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
-        let sessions = Sessions::new(KEY).unwrap();
+        let sessions = signing_sessions();
         let verifier = Arc::new(NcaVerifier::from_pem(&test_nca().certificate_pem()).unwrap());
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
+                // Each function's keys as deployed: only the login function signs sessions, only
+                // the code-checking ones hold the code key.
                 let api = (!f.routes().is_empty()).then(|| {
-                    kezek_lambda::api(&service, store.clone(), KEY, verifier.clone()).unwrap()
+                    let sessions = if f.signs_sessions() {
+                        sessions.clone()
+                    } else {
+                        Sessions::verifier(SESSION_PUBLIC).unwrap()
+                    };
+                    let code_key: &[u8] = if f.checks_codes() { KEY } else { &[] };
+                    kezek_lambda::api(
+                        &service,
+                        store.clone(),
+                        sessions,
+                        code_key,
+                        verifier.clone(),
+                    )
                 });
                 let adapters = Adapters {
                     sender: Some(recorder.clone() as Arc<dyn Sender>),
@@ -130,7 +158,7 @@ impl Env {
                 };
                 let mut h = Handler::new(f, service.clone(), api, adapters);
                 if f == Function::Authorizer {
-                    h = h.with_sessions(sessions.clone());
+                    h = h.with_sessions(Sessions::verifier(SESSION_PUBLIC).unwrap());
                 }
                 (f.name(), h)
             })
@@ -206,22 +234,31 @@ impl Env {
             .send()
             .await
             .unwrap();
-        // The session key and the NCA roots as the template's secret holds them.
-        let secret = aws_sdk_secretsmanager::Client::new(&shared)
-            .create_secret()
-            .name(format!("kezek-api-{suffix}"))
-            .secret_string(
-                json!({
-                    "session_key": String::from_utf8(KEY.to_vec()).unwrap(),
-                    "nca_roots": test_nca().certificate_pem(),
-                })
-                .to_string(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .arn
-            .unwrap();
+        // The secrets as the template holds them: the session private key (the login function's
+        // alone) and the code key, each its own.
+        let secrets = aws_sdk_secretsmanager::Client::new(&shared);
+        let mut arns = Vec::new();
+        for (name, text) in [
+            (
+                "session-signing",
+                json!({ "private_key": SESSION_PRIVATE, "public_key": SESSION_PUBLIC }),
+            ),
+            (
+                "code-key",
+                json!({ "code_key": String::from_utf8(KEY.to_vec()).unwrap() }),
+            ),
+        ] {
+            let arn = secrets
+                .create_secret()
+                .name(format!("kezek-{name}-{suffix}"))
+                .secret_string(text.to_string())
+                .send()
+                .await
+                .unwrap()
+                .arn
+                .unwrap();
+            arns.push(arn);
+        }
         let bucket = format!("kezek-docs-{suffix}");
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&shared)
@@ -237,9 +274,13 @@ impl Env {
             documents_bucket: Some(bucket),
             s3_path_style: true,
             table,
-            session_secret: Some(secret),
-            session_key: None,
-            nca_roots: None,
+            session_public_keys: Some(SESSION_PUBLIC.into()),
+            session_signing_secret: Some(arns[0].clone()),
+            session_private_key: None,
+            code_key_secret: Some(arns[1].clone()),
+            code_key: None,
+            registers_secret: None,
+            nca_roots: Some(test_nca().certificate_pem()),
             registers_url,
             sender_email: Some(sender_email.into()),
             // As deployed (template Globals): the published calendar is read at cold start.
@@ -267,7 +308,7 @@ impl Env {
         }
         Env {
             handlers,
-            sessions: Sessions::new(KEY).unwrap(),
+            sessions: signing_sessions(),
             clock: None,
             recorder: Arc::new(Recorder::default()),
             queue: Arc::new(MemoryQueue::default()),

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod files;
+pub mod keys;
 pub mod seed;
 
 use axum::body::{to_bytes, Body as AxumBody};
@@ -62,30 +63,36 @@ pub struct Local {
 }
 
 impl Local {
-    /// A runner on a fresh embedded store; `key` signs sessions. It trusts no NCA root until
+    /// A runner on a fresh embedded store with these keys. It trusts no NCA root until
     /// [`Local::trust`] is given some.
-    pub fn new(key: &[u8]) -> Result<Local, String> {
+    pub fn new(keys: &keys::LocalKeys) -> Local {
         let store = Arc::new(EmbeddedStore::new());
-        Local::with_store(key, store.clone(), store.clone(), store)
+        Local::with_store(keys, store.clone(), store.clone(), store)
     }
 
     /// A runner on any store adapter (the DynamoDB one with `--store dynamodb`). Business time
     /// is the simulated clock; sessions, codes, nonces and rate limits keep the real one.
     pub fn with_store(
-        key: &[u8],
+        keys: &keys::LocalKeys,
         store: Arc<dyn Store>,
         outbox: Arc<dyn Outbox>,
         credentials: Arc<dyn Credentials>,
-    ) -> Result<Local, String> {
+    ) -> Local {
         let clock = Arc::new(SimClock::new());
         let service = Service::new(store, outbox, clock.clone(), Arc::new(BuiltinRegisters));
-        Ok(Local {
-            api: Api::build(service, credentials, key, Arc::new(NoRoots))?,
+        Local {
+            api: Api::build(
+                service,
+                credentials,
+                keys.sessions.clone(),
+                &keys.code,
+                Arc::new(NoRoots),
+            ),
             clock,
             outbox: Arc::new(DevOutbox::default()),
             delivering: Arc::new(tokio::sync::Mutex::new(())),
             files: None,
-        })
+        }
     }
 
     /// Asks these state registers (e.g. `kezek_registers::HttpRegisters`) instead of the

@@ -60,21 +60,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
-    // The session key: KEZEK_SESSION_KEY, a file named by KEZEK_SESSION_KEY_FILE, or a fresh random
-    // key per start (sessions then end with the process).
-    let key = match (
-        std::env::var("KEZEK_SESSION_KEY"),
-        std::env::var("KEZEK_SESSION_KEY_FILE"),
-    ) {
-        (Ok(k), _) => k.into_bytes(),
-        (_, Ok(path)) => std::fs::read(path)?,
-        _ => format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-        .into_bytes(),
+    // The keys: the session pair from the PKCS#8 PEM file KEZEK_SESSION_PRIVATE_KEY_FILE (sessions
+    // then outlive a restart), else a fresh pair per start; fresh code and files keys.
+    let pair = match std::env::var("KEZEK_SESSION_PRIVATE_KEY_FILE") {
+        Ok(path) => {
+            kezek_local::keys::SessionPair::from_private_pem(&std::fs::read_to_string(&path)?)
+                .map_err(|e| format!("KEZEK_SESSION_PRIVATE_KEY_FILE {path}: {e}"))?
+        }
+        Err(_) => kezek_local::keys::SessionPair::generate()?,
     };
+    let keys = kezek_local::keys::LocalKeys::with_pair(&pair)?;
     let (mut local, store, credentials): (Local, Arc<dyn Store>, Arc<dyn Credentials>) =
         match args.store.as_str() {
             "dynamodb" => {
@@ -83,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 store.ensure_table().await?;
                 tracing::info!(table = %args.table, "DynamoDB store");
                 (
-                    Local::with_store(&key, store.clone(), store.clone(), store.clone())?,
+                    Local::with_store(&keys, store.clone(), store.clone(), store.clone()),
                     store.clone(),
                     store,
                 )
@@ -91,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => {
                 let store = Arc::new(EmbeddedStore::new());
                 (
-                    Local::with_store(&key, store.clone(), store.clone(), store.clone())?,
+                    Local::with_store(&keys, store.clone(), store.clone(), store.clone()),
                     store.clone(),
                     store,
                 )
@@ -104,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     local.keep_files(
         data_dir.clone(),
         &format!("http://{}:{}", args.bind, args.port),
-        &key,
+        &keys.files,
     )?;
     tracing::info!(dir = %data_dir.display(), "documents' data folder");
     if let Some(url) = &args.registers_url {

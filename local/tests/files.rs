@@ -10,10 +10,10 @@ use std::time::Duration;
 async fn runner() -> (Local, std::path::PathBuf) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let key = b"files-test-key-0123456789abcdef-0123";
+    let keys = kezek_local::keys::LocalKeys::generate().unwrap();
     let dir = std::env::temp_dir().join(format!("kezek-files-{}", uuid::Uuid::new_v4().simple()));
-    let mut local = Local::new(key).unwrap();
-    local.keep_files(dir.clone(), &base, key).unwrap();
+    let mut local = Local::new(&keys);
+    local.keep_files(dir.clone(), &base, &keys.files).unwrap();
     let router = local.clone().router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (local, dir)

@@ -245,9 +245,14 @@ async fn main() {
                 .env("TABLE_NAME", "kezek")
                 .env("DOCUMENTS_BUCKET", "kezek-documents")
                 .env(
-                    "KEZEK_SESSION_KEY",
-                    "cold-start-session-key-0123456789abcdef",
+                    "SESSION_PUBLIC_KEYS",
+                    include_str!("../../../tests/fixtures/keys/session.pub"),
                 )
+                .env(
+                    "KEZEK_SESSION_PRIVATE_KEY",
+                    include_str!("../../../tests/fixtures/keys/session.key"),
+                )
+                .env("KEZEK_CODE_KEY", "cold-start-code-key-0123456789abcdef")
                 .env("SENDER_EMAIL", "noreply@kezek.example.kz")
                 .env(
                     "NOTIFICATION_QUEUE_URL",

@@ -6,6 +6,7 @@
 //! kezek-admin calendar-publish --table T --dir D     check D/<year>.toml and publish them
 //! kezek-admin calendar-show --table T                the published years
 //! kezek-admin correct-deadlines --table T [--calendar-dir D] [--dry-run] [--reason TEXT]
+//! kezek-admin session-keys --out D                   a new session key pair (docs/identity.md)
 //! ```
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,14 @@ enum Cmd {
         #[arg(long, default_value_t = 2_000_000)]
         limit: usize,
     },
+    /// Make a new RSA-2048 session key pair in a folder: `session-signing-secret.json` (the
+    /// private key, for the login function's secret; readable by its owner only) and
+    /// `session-public-key.pem` (for the SessionPublicKeys parameter). See docs/identity.md,
+    /// "Session keys", for installing and rotating them.
+    SessionKeys {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -72,8 +81,34 @@ async fn store(table: &str) -> Arc<DynamoStore> {
     ))
 }
 
+/// Writes a new session key pair into `out` (which must not hold one already).
+fn session_keys(out: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let pair = kezek_local::keys::SessionPair::generate()?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let secret = out.join("session-signing-secret.json");
+    let public = out.join("session-public-key.pem");
+    let text = serde_json::json!({
+        "private_key": pair.private_pem,
+        "public_key": pair.public_pem,
+    })
+    .to_string();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&secret)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", secret.display()))?;
+    std::fs::write(&public, &pair.public_pem).map_err(|e| format!("{}: {e}", public.display()))?;
+    println!("{}\n{}", secret.display(), public.display());
+    Ok(())
+}
+
 async fn run(command: Cmd) -> Result<(), String> {
     match command {
+        Cmd::SessionKeys { out } => session_keys(&out)?,
         Cmd::CalendarPublish { table, dir } => {
             let years = kezek_local::admin::publish_calendar(&*store(&table).await, &dir).await?;
             println!("published to {table}: {years:?}");

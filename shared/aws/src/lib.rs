@@ -17,7 +17,9 @@ pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
 pub use queue::SqsQueue;
 pub use s3::S3Blobs;
-pub use secrets::{api_secrets, ApiSecrets};
+pub use secrets::{
+    parse_secret, read_secret, CodeKeySecret, RegistersSecret, SessionSigningSecret,
+};
 pub use sender::AwsSender;
 
 /// A DynamoDB client from the environment (region, credentials, `AWS_ENDPOINT_URL`), with the

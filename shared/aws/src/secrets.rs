@@ -1,42 +1,105 @@
-//! The API functions' secrets, read from Secrets Manager once per cold start: the session signing
-//! key and the NCA root certificates trusted for EDS.
+//! The functions' secrets, one per purpose, each read from Secrets Manager once per cold start
+//! and only by the functions that use it (`infra/template.yaml` grants each its own):
+//! - [`SessionSigningSecret`]: the session private key, read by the login function alone (every
+//!   other function checks sessions with the public keys in `SESSION_PUBLIC_KEYS`);
+//! - [`CodeKeySecret`]: the key of the one-time codes' hashes and the EDS nonces, read by the
+//!   functions that check codes;
+//! - [`RegistersSecret`]: the registers gateway's bearer token, read by the functions that ask
+//!   the registers.
+//!
+//! The NCA root certificates are public: configuration (`NCA_ROOTS_PEM`), not a secret.
 
-/// What the secret holds. Its text is JSON `{"session_key": "...", "nca_roots": "<PEM>"}`
-/// (`infra/template.yaml` generates `session_key`; operators add the NCA roots).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+use serde::de::DeserializeOwned;
+
+/// `{"private_key": "<PKCS#8 PEM>", "public_key": "<PEM>"}` (`kezek-admin session-keys` makes
+/// it); the public key must be among `SESSION_PUBLIC_KEYS`.
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ApiSecrets {
-    pub session_key: String,
-    #[serde(default)]
-    pub nca_roots: String,
-    /// The bearer token of the state registers' gateway (`REGISTERS_URL`), if it needs one.
-    #[serde(default)]
+pub struct SessionSigningSecret {
+    pub private_key: String,
+    pub public_key: String,
+}
+
+/// `{"code_key": "<at least 32 characters>"}` (the template generates it).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeKeySecret {
+    pub code_key: String,
+}
+
+/// `{"registers_token": "..."}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistersSecret {
     pub registers_token: String,
 }
 
-impl ApiSecrets {
-    /// The secret's text, which must be the JSON object above with a session key: anything else
-    /// stops the function's start (a bare or garbled text is never taken for a key, nor the NCA
-    /// roots left out unnoticed). The error says where the text is wrong, never what it holds.
-    pub fn parse(text: &str) -> Result<ApiSecrets, String> {
-        let secrets: ApiSecrets = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "not the JSON object {{\"session_key\", \"nca_roots\", \"registers_token\"}} \
-                 (line {}, column {}: {:?})",
-                e.line(),
-                e.column(),
-                e.classify()
-            )
-        })?;
-        if secrets.session_key.trim().is_empty() {
-            return Err("its session_key is empty".into());
+/// Shortest code key accepted.
+pub const MIN_CODE_KEY: usize = 32;
+
+/// A secret's text, which must be the JSON object `T` with its fields non-empty: anything else
+/// stops the function's start (a bare or garbled text is never taken for a key). The error says
+/// where the text is wrong, never what it holds.
+pub fn parse_secret<T: DeserializeOwned + Checked>(text: &str) -> Result<T, String> {
+    let secret: T = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not the JSON object {} (line {}, column {}: {:?})",
+            T::SHAPE,
+            e.line(),
+            e.column(),
+            e.classify()
+        )
+    })?;
+    secret.check()?;
+    Ok(secret)
+}
+
+/// A secret's shape (for errors) and its own checks.
+pub trait Checked {
+    const SHAPE: &'static str;
+    fn check(&self) -> Result<(), String>;
+}
+
+impl Checked for SessionSigningSecret {
+    const SHAPE: &'static str = "{\"private_key\", \"public_key\"}";
+    fn check(&self) -> Result<(), String> {
+        if !self.private_key.contains("PRIVATE KEY-----") {
+            return Err("its private_key is not a PEM private key".into());
         }
-        Ok(secrets)
+        if !self.public_key.contains("PUBLIC KEY-----") {
+            return Err("its public_key is not a PEM public key".into());
+        }
+        Ok(())
     }
 }
 
-/// Reads the secret `id` (name or ARN). Errors name the secret, never its value.
-pub async fn api_secrets(shared: &aws_config::SdkConfig, id: &str) -> Result<ApiSecrets, String> {
+impl Checked for CodeKeySecret {
+    const SHAPE: &'static str = "{\"code_key\"}";
+    fn check(&self) -> Result<(), String> {
+        if self.code_key.trim().len() < MIN_CODE_KEY {
+            return Err(format!(
+                "its code_key is shorter than {MIN_CODE_KEY} characters"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Checked for RegistersSecret {
+    const SHAPE: &'static str = "{\"registers_token\"}";
+    fn check(&self) -> Result<(), String> {
+        if self.registers_token.trim().is_empty() {
+            return Err("its registers_token is empty".into());
+        }
+        Ok(())
+    }
+}
+
+/// Reads the secret `id` (name or ARN) as `T`. Errors name the secret, never its value.
+pub async fn read_secret<T: DeserializeOwned + Checked>(
+    shared: &aws_config::SdkConfig,
+    id: &str,
+) -> Result<T, String> {
     let client = aws_sdk_secretsmanager::Client::new(shared);
     let out = client
         .get_secret_value()
@@ -52,7 +115,7 @@ pub async fn api_secrets(shared: &aws_config::SdkConfig, id: &str) -> Result<Api
     let text = out
         .secret_string()
         .ok_or_else(|| format!("secret {id} has no text"))?;
-    ApiSecrets::parse(text).map_err(|e| format!("secret {id}: {e}"))
+    parse_secret(text).map_err(|e| format!("secret {id}: {e}"))
 }
 
 #[cfg(test)]
@@ -61,22 +124,29 @@ mod tests {
 
     #[test]
     fn json_only_and_errors_keep_the_text_secret() {
-        let s = ApiSecrets::parse(r#"{"session_key":"k","nca_roots":"-----BEGIN"}"#).unwrap();
-        assert_eq!(
-            (s.session_key.as_str(), s.nca_roots.as_str()),
-            ("k", "-----BEGIN")
-        );
-        // Issue 16: a bare or garbled text is not taken for the key (it used to be, with no NCA
-        // roots), and the error does not repeat it.
+        let s: CodeKeySecret =
+            parse_secret(r#"{"code_key":"0123456789abcdef0123456789abcdef"}"#).unwrap();
+        assert_eq!(s.code_key.len(), 32);
+        // Issue 16: a bare or garbled text is not taken for the key, and the error does not
+        // repeat it.
         for text in [
-            " bare-secret-key-0123456789\n",
-            r#"{"session_key":"secret-key-0123456789","nca_roots":"#,
-            r#"{"session_key":"secret-key-0123456789","nca_root":"x"}"#,
-            r#"{"session_key":"  ","nca_roots":""}"#,
+            " bare-secret-key-0123456789-0123456789\n",
+            r#"{"code_key":"secret-key-0123456789-0123456789"#,
+            r#"{"code_key":"secret-key-0123456789-0123456789","nca_root":"x"}"#,
+            r#"{"code_key":"secret-key-0123456789"}"#,
         ] {
-            let e = ApiSecrets::parse(text).unwrap_err();
+            let e = parse_secret::<CodeKeySecret>(text).unwrap_err();
             assert!(!e.contains("secret-key-0123456789"), "{e}");
             assert!(!e.is_empty());
         }
+        for text in [
+            r#"{"private_key":"secret-key-0123456789","public_key":"-----BEGIN PUBLIC KEY-----"}"#,
+            r#"{"private_key":"-----BEGIN PRIVATE KEY-----secret-key-0123456789"}"#,
+        ] {
+            let e = parse_secret::<SessionSigningSecret>(text).unwrap_err();
+            assert!(!e.contains("secret-key-0123456789"), "{e}");
+        }
+        let e = parse_secret::<RegistersSecret>(r#"{"registers_token":" "}"#).unwrap_err();
+        assert!(e.contains("empty"));
     }
 }

@@ -101,7 +101,8 @@ pub struct Identity {
     /// Real time.
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<dyn SignatureVerifier>,
-    /// The key of the codes' hashes (derived from the session key).
+    /// The code key: keys the codes' hashes and the EDS nonces' MACs (each with its own label).
+    /// Empty in a function that checks no codes: every code and nonce is then refused.
     pepper: Arc<[u8]>,
 }
 
@@ -231,19 +232,27 @@ impl Identity {
         }
     }
 
-    fn hash(&self, iin: &Iin, phone: &str, code: &str) -> String {
+    /// The code key's HMAC; 503 in a function that holds no code key.
+    fn mac(&self) -> Result<Hmac<Sha256>, Failure> {
+        if self.pepper.is_empty() {
+            return Err(Failure::Unavailable(
+                "this function holds no code key".into(),
+            ));
+        }
         // HMAC accepts a key of any length.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.pepper) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
+        Hmac::<Sha256>::new_from_slice(&self.pepper)
+            .map_err(|e| Failure::Unavailable(format!("code key: {e}")))
+    }
+
+    fn hash(&self, iin: &Iin, phone: &str, code: &str) -> Result<String, Failure> {
+        let mut mac = self.mac()?;
         mac.update(b"kezek-otp\0");
         mac.update(iin.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(phone.as_bytes());
         mac.update(b"\0");
         mac.update(code.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        Ok(hex(&mac.finalize().into_bytes()))
     }
 
     fn lock_key(iin: &Iin) -> String {
@@ -302,7 +311,7 @@ impl Identity {
         }
         let code = new_code()?;
         let expires_at = now + Duration::seconds(CODE_LIFETIME_SECONDS);
-        let hash = self.hash(&iin, phone.as_str(), &code);
+        let hash = self.hash(&iin, phone.as_str(), &code)?;
         let id = format!("otp:{}:{}", now.timestamp_micros(), &hash[..16]);
         self.credentials
             .put_code(CodeRecord {
@@ -362,7 +371,7 @@ impl Identity {
             }
         };
         let right_phone = phone.is_none_or(|p| p == rec.phone);
-        let hash = self.hash(iin, &rec.phone, &code);
+        let hash = self.hash(iin, &rec.phone, &code)?;
         let right_code = bool::from(hash.as_bytes().ct_eq(rec.hash.as_bytes()));
         if !right_phone || !right_code {
             if attempts >= CODE_ATTEMPTS {
@@ -424,7 +433,7 @@ impl Identity {
         let expires_at = now + Duration::seconds(NONCE_LIFETIME_SECONDS);
         let mut bytes = random_bytes::<16>()?.to_vec();
         bytes.extend_from_slice(&expires_at.timestamp().to_be_bytes());
-        let mac = self.nonce_mac(&bytes);
+        let mac = self.nonce_mac(&bytes)?;
         bytes.extend_from_slice(&mac);
         Ok(Challenge {
             nonce: hex(&bytes),
@@ -433,14 +442,13 @@ impl Identity {
     }
 
     /// The MAC of a nonce's random part and end (16 bytes of HMAC-SHA256, its own label).
-    fn nonce_mac(&self, body: &[u8]) -> [u8; 16] {
+    fn nonce_mac(&self, body: &[u8]) -> Result<[u8; 16], Failure> {
         let mut out = [0u8; 16];
-        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.pepper) {
-            mac.update(b"kezek-eds-nonce\0");
-            mac.update(body);
-            out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
-        }
-        out
+        let mut mac = self.mac()?;
+        mac.update(b"kezek-eds-nonce\0");
+        mac.update(body);
+        out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        Ok(out)
     }
 
     /// The end of a nonce this service made, if its MAC checks out.
@@ -450,7 +458,8 @@ impl Identity {
             return None;
         }
         let (body, mac) = bytes.split_at(24);
-        if !bool::from(self.nonce_mac(body).as_slice().ct_eq(mac)) {
+        let expected = self.nonce_mac(body).ok()?;
+        if !bool::from(expected.as_slice().ct_eq(mac)) {
             return None;
         }
         let secs = i64::from_be_bytes(body[16..24].try_into().ok()?);

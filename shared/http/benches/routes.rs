@@ -193,9 +193,11 @@ fn setup(rt: &Runtime) -> Bench {
         let mut service = Service::new(store.clone(), store.clone(), clock, Arc::new(BuiltinRegisters));
         service.blobs = Some(Arc::new(MemBlobs::default()));
         service.render = Some(kezek_core::documents::render_pdf);
-        let sessions = Sessions::new(&[9u8; 32]).expect("key");
-        let api = Api::build(service, store.clone(), &[9u8; 32], Arc::new(kezek_core::ports::NoRoots))
+        let public = include_str!("../../../tests/fixtures/keys/session.pub");
+        let sessions = Sessions::verifier(public)
+            .and_then(|s| s.with_signer(include_str!("../../../tests/fixtures/keys/session.key"), public))
             .expect("key");
+        let api = Api::build(service, store.clone(), sessions.clone(), &[9u8; 32], Arc::new(kezek_core::ports::NoRoots));
         let parent_iin = iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1);
         let parent = sessions
             .issue(&Principal { iin: parent_iin, role: Role::Parent, districts: vec![] }, Utc::now())

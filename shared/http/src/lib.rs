@@ -60,22 +60,24 @@ impl Api {
     }
 
     /// An API whose login keeps its codes and nonces in `credentials` (real time), checks EDS
-    /// with `verifier`, and signs sessions (and keys the codes' hashes) with `key`.
+    /// with `verifier`, checks (and, where people log in, issues) sessions with `sessions`, and
+    /// keys the codes' hashes and the EDS nonces with `code_key` (empty where no code is checked).
     pub fn build(
         service: Service,
         credentials: std::sync::Arc<dyn kezek_core::ports::Credentials>,
-        key: &[u8],
+        sessions: Sessions,
+        code_key: &[u8],
         verifier: std::sync::Arc<dyn kezek_core::ports::SignatureVerifier>,
-    ) -> Result<Api, String> {
+    ) -> Api {
         let identity = Identity::new(
             credentials,
             service.outbox.clone(),
             service.registers.clone(),
             std::sync::Arc::new(kezek_core::ports::SystemClock),
             verifier,
-            key,
+            code_key,
         );
-        Ok(Api::new(service, identity, Sessions::new(key)?))
+        Api::new(service, identity, sessions)
     }
 
     /// A session for a login; an EDS login's certificate name fills an empty profile name.

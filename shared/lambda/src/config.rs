@@ -9,12 +9,27 @@ use crate::Error;
 pub struct Settings {
     /// `TABLE_NAME`: the DynamoDB table.
     pub table: String,
-    /// `SESSION_SECRET_ID`: the Secrets Manager secret with the session key and the NCA roots
-    /// ([`kezek_aws::ApiSecrets`]), read at cold start by the functions that need them.
-    pub session_secret: Option<String>,
-    /// `KEZEK_SESSION_KEY`: the session signing key, when no secret is named (local runs).
-    pub session_key: Option<Vec<u8>>,
-    /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
+    /// `SESSION_PUBLIC_KEYS`: the RSA public key(s), PEM, that session tokens are checked with
+    /// (every function that serves routes, and the authorizer). Configuration, not a secret.
+    pub session_public_keys: Option<String>,
+    /// `SESSION_SIGNING_SECRET_ID`: the secret with the session private key
+    /// ([`kezek_aws::SessionSigningSecret`]), read at cold start by the functions that log people
+    /// in, and by no other.
+    pub session_signing_secret: Option<String>,
+    /// `KEZEK_SESSION_PRIVATE_KEY`: the session private key (PEM) when no secret is named
+    /// (local runs); its public key is the first of `SESSION_PUBLIC_KEYS`.
+    pub session_private_key: Option<String>,
+    /// `CODE_KEY_SECRET_ID`: the secret with the key of the one-time codes' hashes and the EDS
+    /// nonces ([`kezek_aws::CodeKeySecret`]), read by the functions that check codes.
+    pub code_key_secret: Option<String>,
+    /// `KEZEK_CODE_KEY`: that key when no secret is named (local runs).
+    pub code_key: Option<Vec<u8>>,
+    /// `REGISTERS_SECRET_ID`: the secret with the registers gateway's bearer token
+    /// ([`kezek_aws::RegistersSecret`]), read by the functions that ask the registers when
+    /// `REGISTERS_URL` is set; none when the gateway needs no token.
+    pub registers_secret: Option<String>,
+    /// `NCA_ROOTS_PEM`: the NCA root certificates trusted for EDS (public certificates:
+    /// configuration, not a secret); none trusted when unset.
     pub nca_roots: Option<String>,
     /// `DOCUMENTS_BUCKET`: the S3 bucket of documents (the functions that make or list them).
     pub documents_bucket: Option<String>,
@@ -69,8 +84,12 @@ impl Settings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Ok(Settings {
             table: var("TABLE_NAME").unwrap_or_default(),
-            session_secret: var("SESSION_SECRET_ID"),
-            session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
+            session_public_keys: var("SESSION_PUBLIC_KEYS"),
+            session_signing_secret: var("SESSION_SIGNING_SECRET_ID"),
+            session_private_key: var("KEZEK_SESSION_PRIVATE_KEY"),
+            code_key_secret: var("CODE_KEY_SECRET_ID"),
+            code_key: var("KEZEK_CODE_KEY").map(String::into_bytes),
+            registers_secret: var("REGISTERS_SECRET_ID"),
             nca_roots: var("NCA_ROOTS_PEM"),
             registers_url: var("REGISTERS_URL"),
             documents_bucket: var("DOCUMENTS_BUCKET"),
@@ -96,11 +115,25 @@ impl Settings {
         if self.table.is_empty() {
             variables.push(("TABLE_NAME", "the DynamoDB table"));
         }
-        if function.needs_sessions() && self.session_secret.is_none() && self.session_key.is_none()
+        if function.needs_sessions() && self.session_public_keys.is_none() {
+            variables.push((
+                "SESSION_PUBLIC_KEYS",
+                "the RSA public key(s) session tokens are checked with",
+            ));
+        }
+        if function.signs_sessions()
+            && self.session_signing_secret.is_none()
+            && self.session_private_key.is_none()
         {
             variables.push((
-                "SESSION_SECRET_ID",
-                "the secret with the session key; KEZEK_SESSION_KEY on a local run",
+                "SESSION_SIGNING_SECRET_ID",
+                "the secret with the session private key; KEZEK_SESSION_PRIVATE_KEY on a local run",
+            ));
+        }
+        if function.checks_codes() && self.code_key_secret.is_none() && self.code_key.is_none() {
+            variables.push((
+                "CODE_KEY_SECRET_ID",
+                "the secret with the one-time codes' key; KEZEK_CODE_KEY on a local run",
             ));
         }
         if function.keeps_documents() && self.documents_bucket.is_none() {
@@ -130,8 +163,12 @@ mod tests {
     fn empty() -> Settings {
         Settings {
             table: String::new(),
-            session_secret: None,
-            session_key: None,
+            session_public_keys: None,
+            session_signing_secret: None,
+            session_private_key: None,
+            code_key_secret: None,
+            code_key: None,
+            registers_secret: None,
             nca_roots: None,
             documents_bucket: None,
             s3_path_style: false,
@@ -149,8 +186,34 @@ mod tests {
         let names: Vec<&str> = missing.variables.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            ["TABLE_NAME", "SESSION_SECRET_ID", "NOTIFICATION_QUEUE_URL"]
+            [
+                "TABLE_NAME",
+                "SESSION_PUBLIC_KEYS",
+                "NOTIFICATION_QUEUE_URL"
+            ]
         );
+        // Only the login function asks for the signing key; the code-checking ones for the code
+        // key; a reader for neither.
+        let auth = empty().check(Function::Auth).unwrap_err();
+        let names: Vec<&str> = auth.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "TABLE_NAME",
+                "SESSION_PUBLIC_KEYS",
+                "SESSION_SIGNING_SECRET_ID",
+                "CODE_KEY_SECRET_ID"
+            ]
+        );
+        let submit = empty().check(Function::Submit).unwrap_err();
+        let names: Vec<&str> = submit.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["TABLE_NAME", "SESSION_PUBLIC_KEYS", "CODE_KEY_SECRET_ID"]
+        );
+        let read = empty().check(Function::ReadApi).unwrap_err();
+        let names: Vec<&str> = read.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["TABLE_NAME", "SESSION_PUBLIC_KEYS"]);
         let text = missing.to_string();
         assert!(
             text.starts_with("expiry-sweep: configuration missing: TABLE_NAME is not set"),
@@ -166,14 +229,18 @@ mod tests {
     }
 
     #[test]
-    fn a_local_run_needs_the_table_and_a_key_only() {
+    fn a_local_run_needs_the_table_and_its_keys_only() {
         let mut s = empty();
         s.table = "kezek".into();
-        s.session_key = Some(b"k".repeat(32));
-        assert_eq!(s.check(Function::Confirm), Ok(()));
+        s.session_public_keys = Some("PEM".into());
+        assert_eq!(s.check(Function::ReadApi), Ok(()));
         assert_eq!(s.check(Function::Authorizer), Ok(()));
-        s.session_key = None;
+        s.code_key = Some(b"k".repeat(32));
+        assert_eq!(s.check(Function::Confirm), Ok(()));
+        s.session_private_key = Some("PEM".into());
+        assert_eq!(s.check(Function::Auth), Ok(()));
+        s.session_public_keys = None;
         let missing = s.check(Function::ReadApi).unwrap_err();
-        assert_eq!(missing.variables[0].0, "SESSION_SECRET_ID");
+        assert_eq!(missing.variables[0].0, "SESSION_PUBLIC_KEYS");
     }
 }

@@ -185,6 +185,29 @@ impl Function {
         !self.routes().is_empty() || self == Function::Authorizer
     }
 
+    /// Issues sessions (logs people in): holds the session private key. No other function does.
+    pub fn signs_sessions(self) -> bool {
+        self == Function::Auth
+    }
+
+    /// Checks one-time codes (login, and actions signed with a code) and EDS nonces: holds the
+    /// code key.
+    pub fn checks_codes(self) -> bool {
+        matches!(
+            self,
+            Function::Auth
+                | Function::Submit
+                | Function::Confirm
+                | Function::ParentActions
+                | Function::SelectKindergarten
+        )
+    }
+
+    /// Asks the state registers (mobile citizens at login, kinship at submit and linking).
+    pub fn asks_registers(self) -> bool {
+        matches!(self, Function::Auth | Function::Submit | Function::Profile)
+    }
+
     /// The function that serves a route key, if any.
     pub fn of_route(route: &str) -> Option<Function> {
         Function::ALL

@@ -40,14 +40,71 @@ impl Make {
 }
 
 /// The API of a function that serves routes: the service, login and signatures (codes in the
-/// credentials store, EDS against `verifier`), and sessions signed with `key`.
+/// credentials store keyed with `code_key`, EDS against `verifier`), and `sessions`.
 pub fn api(
     service: &Service,
     credentials: Arc<dyn Credentials>,
-    key: &[u8],
+    sessions: Sessions,
+    code_key: &[u8],
     verifier: Arc<dyn SignatureVerifier>,
-) -> Result<Api, Error> {
-    Ok(Api::build(service.clone(), credentials, key, verifier)?)
+) -> Api {
+    Api::build(service.clone(), credentials, sessions, code_key, verifier)
+}
+
+/// The sessions of a function: checked with `SESSION_PUBLIC_KEYS`; issued, where the function
+/// logs people in, with the private key of `SESSION_SIGNING_SECRET_ID` (or
+/// `KEZEK_SESSION_PRIVATE_KEY` on a local run).
+async fn sessions(
+    function: Function,
+    shared: &aws_config::SdkConfig,
+    settings: &Settings,
+) -> Result<Sessions, Error> {
+    let public = settings
+        .session_public_keys
+        .as_deref()
+        .ok_or("SESSION_PUBLIC_KEYS is not set")?;
+    let sessions = Sessions::verifier(public)?;
+    if !function.signs_sessions() {
+        return Ok(sessions);
+    }
+    let (private, public) = match &settings.session_signing_secret {
+        Some(id) => {
+            let s: kezek_aws::SessionSigningSecret = kezek_aws::read_secret(shared, id).await?;
+            (s.private_key, s.public_key)
+        }
+        None => (
+            settings
+                .session_private_key
+                .clone()
+                .ok_or("neither SESSION_SIGNING_SECRET_ID nor KEZEK_SESSION_PRIVATE_KEY is set")?,
+            public.to_owned(),
+        ),
+    };
+    Ok(sessions.with_signer(&private, &public)?)
+}
+
+/// The code key of a function that checks codes (empty for the others).
+async fn code_key(
+    function: Function,
+    shared: &aws_config::SdkConfig,
+    settings: &Settings,
+) -> Result<Vec<u8>, Error> {
+    if !function.checks_codes() {
+        return Ok(Vec::new());
+    }
+    match (&settings.code_key_secret, &settings.code_key) {
+        (Some(id), _) => {
+            let s: kezek_aws::CodeKeySecret = kezek_aws::read_secret(shared, id).await?;
+            Ok(s.code_key.into_bytes())
+        }
+        (None, Some(key)) if key.len() >= kezek_aws::secrets::MIN_CODE_KEY => Ok(key.clone()),
+        (None, Some(_)) => Err(format!(
+            "KEZEK_CODE_KEY is shorter than {} bytes",
+            kezek_aws::secrets::MIN_CODE_KEY
+        )
+        .into()),
+        (None, None) => Err("neither CODE_KEY_SECRET_ID nor KEZEK_CODE_KEY is set".into()),
+    }
 }
 
 /// The calendar an operator published in the table over the shipped years, checked as the shipped
@@ -110,37 +167,36 @@ pub async fn build(
     if function.keeps_documents() && (service.blobs.is_none() || service.render.is_none()) {
         return Err(format!("{}: needs a blob store and a renderer", function.name()).into());
     }
-    let mut sessions = None;
+    let mut sessions_ = None;
     let mut api_ = None;
-    if function.needs_sessions() {
-        let (key, roots, registers_token) = match &settings.session_secret {
-            Some(id) => {
-                let secrets = kezek_aws::api_secrets(shared, id).await?;
-                (
-                    secrets.session_key.into_bytes(),
-                    secrets.nca_roots,
-                    secrets.registers_token,
-                )
-            }
-            None => (
-                settings
-                    .session_key
-                    .clone()
-                    .ok_or("neither SESSION_SECRET_ID nor KEZEK_SESSION_KEY is set")?,
-                settings.nca_roots.clone().unwrap_or_default(),
-                String::new(),
-            ),
-        };
+    if function.asks_registers() {
         if let Some(url) = &settings.registers_url {
-            let token = Some(registers_token).filter(|t| !t.is_empty());
+            let token = match &settings.registers_secret {
+                Some(id) => {
+                    let s: kezek_aws::RegistersSecret = kezek_aws::read_secret(shared, id).await?;
+                    Some(s.registers_token)
+                }
+                None => None,
+            };
             service.registers = Arc::new(kezek_registers::HttpRegisters::new(url, token));
         }
+    }
+    if function.needs_sessions() {
+        let sessions = sessions(function, shared, settings).await?;
         if function.routes().is_empty() {
-            sessions = Some(Sessions::new(&key)?);
+            sessions_ = Some(sessions);
         } else {
-            let verifier = NcaVerifier::from_pem(&roots).map_err(|e| format!("NCA roots: {e}"))?;
+            let roots = settings.nca_roots.as_deref().unwrap_or_default();
+            let verifier = NcaVerifier::from_pem(roots).map_err(|e| format!("NCA roots: {e}"))?;
             let credentials: Arc<dyn Credentials> = store.clone();
-            api_ = Some(api(&service, credentials, &key, Arc::new(verifier))?);
+            let code_key = code_key(function, shared, settings).await?;
+            api_ = Some(api(
+                &service,
+                credentials,
+                sessions,
+                &code_key,
+                Arc::new(verifier),
+            ));
         }
     }
     let mut adapters = Adapters::default();
@@ -162,7 +218,7 @@ pub async fn build(
         return Err("the relay needs a queue".into());
     }
     let mut handler = Handler::new(function, service, api_, adapters);
-    if let Some(s) = sessions {
+    if let Some(s) = sessions_ {
         handler = handler.with_sessions(s);
     }
     Ok(match settings.max_receives {

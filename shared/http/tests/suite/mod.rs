@@ -91,7 +91,20 @@ macro_rules! http_cases {
 // ===== the environment ===========================================================================
 
 /// The session key of the suite.
+/// The code key of the tests.
 pub const KEY: [u8; 32] = [7u8; 32];
+/// The tests' session key pair, and another pair the API does not trust.
+pub const SESSION_PRIVATE: &str = include_str!("../../../../tests/fixtures/keys/session.key");
+pub const SESSION_PUBLIC: &str = include_str!("../../../../tests/fixtures/keys/session.pub");
+pub const OTHER_PRIVATE: &str = include_str!("../../../../tests/fixtures/keys/other.key");
+pub const OTHER_PUBLIC: &str = include_str!("../../../../tests/fixtures/keys/other.pub");
+
+/// Sessions that issue with a key pair.
+pub fn signing(private: &str, public: &str) -> Sessions {
+    Sessions::verifier(public)
+        .and_then(|s| s.with_signer(private, public))
+        .expect("session keys")
+}
 
 /// Business time at the start of every case: Tuesday 10 March 2026, 10:00 Asia/Almaty.
 pub fn start() -> DateTime<FixedOffset> {
@@ -324,10 +337,10 @@ impl Env {
             api: Api::build(
                 service,
                 store.clone(),
+                signing(SESSION_PRIVATE, SESSION_PUBLIC),
                 &KEY,
                 Arc::new(kezek_core::ports::NoRoots),
-            )
-            .expect("session key"),
+            ),
             clock,
             store: store.clone(),
             outbox: store,
@@ -1050,7 +1063,7 @@ pub async fn sessions_refused(env: Env) {
         .await;
     r.err(401, "unauthorized");
     // Signed with another key.
-    let forger = Sessions::new(&[8u8; 32]).expect("key");
+    let forger = signing(OTHER_PRIVATE, OTHER_PUBLIC);
     let who = Principal {
         iin: Iin::try_from(parent.iin.clone()).expect("iin"),
         role: Role::Parent,
