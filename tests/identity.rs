@@ -196,8 +196,8 @@ struct NoPhones;
 
 #[async_trait::async_trait]
 impl Registers for NoPhones {
-    async fn birth_date(&self, iin: &Iin) -> Result<Option<chrono::NaiveDate>, RegisterError> {
-        BuiltinRegisters.birth_date(iin).await
+    async fn person(&self, iin: &Iin) -> Result<Option<kezek_core::ports::Person>, RegisterError> {
+        BuiltinRegisters.person(iin).await
     }
     async fn mobile_registered(&self, _: &Iin, _: &str) -> Result<bool, RegisterError> {
         Ok(false)
@@ -659,6 +659,15 @@ async fn login_on_dynamodb_with_the_secret_read_at_cold_start() {
     let env = Env::dynamodb(5).await;
     let body = login_by_code(&env, PARENT).await;
     assert_eq!(body["role"], "parent");
+    // Issue 16: the name comes from the individuals register (the built-in one's test name),
+    // then the certificate's name wins; the user cannot set it (`PUT /v1/me` name: 400).
+    let (st, me) = env
+        .http("GET", "/v1/me", None, body["token"].as_str())
+        .await;
+    assert_eq!(
+        (st, me["name"].as_str()),
+        (200, Some(kezek_core::ports::BUILTIN_PERSON_NAME))
+    );
     let (st, body) = eds_login(&env, &eds_of(PARENT), true).await;
     assert_eq!(st, 200, "{body}");
     let token = body["token"].as_str().unwrap();

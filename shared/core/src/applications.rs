@@ -51,9 +51,10 @@ impl Service {
         }
         let birth = self
             .registers
-            .birth_date(&child_iin)
+            .person(&child_iin)
             .await?
-            .ok_or(Failure::bad("invalid_iin", "child_iin"))?;
+            .ok_or(Failure::bad("invalid_iin", "child_iin"))?
+            .birth_date;
         // Only the child's parent or legal representative may register the child: checked
         // before a registration number is taken, so a refusal writes nothing.
         self.check_kinship(who, &child_iin).await?;

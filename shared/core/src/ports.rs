@@ -304,17 +304,31 @@ pub struct RegisterError(pub String);
 /// The state registers: individuals, mobile citizens (БМГ / МАБ), kinship.
 #[async_trait]
 pub trait Registers: Send + Sync {
-    /// The birth date of a person in the individuals register.
-    async fn birth_date(&self, iin: &Iin) -> Result<Option<NaiveDate>, RegisterError>;
+    /// A person in the individuals register: the birth date and the full name (the seeds' forms
+    /// fill the applicant's name from it; an EDS certificate's name wins where there is one).
+    async fn person(&self, iin: &Iin) -> Result<Option<Person>, RegisterError>;
     /// Whether the phone and IIN are a registered pair in the mobile citizens database.
     async fn mobile_registered(&self, iin: &Iin, phone: &str) -> Result<bool, RegisterError>;
     /// Whether the kinship of parent and child is confirmed.
     async fn kinship(&self, parent: &Iin, child: &Iin) -> Result<bool, RegisterError>;
 }
 
+/// A person of the individuals register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub birth_date: NaiveDate,
+    /// "SURNAME NAME PATRONYMIC" as the register spells it, if it gives one.
+    pub name: Option<String>,
+}
+
+/// The name the built-in individuals register gives every person (a test name, so that no real
+/// name is ever made up).
+pub const BUILTIN_PERSON_NAME: &str = "ТЕСТОВ ТЕСТ ТЕСТОВИЧ";
+
 /// The built-in registers for local runs and tests: they answer from the IIN alone. The birth date
-/// comes from its digits, every valid IIN is registered with any phone, and kinship is confirmed
-/// when the parent is at least 14 years older than the child (service.md, "Identity").
+/// comes from its digits, the name is [`BUILTIN_PERSON_NAME`], every valid IIN is registered with
+/// any phone, and kinship is confirmed when the parent is at least 14 years older than the child
+/// (service.md, "Identity").
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuiltinRegisters;
 
@@ -323,8 +337,11 @@ pub const BUILTIN_KINSHIP_MIN_YEARS: u32 = 14;
 
 #[async_trait]
 impl Registers for BuiltinRegisters {
-    async fn birth_date(&self, iin: &Iin) -> Result<Option<NaiveDate>, RegisterError> {
-        Ok(Some(iin.birth_date()))
+    async fn person(&self, iin: &Iin) -> Result<Option<Person>, RegisterError> {
+        Ok(Some(Person {
+            birth_date: iin.birth_date(),
+            name: Some(BUILTIN_PERSON_NAME.to_owned()),
+        }))
     }
 
     async fn mobile_registered(&self, _iin: &Iin, _phone: &str) -> Result<bool, RegisterError> {

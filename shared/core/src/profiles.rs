@@ -95,9 +95,25 @@ impl Service {
     ) -> Result<bool, Failure> {
         access::permit(who, Operation::Profile, On::Caller)?;
         let profile = self.store.profile(&who.iin).await?;
-        // The certificate's name wins whenever an EDS login gives one.
+        // The name is never the user's to set (service.md, "Identity"): the certificate's name
+        // wins whenever an EDS login gives one; otherwise the individuals register's fills a
+        // profile that has none (a register that does not answer leaves it for the next login).
+        let name = match name.filter(|n| !n.trim().is_empty()) {
+            Some(n) => Some(n),
+            None if profile.as_ref().is_none_or(|p| p.name.is_none()) => {
+                match self.registers.person(&who.iin).await {
+                    Ok(person) => person.and_then(|p| p.name),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "individuals register: name not read");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
             let name: String = name
+                .trim()
                 .chars()
                 .filter(|c| !c.is_control() && !crate::inputs::is_hidden_format(*c))
                 .take(200)

@@ -4,7 +4,7 @@
 //!
 //! | port method | request | answer |
 //! |---|---|---|
-//! | `birth_date` | `GET {base}/v1/persons/{iin}` | 200 `{"birth_date": "YYYY-MM-DD"}`, 404 unknown |
+//! | `person` | `GET {base}/v1/persons/{iin}` | 200 `{"birth_date": "YYYY-MM-DD", "name": "…"}` (`name` optional), 404 unknown |
 //! | `mobile_registered` | `POST {base}/v1/mobile-citizens/check` `{"iin", "phone"}` | 200 `{"registered": bool}` |
 //! | `kinship` | `POST {base}/v1/kinship/check` `{"parent_iin", "child_iin"}` | 200 `{"confirmed": bool}` |
 //!
@@ -19,7 +19,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use kezek_aws::https::LazyHttps;
 use kezek_core::iin::Iin;
-use kezek_core::ports::{RegisterError, Registers};
+use kezek_core::ports::{Person, RegisterError, Registers};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -100,8 +100,10 @@ impl HttpRegisters {
 }
 
 #[derive(Deserialize)]
-struct Person {
+struct PersonAnswer {
     birth_date: NaiveDate,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -116,11 +118,14 @@ struct Kinship {
 
 #[async_trait]
 impl Registers for HttpRegisters {
-    async fn birth_date(&self, iin: &Iin) -> Result<Option<NaiveDate>, RegisterError> {
-        let p: Option<Person> = self
+    async fn person(&self, iin: &Iin) -> Result<Option<Person>, RegisterError> {
+        let p: Option<PersonAnswer> = self
             .call(Method::GET, &format!("/v1/persons/{}", iin.as_str()), None)
             .await?;
-        Ok(p.map(|p| p.birth_date))
+        Ok(p.map(|p| Person {
+            birth_date: p.birth_date,
+            name: p.name.filter(|n| !n.trim().is_empty()),
+        }))
     }
 
     async fn mobile_registered(&self, iin: &Iin, phone: &str) -> Result<bool, RegisterError> {

@@ -30,7 +30,9 @@ async fn gateway() -> String {
                     return Err(StatusCode::UNAUTHORIZED);
                 }
                 match iin.as_str() {
-                    PARENT => Ok(Json(json!({"birth_date": "1990-01-01"}))),
+                    PARENT => Ok(Json(
+                        json!({"birth_date": "1990-01-01", "name": "ЖАНҰЗАҚОВА АЙГҮЛ СЕРІКҚЫЗЫ"}),
+                    )),
                     CHILD => Ok(Json(json!({"birth_date": "2023-03-15"}))),
                     "920202400006" => Err(StatusCode::INTERNAL_SERVER_ERROR),
                     "850505300001" => {
@@ -65,12 +67,15 @@ async fn the_registers_answer_through_the_gateway() {
     let base = gateway().await;
     let r = HttpRegisters::new(&format!("{base}/"), Some("gateway-token".into()))
         .with_timeout(Duration::from_millis(500));
+    let child = r.person(&iin(CHILD)).await.unwrap().unwrap();
     assert_eq!(
-        r.birth_date(&iin(CHILD)).await.unwrap(),
-        chrono::NaiveDate::from_ymd_opt(2023, 3, 15)
+        (Some(child.birth_date), child.name),
+        (chrono::NaiveDate::from_ymd_opt(2023, 3, 15), None)
     );
+    let parent = r.person(&iin(PARENT)).await.unwrap().unwrap();
+    assert_eq!(parent.name.as_deref(), Some("ЖАНҰЗАҚОВА АЙГҮЛ СЕРІКҚЫЗЫ"));
     assert_eq!(
-        r.birth_date(&iin(STRANGER)).await.unwrap(),
+        r.person(&iin(STRANGER)).await.unwrap(),
         None,
         "404: unknown"
     );
@@ -91,11 +96,11 @@ async fn the_registers_answer_through_the_gateway() {
         ("850505300001", "timeout"),
         ("230420600000", "answer"),
     ] {
-        let e = r.birth_date(&iin(who)).await.unwrap_err();
+        let e = r.person(&iin(who)).await.unwrap_err();
         assert!(e.0.contains(what), "{who}: {e}");
     }
     let unauthorized = HttpRegisters::new(&base, None);
-    assert!(unauthorized.birth_date(&iin(CHILD)).await.is_err());
+    assert!(unauthorized.person(&iin(CHILD)).await.is_err());
     let nobody = HttpRegisters::new("http://127.0.0.1:9", None);
     assert!(nobody.kinship(&iin(PARENT), &iin(CHILD)).await.is_err());
 }
