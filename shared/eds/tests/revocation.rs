@@ -33,8 +33,8 @@ fn revoked_at() -> Option<DateTime<Utc>> {
 /// Three leaves of `ca`: one valid in the index, one revoked, one the index does not list.
 fn three_leaves(ca: &TestCa, pki: &OpensslCa) -> [TestSigner; 3] {
     let good = ca.issue(&person("900101300007"));
-    let revoked = ca.issue(&person("900101300018"));
-    let unlisted = ca.issue(&person("900101300029"));
+    let revoked = ca.issue(&person("900101300017"));
+    let unlisted = ca.issue(&person("900101300027"));
     pki.record(&good, None);
     pki.record(&revoked, revoked_at());
     [good, revoked, unlisted]
