@@ -347,6 +347,7 @@ async fn a_malformed_secret_stops_the_cold_start() {
         session_secret: Some(secret.clone()),
         session_key: None,
         nca_roots: None,
+        eds_revocation: Default::default(),
         documents_bucket: None,
         s3_path_style: true,
         registers_url: None,

@@ -117,7 +117,12 @@ impl Env {
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
         let sessions = Sessions::new(KEY).unwrap();
-        let verifier = Arc::new(NcaVerifier::from_pem(&test_nca().certificate_pem()).unwrap());
+        // The test PKI has no OCSP responder or CRL (tested in shared/http/tests/revocation.rs).
+        let verifier = Arc::new(
+            NcaVerifier::from_pem(&test_nca().certificate_pem())
+                .unwrap()
+                .with_revocation(kezek_http::Revocation::NotChecked),
+        );
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
@@ -240,6 +245,8 @@ impl Env {
             session_secret: Some(secret),
             session_key: None,
             nca_roots: None,
+            // The test PKI has no OCSP responder or CRL.
+            eds_revocation: kezek_http::Revocation::NotChecked,
             registers_url,
             sender_email: Some(sender_email.into()),
             // As deployed (template Globals): the published calendar is read at cold start.

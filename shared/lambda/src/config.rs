@@ -16,6 +16,12 @@ pub struct Settings {
     pub session_key: Option<Vec<u8>>,
     /// `NCA_ROOTS_PEM`: NCA root certificates, when no secret is named (local runs).
     pub nca_roots: Option<String>,
+    /// How an EDS signer certificate's revocation is checked: always
+    /// [`kezek_http::Revocation::Checked`] from the environment — OCSP at `EDS_OCSP_URL` (else
+    /// the responder the certificate names), then the CRL at `EDS_CRL_URL` (else the
+    /// certificate's distribution point); both optional. No variable turns the check off:
+    /// [`kezek_http::Revocation::NotChecked`] is set in code only (tests with a test PKI).
+    pub eds_revocation: kezek_http::Revocation,
     /// `DOCUMENTS_BUCKET`: the S3 bucket of documents (the functions that make or list them).
     pub documents_bucket: Option<String>,
     /// `S3_FORCE_PATH_STYLE`: address the bucket in the path (an endpoint without bucket
@@ -72,6 +78,10 @@ impl Settings {
             session_secret: var("SESSION_SECRET_ID"),
             session_key: var("KEZEK_SESSION_KEY").map(String::into_bytes),
             nca_roots: var("NCA_ROOTS_PEM"),
+            eds_revocation: kezek_http::Revocation::Checked(kezek_http::RevocationSources::new(
+                var("EDS_OCSP_URL"),
+                var("EDS_CRL_URL"),
+            )),
             registers_url: var("REGISTERS_URL"),
             documents_bucket: var("DOCUMENTS_BUCKET"),
             s3_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true"),
@@ -133,6 +143,7 @@ mod tests {
             session_secret: None,
             session_key: None,
             nca_roots: None,
+            eds_revocation: kezek_http::Revocation::default(),
             documents_bucket: None,
             s3_path_style: false,
             registers_url: None,

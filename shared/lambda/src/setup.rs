@@ -138,7 +138,12 @@ pub async fn build(
         if function.routes().is_empty() {
             sessions = Some(Sessions::new(&key)?);
         } else {
-            let verifier = NcaVerifier::from_pem(&roots).map_err(|e| format!("NCA roots: {e}"))?;
+            let verifier = NcaVerifier::from_pem(&roots)
+                .map_err(|e| format!("NCA roots: {e}"))?
+                .with_revocation(settings.eds_revocation.clone());
+            if settings.eds_revocation == kezek_http::Revocation::NotChecked {
+                tracing::warn!("EDS certificates' revocation is NOT checked (tests only)");
+            }
             let credentials: Arc<dyn Credentials> = store.clone();
             api_ = Some(api(&service, credentials, &key, Arc::new(verifier))?);
         }
