@@ -143,7 +143,8 @@ impl NcaVerifier {
     ) -> Result<(), EdsError> {
         let Some(subject) = verified.revocation_subject() else {
             tracing::warn!(
-                "EDS signer certificate is trusted directly: no issuer to check its revocation with"
+                "EDS signer certificate has no issuer certificate to check its revocation with \
+                 (it is trusted directly)"
             );
             return Err(EdsError::RevocationUnavailable);
         };
