@@ -235,3 +235,22 @@ fn crl_listed_not_listed_stale_and_foreign() {
         assert!(subject.check_crl(&crl[..len], now()).is_err(), "{len}");
     }
 }
+
+fn shared_subject() -> &'static Subject {
+    static SUBJECT: std::sync::OnceLock<Subject> = std::sync::OnceLock::new();
+    SUBJECT.get_or_init(|| {
+        let root = ca();
+        subject_of(&root, &root.issue(&person("900101300007")))
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn random_answers_are_refused_without_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024)
+    ) {
+        let subject = shared_subject();
+        proptest::prop_assert!(subject.check_ocsp(&bytes, now()).is_err());
+        proptest::prop_assert!(subject.check_crl(&bytes, now()).is_err());
+    }
+}
