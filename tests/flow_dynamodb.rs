@@ -351,6 +351,7 @@ async fn a_malformed_secret_stops_the_cold_start() {
         code_key: Some(b"code-key-of-the-test-0123456789abcdef".to_vec()),
         registers_secret: None,
         nca_roots: None,
+        eds_revocation: Default::default(),
         documents_bucket: None,
         s3_path_style: true,
         registers_url: None,

@@ -649,7 +649,7 @@ async fn no_roots_no_eds() {
     let nonce = "00ff";
     let sig = eds_of(PARENT).sign_base64(nonce.as_bytes(), true);
     assert_eq!(
-        v.verify(&sig, None, Utc::now()).unwrap_err().0,
+        v.verify(&sig, None, Utc::now()).await.unwrap_err().0,
         "eds_not_configured"
     );
 }

@@ -385,7 +385,11 @@ fn each_secret_is_read_only_where_it_is_used() {
             "{}",
             f.name()
         );
-        assert_eq!(has("NCA_ROOTS_PEM"), f.checks_codes(), "{}", f.name());
+        // The functions that check EDS (login, signed actions) have the roots and the revocation
+        // sources.
+        for var in ["NCA_ROOTS_PEM", "EDS_OCSP_URL", "EDS_CRL_URL"] {
+            assert_eq!(has(var), f.checks_codes(), "{}: {var}", f.name());
+        }
         assert!(!has("SESSION_SECRET_ID"), "{}", f.name());
     }
     assert_eq!(readers["SessionSigningKey"], ["auth"]);

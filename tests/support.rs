@@ -131,7 +131,12 @@ impl Env {
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
         let sessions = signing_sessions();
-        let verifier = Arc::new(NcaVerifier::from_pem(&test_nca().certificate_pem()).unwrap());
+        // The test PKI has no OCSP responder or CRL (tested in shared/http/tests/revocation.rs).
+        let verifier = Arc::new(
+            NcaVerifier::from_pem(&test_nca().certificate_pem())
+                .unwrap()
+                .with_revocation(kezek_http::Revocation::NotChecked),
+        );
         let handlers = Function::ALL
             .into_iter()
             .map(|f| {
@@ -281,6 +286,8 @@ impl Env {
             code_key: None,
             registers_secret: None,
             nca_roots: Some(test_nca().certificate_pem()),
+            // The test PKI has no OCSP responder or CRL.
+            eds_revocation: kezek_http::Revocation::NotChecked,
             registers_url,
             sender_email: Some(sender_email.into()),
             // As deployed (template Globals): the published calendar is read at cold start.

@@ -41,6 +41,17 @@ struct Args {
     /// login and signed actions; without it no EDS signature is accepted.
     #[arg(long)]
     nca_roots: Option<std::path::PathBuf>,
+    /// Check the EDS signer certificate's revocation (OCSP, then the CRL, as deployed) with the
+    /// URLs the certificate names. Without it (nor the two URLs below) a local run does NOT
+    /// check revocation: the dev PKI (`dev_pki`) has no responder.
+    #[arg(long)]
+    eds_check_revocation: bool,
+    /// The OCSP responder to ask instead of the certificate's (implies --eds-check-revocation).
+    #[arg(long)]
+    eds_ocsp_url: Option<String>,
+    /// The CRL to fetch instead of the certificate's (implies --eds-check-revocation).
+    #[arg(long)]
+    eds_crl_url: Option<String>,
     /// The state registers' JSON gateway (see `kezek-registers`); without it the built-in
     /// registers answer from the IIN alone.
     #[arg(long)]
@@ -110,7 +121,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let roots = kezek_eds::Roots::from_dir(dir)
             .map_err(|e| format!("--nca-roots {}: {e}", dir.display()))?;
         tracing::info!(dir = %dir.display(), roots = roots.len(), "NCA roots trusted for EDS");
-        local.trust(Arc::new(kezek_http::NcaVerifier::new(roots)));
+        let revocation = if args.eds_check_revocation
+            || args.eds_ocsp_url.is_some()
+            || args.eds_crl_url.is_some()
+        {
+            kezek_http::Revocation::Checked(kezek_http::RevocationSources::new(
+                args.eds_ocsp_url.clone(),
+                args.eds_crl_url.clone(),
+            ))
+        } else {
+            tracing::warn!(
+                "EDS certificates' revocation is NOT checked (local run; --eds-check-revocation \
+                 checks it)"
+            );
+            kezek_http::Revocation::NotChecked
+        };
+        local.trust(Arc::new(
+            kezek_http::NcaVerifier::new(roots).with_revocation(revocation),
+        ));
     }
     if let Some(dir) = &args.calendar_dir {
         // Shipped years first; a file for the same year replaces it.

@@ -490,6 +490,7 @@ impl Identity {
         let signed = self
             .verifier
             .verify(&input.signature, Some(nonce.as_bytes()), now)
+            .await
             .map_err(|r| Failure::Unauthorized { code: r.0 })?;
         if signed.content != nonce.as_bytes() {
             return Err(Failure::Unauthorized {
@@ -532,6 +533,7 @@ impl Identity {
                 let signed = self
                     .verifier
                     .verify(&sig, Some(&expected), self.clock.now())
+                    .await
                     .map_err(|r| Failure::Unauthorized { code: r.0 })?;
                 let same = signed.content == expected
                     || serde_json::from_slice::<serde_json::Value>(&signed.content)

@@ -507,10 +507,13 @@ pub struct SignedContent {
 #[error("signature refused: {0}")]
 pub struct SignatureRefused(pub &'static str);
 
-/// Checks EDS (CMS) signatures against the configured NCA roots (adapter: `kezek-eds`).
+/// Checks EDS (CMS) signatures against the configured NCA roots, and the signer certificate's
+/// revocation with the certification authority (adapter: `kezek-http`'s `NcaVerifier`, over
+/// `kezek-eds`). Asynchronous: the revocation check asks an OCSP responder or fetches a CRL.
+#[async_trait]
 pub trait SignatureVerifier: Send + Sync {
     /// `signature`: base64 DER CMS SignedData; `detached`: the content when it is not attached.
-    fn verify(
+    async fn verify(
         &self,
         signature: &str,
         detached: Option<&[u8]>,
@@ -522,8 +525,9 @@ pub trait SignatureVerifier: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRoots;
 
+#[async_trait]
 impl SignatureVerifier for NoRoots {
-    fn verify(
+    async fn verify(
         &self,
         _signature: &str,
         _detached: Option<&[u8]>,

@@ -349,9 +349,12 @@ fn every_error_code_has_messages_in_three_languages() {
     }
     {
         use kezek_core::ports::SignatureVerifier;
-        let refused = kezek_core::ports::NoRoots
-            .verify("", None, chrono::Utc::now())
-            .unwrap_err();
+        let refused = futures::executor::block_on(kezek_core::ports::NoRoots.verify(
+            "",
+            None,
+            chrono::Utc::now(),
+        ))
+        .unwrap_err();
         codes.insert(refused.0.to_owned());
     }
     for expected in [

@@ -105,30 +105,41 @@ impl ParsedCert {
         if outer.oid != child.cert.tbs_certificate.signature.oid {
             return Err(malformed("certificate signature algorithms differ"));
         }
-        let (scheme, hashed) = match outer.oid {
-            oid::SHA256_WITH_RSA => (
-                Pkcs1v15Sign::new::<sha2::Sha256>(),
-                sha2::Sha256::digest(&child.tbs_raw).to_vec(),
-            ),
-            oid::SHA384_WITH_RSA => (
-                Pkcs1v15Sign::new::<sha2::Sha384>(),
-                sha2::Sha384::digest(&child.tbs_raw).to_vec(),
-            ),
-            oid::SHA512_WITH_RSA => (
-                Pkcs1v15Sign::new::<sha2::Sha512>(),
-                sha2::Sha512::digest(&child.tbs_raw).to_vec(),
-            ),
-            oid::SHA1_WITH_RSA => (
-                Pkcs1v15Sign::new::<sha1::Sha1>(),
-                sha1::Sha1::digest(&child.tbs_raw).to_vec(),
-            ),
-            _ => return Err(EdsError::UnsupportedAlgorithm),
-        };
         let signature = child
             .cert
             .signature
             .as_bytes()
             .ok_or_else(|| malformed("certificate signature is not whole bytes"))?;
+        self.verifies(outer.oid, &child.tbs_raw, signature)
+    }
+
+    /// Whether `signature` (algorithm `algorithm`: RSA with SHA-1 or SHA-2) over `message` was
+    /// made with this certificate's key (OCSP responses and CRLs as well as certificates).
+    pub(crate) fn verifies(
+        &self,
+        algorithm: ObjectIdentifier,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, EdsError> {
+        let (scheme, hashed) = match algorithm {
+            oid::SHA256_WITH_RSA => (
+                Pkcs1v15Sign::new::<sha2::Sha256>(),
+                sha2::Sha256::digest(message).to_vec(),
+            ),
+            oid::SHA384_WITH_RSA => (
+                Pkcs1v15Sign::new::<sha2::Sha384>(),
+                sha2::Sha384::digest(message).to_vec(),
+            ),
+            oid::SHA512_WITH_RSA => (
+                Pkcs1v15Sign::new::<sha2::Sha512>(),
+                sha2::Sha512::digest(message).to_vec(),
+            ),
+            oid::SHA1_WITH_RSA => (
+                Pkcs1v15Sign::new::<sha1::Sha1>(),
+                sha1::Sha1::digest(message).to_vec(),
+            ),
+            _ => return Err(EdsError::UnsupportedAlgorithm),
+        };
         let key = self.public_key()?;
         Ok(key.verify(scheme, &hashed, signature).is_ok())
     }

@@ -6,6 +6,14 @@
 //! key usage of the signer certificate, the chain up to one of the trusted [`Roots`] and extracts
 //! the IIN from the subject's SERIALNUMBER attribute.
 //!
+//! Revocation (OCSP, CRL) is checked by the caller with [`revocation`]: it builds the OCSP
+//! request and checks the answers (OCSP response, CRL) for the signer certificate and its issuer
+//! that [`Verified`] carries; fetching them is the caller's I/O.
+//!
+//! GOST 34.10-2015 keys and signatures (which the NCA also issues) are refused with their own
+//! error, [`EdsError::GostKey`], before any signature arithmetic: the parent must sign with the
+//! RSA key instead.
+//!
 //! The crate is pure: the clock is passed in, and the only I/O is [`Roots::from_dir`].
 //! With the `testing` feature, [`testing`] provides a throw-away PKI for tests and local tools.
 
@@ -13,6 +21,7 @@
 
 mod cert;
 mod der_walk;
+pub mod revocation;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -73,6 +82,49 @@ pub(crate) mod oid {
     pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
     /// id-ce-basicConstraints.
     pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+    /// id-ce-extKeyUsage.
+    pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+    /// id-kp-OCSPSigning.
+    pub const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+    /// id-pe-authorityInfoAccess.
+    pub const AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
+    /// id-ad-ocsp (an access method of authorityInfoAccess).
+    pub const AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
+    /// id-pkix-ocsp-basic.
+    pub const OCSP_BASIC: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+    /// id-ce-cRLDistributionPoints.
+    pub const CRL_DISTRIBUTION_POINTS: Oid = Oid::new_unwrap("2.5.29.31");
+    /// id-ce-deltaCRLIndicator.
+    pub const DELTA_CRL_INDICATOR: Oid = Oid::new_unwrap("2.5.29.27");
+    /// id-ce-issuingDistributionPoint.
+    pub const ISSUING_DISTRIBUTION_POINT: Oid = Oid::new_unwrap("2.5.29.28");
+    /// id-sha1 (OCSP CertID).
+    pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+    /// GOST R 34.10-2012 / GOST 34.10-2015 public key, 256 bits.
+    pub const GOST_2012_KEY_256: Oid = Oid::new_unwrap("1.2.643.7.1.1.1.1");
+    /// GOST R 34.10-2012 / GOST 34.10-2015 public key, 512 bits.
+    pub const GOST_2012_KEY_512: Oid = Oid::new_unwrap("1.2.643.7.1.1.1.2");
+    /// GOST R 34.11-2012 (Streebog) digest, 256 bits.
+    pub const GOST_2012_DIGEST_256: Oid = Oid::new_unwrap("1.2.643.7.1.1.2.2");
+    /// GOST R 34.11-2012 (Streebog) digest, 512 bits.
+    pub const GOST_2012_DIGEST_512: Oid = Oid::new_unwrap("1.2.643.7.1.1.2.3");
+    /// GOST 34.10-2015 signature with the 256-bit digest.
+    pub const GOST_2012_SIGNATURE_256: Oid = Oid::new_unwrap("1.2.643.7.1.1.3.2");
+    /// GOST 34.10-2015 signature with the 512-bit digest.
+    pub const GOST_2012_SIGNATURE_512: Oid = Oid::new_unwrap("1.2.643.7.1.1.3.3");
+
+    /// Whether `id` names a GOST 34.10-2015 key, digest or signature algorithm.
+    pub fn is_gost(id: &Oid) -> bool {
+        [
+            GOST_2012_KEY_256,
+            GOST_2012_KEY_512,
+            GOST_2012_DIGEST_256,
+            GOST_2012_DIGEST_512,
+            GOST_2012_SIGNATURE_256,
+            GOST_2012_SIGNATURE_512,
+        ]
+        .contains(id)
+    }
 }
 
 /// Maximum number of issuer certificates above the signer certificate.
@@ -121,6 +173,21 @@ pub enum EdsError {
     /// A root certificate could not be loaded.
     #[error("bad root certificate: {0}")]
     BadRoot(String),
+    /// The signer's key (or the signature) is GOST 34.10-2015: the parent must sign with their
+    /// RSA key (the NCA issues both; the RSA key file is named `RSA256_…` or `AUTH_RSA256_…`,
+    /// the GOST one `GOST512_…`).
+    #[error("GOST key: sign with the RSA key")]
+    GostKey,
+    /// The certification authority revoked the signer certificate (OCSP or CRL says so).
+    #[error("certificate is revoked")]
+    Revoked,
+    /// The OCSP responder does not know the signer certificate (status `unknown`).
+    #[error("certificate is unknown to the OCSP responder")]
+    UnknownCertificate,
+    /// Neither OCSP nor the CRL gave a usable answer: the certificate's revocation status could
+    /// not be checked, so it is refused (see [`revocation`]).
+    #[error("revocation status could not be checked")]
+    RevocationUnavailable,
 }
 
 impl EdsError {
@@ -139,6 +206,10 @@ impl EdsError {
             EdsError::NoIin => "eds_no_iin",
             EdsError::UnsupportedAlgorithm => "eds_unsupported_algorithm",
             EdsError::BadRoot(_) => "eds_bad_root",
+            EdsError::GostKey => "eds_gost_key",
+            EdsError::Revoked => "eds_certificate_revoked",
+            EdsError::UnknownCertificate => "eds_certificate_unknown",
+            EdsError::RevocationUnavailable => "eds_revocation_unavailable",
         }
     }
 }
@@ -264,6 +335,20 @@ pub struct Verified {
     pub content: Vec<u8>,
     /// Whether the content was inside the signature.
     pub attached: bool,
+    /// The signer certificate, DER (for the revocation check: [`revocation::Subject`]).
+    pub signer_certificate: Vec<u8>,
+    /// The certificate that issued the signer certificate, DER; `None` when the signer
+    /// certificate itself is configured as trusted (then there is no issuer to ask about it).
+    pub issuer_certificate: Option<Vec<u8>>,
+}
+
+impl Verified {
+    /// The signer certificate and its issuer, ready for the revocation check; `None` when the
+    /// signer certificate is trusted directly (no issuer known).
+    pub fn revocation_subject(&self) -> Option<revocation::Subject> {
+        let issuer = self.issuer_certificate.as_deref()?;
+        revocation::Subject::new(&self.signer_certificate, issuer).ok()
+    }
 }
 
 /// The parts of a SignedData the verifier needs, with the raw bytes where they matter.
@@ -407,17 +492,20 @@ fn signed_digest(parsed: &Parsed<'_>, content: &[u8]) -> Result<Vec<u8>, EdsErro
     Ok(sha2::Sha256::digest(&retagged).to_vec())
 }
 
-fn build_chain(
-    signer: &ParsedCert,
-    cms_certs: &[ParsedCert],
-    roots: &Roots,
+/// Builds and checks the chain from `signer` to a trusted certificate; returns the signer's
+/// issuer (`None` when the signer certificate is itself trusted).
+fn build_chain<'c>(
+    signer: &'c ParsedCert,
+    cms_certs: &'c [ParsedCert],
+    roots: &'c Roots,
     now: DateTime<Utc>,
-) -> Result<(), EdsError> {
+) -> Result<Option<&'c ParsedCert>, EdsError> {
     let mut current = signer;
     let mut depth = 0;
+    let mut issuer = None;
     loop {
         if roots.contains(current) {
-            return Ok(());
+            return Ok(issuer);
         }
         if current.is_self_issued() {
             return Err(if depth == 0 {
@@ -456,6 +544,9 @@ fn build_chain(
                 return Err(EdsError::UntrustedChain);
             }
         }
+        if depth == 0 {
+            issuer = Some(parent);
+        }
         current = parent;
         depth += 1;
     }
@@ -476,12 +567,15 @@ pub fn verify(
         return Err(EdsError::NoRoots);
     }
     let parsed = parse(signature)?;
+    let si = &parsed.signer_info;
+    if oid::is_gost(&si.digest_alg.oid) || oid::is_gost(&si.signature_algorithm.oid) {
+        return Err(EdsError::GostKey);
+    }
     let (content, attached) = match (&parsed.econtent, detached_content) {
         (Some(c), _) => (c.clone(), true),
         (None, Some(d)) => (d.to_vec(), false),
         (None, None) => return Err(EdsError::NoContent),
     };
-    let si = &parsed.signer_info;
     if si.digest_alg.oid != oid::SHA256 {
         return Err(EdsError::UnsupportedAlgorithm);
     }
@@ -491,6 +585,16 @@ pub fn verify(
         return Err(EdsError::UnsupportedAlgorithm);
     }
     let signer = find_signer(&si.sid, &parsed.certs)?;
+    if oid::is_gost(
+        &signer
+            .cert
+            .tbs_certificate
+            .subject_public_key_info
+            .algorithm
+            .oid,
+    ) {
+        return Err(EdsError::GostKey);
+    }
     let key = signer.public_key()?;
     let digest = signed_digest(&parsed, &content)?;
     key.verify(
@@ -505,11 +609,13 @@ pub fn verify(
             return Err(EdsError::KeyUsage);
         }
     }
-    build_chain(signer, &parsed.certs, roots, now)?;
+    let issuer = build_chain(signer, &parsed.certs, roots, now)?;
     Ok(Verified {
         signer: signer_of(signer)?,
         content,
         attached,
+        signer_certificate: signer.der.clone(),
+        issuer_certificate: issuer.map(|i| i.der.clone()),
     })
 }
 

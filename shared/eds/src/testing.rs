@@ -8,6 +8,12 @@
 //! let roots = kezek_eds::Roots::from_pem(ca.certificate_pem().as_bytes()).unwrap();
 //! ```
 //!
+//! For revocation tests, [`TestSubject::with_ocsp_url`] and [`TestSubject::with_crl_url`] put
+//! authorityInfoAccess and cRLDistributionPoints in the leaf, [`TestCa::issue_ocsp_responder`]
+//! makes a delegated OCSP responder, [`TestSigner::openssl_index_line`] writes the certificate's
+//! line of an `openssl ca` / `openssl ocsp` index, and [`TestCa::key_pem`] / [`TestSigner::key_pem`]
+//! give the keys to `openssl`.
+//!
 //! RSA-2048 keys are slow to generate, so they are cached per process: CA keys by key label
 //! (by default the CA name, so two CAs with different names never share a key), leaf keys in a
 //! small round-robin pool. Panics on internal errors: this is test tooling.
@@ -35,7 +41,12 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::{Attribute, AttributeTypeAndValue};
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{
+    AccessDescription, AuthorityInfoAccessSyntax, BasicConstraints, CrlDistributionPoints,
+    ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
@@ -164,10 +175,18 @@ struct CertSpec<'a> {
     not_before: DateTime<Utc>,
     not_after: DateTime<Utc>,
     extensions: Vec<Extension>,
+    /// Another algorithm OID in the subject's SubjectPublicKeyInfo (the key bits stay RSA).
+    key_algorithm: Option<ObjectIdentifier>,
 }
 
 fn build_cert(spec: CertSpec<'_>) -> Certificate {
-    let spki = spki_of(spec.subject_key);
+    let mut spki = spki_of(spec.subject_key);
+    if let Some(algorithm) = spec.key_algorithm {
+        spki.algorithm = AlgorithmIdentifierOwned {
+            oid: algorithm,
+            parameters: None,
+        };
+    }
     let mut extensions = spec.extensions;
     extensions.push(extension(
         oid::SUBJECT_KEY_ID,
@@ -215,6 +234,15 @@ fn ca_extensions() -> Vec<Extension> {
     ]
 }
 
+/// A certificate time as `openssl ca` indexes write it (`YYMMDDHHMMSSZ`).
+fn x509_time_of(time: Time) -> String {
+    let secs = i64::try_from(time.to_unix_duration().as_secs()).expect("time");
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .expect("time")
+        .format("%y%m%d%H%M%SZ")
+        .to_string()
+}
+
 fn pem(cert: &Certificate) -> String {
     cert.to_pem(LineEnding::LF).expect("PEM")
 }
@@ -248,6 +276,7 @@ impl TestCa {
             not_before: utc(2020, 1, 1),
             not_after: utc(2040, 1, 1),
             extensions: ca_extensions(),
+            key_algorithm: None,
         });
         TestCa {
             name: name.to_owned(),
@@ -278,6 +307,7 @@ impl TestCa {
             not_before,
             not_after,
             extensions: ca_extensions(),
+            key_algorithm: None,
         });
         let mut chain = self.chain.clone();
         chain.insert(0, cert.clone());
@@ -336,6 +366,39 @@ impl TestCa {
             .to_string()
     }
 
+    /// A delegated OCSP responder certificate issued by this CA (valid 2020..2040), with
+    /// extendedKeyUsage id-kp-OCSPSigning if `ocsp_signing`, else id-kp-clientAuth only.
+    pub fn issue_ocsp_responder(&self, name: &str, ocsp_signing: bool) -> TestSigner {
+        let key = leaf_key();
+        let purpose = if ocsp_signing {
+            oid::KP_OCSP_SIGNING
+        } else {
+            ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2")
+        };
+        let cert = build_cert(CertSpec {
+            issuer: &self.cert.tbs_certificate.subject,
+            issuer_key: &self.key,
+            subject: ca_name(name),
+            subject_key: &key.to_public_key(),
+            not_before: utc(2020, 1, 1),
+            not_after: utc(2040, 1, 1),
+            extensions: vec![
+                extension(
+                    oid::KEY_USAGE,
+                    true,
+                    &KeyUsage(KeyUsages::DigitalSignature.into()),
+                ),
+                extension(oid::EXT_KEY_USAGE, false, &ExtendedKeyUsage(vec![purpose])),
+            ],
+            key_algorithm: None,
+        });
+        TestSigner {
+            key,
+            cert,
+            chain: self.chain.clone(),
+        }
+    }
+
     /// A leaf certificate for `subject` issued by this CA (with a pooled leaf key).
     pub fn issue(&self, subject: &TestSubject) -> TestSigner {
         let key = leaf_key();
@@ -347,6 +410,7 @@ impl TestCa {
             not_before: subject.not_before,
             not_after: subject.not_after,
             extensions: leaf_extensions(subject),
+            key_algorithm: subject.key_algorithm,
         });
         TestSigner {
             key,
@@ -356,13 +420,33 @@ impl TestCa {
     }
 }
 
+fn uri(url: &str) -> GeneralName {
+    GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(url).expect("IA5 URL"))
+}
+
 fn leaf_extensions(subject: &TestSubject) -> Vec<Extension> {
     let usage = if subject.key_usage_digital_signature {
         KeyUsages::DigitalSignature | KeyUsages::NonRepudiation
     } else {
         KeyUsages::KeyEncipherment.into()
     };
-    vec![extension(oid::KEY_USAGE, true, &KeyUsage(usage))]
+    let mut extensions = vec![extension(oid::KEY_USAGE, true, &KeyUsage(usage))];
+    if let Some(url) = &subject.ocsp_url {
+        let aia = AuthorityInfoAccessSyntax(vec![AccessDescription {
+            access_method: oid::AD_OCSP,
+            access_location: uri(url),
+        }]);
+        extensions.push(extension(oid::AUTHORITY_INFO_ACCESS, false, &aia));
+    }
+    if let Some(url) = &subject.crl_url {
+        let cdp = CrlDistributionPoints(vec![DistributionPoint {
+            distribution_point: Some(DistributionPointName::FullName(vec![uri(url)])),
+            reasons: None,
+            crl_issuer: None,
+        }]);
+        extensions.push(extension(oid::CRL_DISTRIBUTION_POINTS, false, &cdp));
+    }
+    extensions
 }
 
 /// The subject of a test leaf certificate.
@@ -378,6 +462,13 @@ pub struct TestSubject {
     pub not_after: DateTime<Utc>,
     /// keyUsage digitalSignature + nonRepudiation if true, else keyEncipherment only.
     pub key_usage_digital_signature: bool,
+    /// An OCSP responder URL for authorityInfoAccess.
+    pub ocsp_url: Option<String>,
+    /// A CRL URL for cRLDistributionPoints.
+    pub crl_url: Option<String>,
+    /// Another public-key algorithm OID in the certificate (e.g. GOST 34.10-2015's
+    /// 1.2.643.7.1.1.1.2); the key itself stays RSA, so only the OID is "GOST".
+    pub key_algorithm: Option<ObjectIdentifier>,
 }
 
 impl TestSubject {
@@ -389,7 +480,28 @@ impl TestSubject {
             not_before: utc(2024, 1, 1),
             not_after: utc(2030, 1, 1),
             key_usage_digital_signature: true,
+            ocsp_url: None,
+            crl_url: None,
+            key_algorithm: None,
         }
+    }
+
+    /// The same subject with authorityInfoAccess naming the OCSP responder `url`.
+    pub fn with_ocsp_url(mut self, url: &str) -> TestSubject {
+        self.ocsp_url = Some(url.to_owned());
+        self
+    }
+
+    /// The same subject with cRLDistributionPoints naming the CRL at `url`.
+    pub fn with_crl_url(mut self, url: &str) -> TestSubject {
+        self.crl_url = Some(url.to_owned());
+        self
+    }
+
+    /// The same subject whose certificate says its key is GOST 34.10-2015 (512 bits).
+    pub fn with_gost_key(mut self) -> TestSubject {
+        self.key_algorithm = Some(oid::GOST_2012_KEY_512);
+        self
     }
 }
 
@@ -438,12 +550,48 @@ impl TestSigner {
             not_before: subject.not_before,
             not_after: subject.not_after,
             extensions: leaf_extensions(subject),
+            key_algorithm: subject.key_algorithm,
         });
         TestSigner {
             key,
             cert,
             chain: Vec::new(),
         }
+    }
+
+    /// The private key, PKCS#8 PEM.
+    pub fn key_pem(&self) -> String {
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("key PEM")
+            .to_string()
+    }
+
+    /// The serial number, uppercase hex (as `openssl ca` indexes write it).
+    pub fn serial_hex(&self) -> String {
+        self.cert
+            .tbs_certificate
+            .serial_number
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
+    }
+
+    /// The certificate's line of an `openssl ca` index (`index.txt`): valid (`V`), or revoked
+    /// (`R`) at `revoked_at`. The subject column is a placeholder: `openssl ocsp` and
+    /// `openssl ca -gencrl` look at the status, dates and serial only.
+    pub fn openssl_index_line(&self, revoked_at: Option<DateTime<Utc>>) -> String {
+        let expiry = x509_time_of(self.cert.tbs_certificate.validity.not_after);
+        let (status, revoked) = match revoked_at {
+            None => ("V", String::new()),
+            Some(at) => ("R", at.format("%y%m%d%H%M%SZ").to_string()),
+        };
+        format!(
+            "{status}\t{expiry}\t{revoked}\t{}\tunknown\t/CN=Test {}\n",
+            self.serial_hex(),
+            self.serial_hex()
+        )
     }
 
     /// DER CMS SignedData over `content` with signedAttrs, the certificate and chain included.
@@ -565,5 +713,211 @@ impl TestSigner {
     /// The leaf certificate, DER.
     pub fn certificate_der(&self) -> Vec<u8> {
         self.cert.to_der().expect("certificate DER")
+    }
+}
+
+/// `openssl` as a revocation authority for a [`TestCa`]: an `openssl ca` index of issued and
+/// revoked certificates in a temporary folder (removed on drop), OCSP responses made by
+/// `openssl ocsp` (from a request file, or served on a port by [`OpensslCa::serve_ocsp`]) and
+/// CRLs made by `openssl ca -gencrl`. Debian's `openssl` package must be installed: without it
+/// every method panics saying so (tests fail; they never skip).
+pub struct OpensslCa {
+    dir: std::path::PathBuf,
+}
+
+/// `openssl` with `args`, run in `dir`; panics (naming the command) unless it succeeds.
+fn run_openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `openssl` ({e}): the revocation tests need the openssl command \
+                 (Debian package `openssl`)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "openssl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+impl OpensslCa {
+    /// A folder with `ca.pem`, `ca.key`, an empty `index.txt`, `crlnumber` and `ca.cnf`.
+    pub fn new(ca: &TestCa) -> OpensslCa {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kezek-eds-openssl-{}-{}-{:08x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary folder");
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.join(name), text).expect("temporary file");
+        };
+        write("ca.pem", &ca.certificate_pem());
+        write("ca.key", &ca.key_pem());
+        write("index.txt", "");
+        write("crlnumber", "01\n");
+        write(
+            "ca.cnf",
+            "[ ca ]\ndefault_ca = test_ca\n[ test_ca ]\ndatabase = index.txt\n\
+             crlnumber = crlnumber\ncertificate = ca.pem\nprivate_key = ca.key\n\
+             default_md = sha256\ndefault_crl_days = 1\n",
+        );
+        OpensslCa { dir }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Records `signer` in the index: valid, or revoked at `revoked_at`.
+    pub fn record(&self, signer: &TestSigner, revoked_at: Option<DateTime<Utc>>) {
+        use std::io::Write as _;
+        let mut index = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("index.txt"))
+            .expect("index.txt");
+        index
+            .write_all(signer.openssl_index_line(revoked_at).as_bytes())
+            .expect("index.txt");
+    }
+
+    /// Writes `signer`'s certificate and key as `<name>.pem` and `<name>.key` (e.g. a delegated
+    /// responder for `-rsigner`).
+    pub fn write_signer(&self, name: &str, signer: &TestSigner) {
+        std::fs::write(
+            self.dir.join(format!("{name}.pem")),
+            signer.certificate_pem(),
+        )
+        .expect("certificate file");
+        std::fs::write(self.dir.join(format!("{name}.key")), signer.key_pem()).expect("key file");
+    }
+
+    /// `openssl ocsp` answering the DER `request` from the index, signed by `rsigner`
+    /// (`"ca"` or a name given to [`OpensslCa::write_signer`]), with `extra` arguments
+    /// (e.g. `["-nmin", "5"]`): the DER OCSPResponse.
+    pub fn ocsp_response(&self, request: &[u8], rsigner: &str, extra: &[&str]) -> Vec<u8> {
+        let n = rand::random::<u32>();
+        let (req, resp) = (format!("req-{n:08x}.der"), format!("resp-{n:08x}.der"));
+        std::fs::write(self.dir.join(&req), request).expect("request file");
+        let (cert, key) = (format!("{rsigner}.pem"), format!("{rsigner}.key"));
+        let mut args = vec![
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-CA",
+            "ca.pem",
+            "-rsigner",
+            &cert,
+            "-rkey",
+            &key,
+            "-reqin",
+            &req,
+            "-respout",
+            &resp,
+        ];
+        args.extend_from_slice(extra);
+        run_openssl(&self.dir, &args);
+        std::fs::read(self.dir.join(&resp)).expect("response file")
+    }
+
+    /// `openssl ca -gencrl` with `extra` arguments (e.g. `["-crlhours", "1"]`): the DER CRL.
+    pub fn crl(&self, extra: &[&str]) -> Vec<u8> {
+        let n = rand::random::<u32>();
+        let (pem, der) = (format!("crl-{n:08x}.pem"), format!("crl-{n:08x}.der"));
+        let mut args = vec!["ca", "-config", "ca.cnf", "-gencrl", "-out", &pem];
+        args.extend_from_slice(extra);
+        run_openssl(&self.dir, &args);
+        run_openssl(
+            &self.dir,
+            &["crl", "-in", &pem, "-outform", "DER", "-out", &der],
+        );
+        std::fs::read(self.dir.join(&der)).expect("CRL file")
+    }
+
+    /// `openssl ocsp` serving the index on `port` (all interfaces; requests one after another),
+    /// signed by `rsigner`, with `extra` arguments; returns once it listens (it prints
+    /// `ACCEPT …` then; a probe connection would hold up its one-at-a-time loop). The responder
+    /// stops when the returned value is dropped.
+    pub fn serve_ocsp(&self, port: u16, rsigner: &str, extra: &[&str]) -> OcspResponder {
+        use std::io::BufRead as _;
+        let (cert, key, port_arg) = (
+            format!("{rsigner}.pem"),
+            format!("{rsigner}.key"),
+            port.to_string(),
+        );
+        let mut args = vec![
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-CA",
+            "ca.pem",
+            "-rsigner",
+            &cert,
+            "-rkey",
+            &key,
+            "-port",
+            &port_arg,
+        ];
+        args.extend_from_slice(extra);
+        let mut child = std::process::Command::new("openssl")
+            .args(&args)
+            .current_dir(&self.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `openssl` ({e}): the revocation tests need the openssl command \
+                     (Debian package `openssl`)"
+                )
+            });
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut responder = OcspResponder {
+            child,
+            _stdout: None,
+        };
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = stdout.read_line(&mut line).unwrap_or(0);
+            if read == 0 {
+                let status = responder.child.wait();
+                panic!("openssl ocsp -port {port} stopped before listening: {status:?}");
+            }
+            if line.starts_with("ACCEPT") {
+                responder._stdout = Some(stdout);
+                return responder;
+            }
+        }
+    }
+}
+
+impl Drop for OpensslCa {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `openssl ocsp` responder, stopped (killed and reaped) on drop.
+pub struct OcspResponder {
+    child: std::process::Child,
+    /// Kept open so that the responder never writes to a closed pipe.
+    _stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Drop for OcspResponder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -462,6 +462,20 @@ fn test_ca_round_trips_through_pem() {
     assert!(TestCa::from_pem(&ca.certificate_pem(), &other.key_pem()).is_err());
 }
 
+/// A GOST 34.10-2015 certificate (which the NCA issues beside the RSA one) is refused with its
+/// own code before any signature arithmetic, so the parent can be told to use the RSA key.
+#[test]
+fn gost_key_is_refused_with_its_own_error() {
+    let ca = root();
+    let gost = ca.issue(&person().with_gost_key());
+    for attached in [true, false] {
+        let signature = gost.sign(NONCE, attached);
+        let refused = verify(&signature, Some(NONCE), &roots_of(&ca), now()).unwrap_err();
+        assert_eq!(refused, EdsError::GostKey);
+        assert_eq!(refused.code(), "eds_gost_key");
+    }
+}
+
 #[test]
 fn error_codes_are_stable() {
     let cases = [
@@ -477,6 +491,13 @@ fn error_codes_are_stable() {
         (EdsError::NoIin, "eds_no_iin"),
         (EdsError::UnsupportedAlgorithm, "eds_unsupported_algorithm"),
         (EdsError::BadRoot(String::new()), "eds_bad_root"),
+        (EdsError::GostKey, "eds_gost_key"),
+        (EdsError::Revoked, "eds_certificate_revoked"),
+        (EdsError::UnknownCertificate, "eds_certificate_unknown"),
+        (
+            EdsError::RevocationUnavailable,
+            "eds_revocation_unavailable",
+        ),
     ];
     for (error, code) in cases {
         assert_eq!(error.code(), code);

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use call::Call;
-pub use eds::NcaVerifier;
+pub use eds::{NcaVerifier, Revocation, RevocationSources};
 pub use error::HttpError;
 pub use routes::{Route, ROUTES, TABLE};
 pub use session::{Sessions, Token};

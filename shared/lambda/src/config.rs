@@ -31,6 +31,12 @@ pub struct Settings {
     /// `NCA_ROOTS_PEM`: the NCA root certificates trusted for EDS (public certificates:
     /// configuration, not a secret); none trusted when unset.
     pub nca_roots: Option<String>,
+    /// How an EDS signer certificate's revocation is checked: always
+    /// [`kezek_http::Revocation::Checked`] from the environment — OCSP at `EDS_OCSP_URL` (else
+    /// the responder the certificate names), then the CRL at `EDS_CRL_URL` (else the
+    /// certificate's distribution point); both optional. No variable turns the check off:
+    /// [`kezek_http::Revocation::NotChecked`] is set in code only (tests with a test PKI).
+    pub eds_revocation: kezek_http::Revocation,
     /// `DOCUMENTS_BUCKET`: the S3 bucket of documents (the functions that make or list them).
     pub documents_bucket: Option<String>,
     /// `S3_FORCE_PATH_STYLE`: address the bucket in the path (an endpoint without bucket
@@ -91,6 +97,10 @@ impl Settings {
             code_key: var("KEZEK_CODE_KEY").map(String::into_bytes),
             registers_secret: var("REGISTERS_SECRET_ID"),
             nca_roots: var("NCA_ROOTS_PEM"),
+            eds_revocation: kezek_http::Revocation::Checked(kezek_http::RevocationSources::new(
+                var("EDS_OCSP_URL"),
+                var("EDS_CRL_URL"),
+            )),
             registers_url: var("REGISTERS_URL"),
             documents_bucket: var("DOCUMENTS_BUCKET"),
             s3_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true"),
@@ -170,6 +180,7 @@ mod tests {
             code_key: None,
             registers_secret: None,
             nca_roots: None,
+            eds_revocation: kezek_http::Revocation::default(),
             documents_bucket: None,
             s3_path_style: false,
             registers_url: None,

@@ -187,7 +187,12 @@ pub async fn build(
             sessions_ = Some(sessions);
         } else {
             let roots = settings.nca_roots.as_deref().unwrap_or_default();
-            let verifier = NcaVerifier::from_pem(roots).map_err(|e| format!("NCA roots: {e}"))?;
+            let verifier = NcaVerifier::from_pem(roots)
+                .map_err(|e| format!("NCA roots: {e}"))?
+                .with_revocation(settings.eds_revocation.clone());
+            if settings.eds_revocation == kezek_http::Revocation::NotChecked {
+                tracing::warn!("EDS certificates' revocation is NOT checked (tests only)");
+            }
             let credentials: Arc<dyn Credentials> = store.clone();
             let code_key = code_key(function, shared, settings).await?;
             api_ = Some(api(
