@@ -53,32 +53,31 @@ fn usecases(c: &mut Criterion) {
         clock,
         Arc::new(BuiltinRegisters),
     );
-    let parent = Principal {
-        iin: iin(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), 1),
-        role: Role::Parent,
-        districts: vec![],
+    // One applicant per 9 children (below the live limit of one applicant), as in a real queue.
+    let applicant = |k: u32| {
+        let i = k / 9;
+        Principal {
+            iin: iin(
+                NaiveDate::from_ymd_opt(1975, 1, 1).unwrap()
+                    + chrono::Duration::days((i % 3000) as i64),
+                (i / 3000) * 50 + 1,
+            ),
+            role: Role::Parent,
+            districts: vec![],
+        }
     };
     let operator = Principal {
         iin: iin(NaiveDate::from_ymd_opt(1985, 1, 1).unwrap(), 1),
         role: Role::Operator,
         districts: vec!["KOK".into()],
     };
-    // The proof the privileged claims reference: the parent's own upload.
-    rt.block_on(store.put_document(kezek_core::documents::DocumentRecord {
-        id: "d".into(),
-        owner: parent.iin.clone(),
-        kind: kezek_core::documents::DocumentKind::Upload,
-        name: "справка.pdf".into(),
-        content_type: "application/pdf".into(),
-        size: 250_000,
-        application_id: None,
-        key: "uploads/bench/d".into(),
-        created_at: kezek_core::time::local(Utc::now()),
-    }))
-    .expect("the proof");
     let n = AtomicU32::new(0);
+    // Submits the next child by its applicant; a privileged claim references the applicant's own
+    // upload (made first).
     let submit = |privileged: bool| {
         let k = n.fetch_add(1, Ordering::Relaxed);
+        let who = applicant(k);
+        let proof = format!("d{k}");
         let input = SubmitInput {
             district: "KOK".into(),
             child_iin: child(k).as_str().into(),
@@ -87,17 +86,35 @@ fn usecases(c: &mut Criterion) {
             language: None,
             privilege: privileged.then(|| kezek_core::usecases::PrivilegeInput {
                 category: "military".into(),
-                document_ids: vec!["d".into()],
+                document_ids: vec![proof.clone()],
             }),
             signature: None,
         };
         let svc = &svc;
-        let parent = &parent;
+        let store = &store;
         async move {
-            svc.submit(parent, input, kezek_core::domain::Language::Ru)
+            if privileged {
+                store
+                    .put_document(kezek_core::documents::DocumentRecord {
+                        id: proof,
+                        owner: who.iin.clone(),
+                        kind: kezek_core::documents::DocumentKind::Upload,
+                        name: "справка.pdf".into(),
+                        content_type: "application/pdf".into(),
+                        size: 250_000,
+                        application_id: None,
+                        key: format!("uploads/bench/d{k}"),
+                        created_at: kezek_core::time::local(Utc::now()),
+                    })
+                    .await
+                    .expect("the proof");
+            }
+            let id = svc
+                .submit(&who, input, kezek_core::domain::Language::Ru)
                 .await
                 .expect("submit")
-                .id
+                .id;
+            (who, id)
         }
     };
     rt.block_on(async {
@@ -108,7 +125,7 @@ fn usecases(c: &mut Criterion) {
     c.bench_function("use case: submit (10k queue)", |b| {
         b.to_async(&rt).iter(|| submit(false))
     });
-    let one = rt.block_on(submit(false));
+    let (parent, one) = rt.block_on(submit(false));
     c.bench_function("use case: application view with exact position", |b| {
         b.to_async(&rt)
             .iter(|| svc.application(&parent, &one, kezek_core::domain::Language::Kk))
@@ -117,7 +134,7 @@ fn usecases(c: &mut Criterion) {
         b.to_async(&rt).iter_batched(
             || {
                 futures::executor::block_on(async {
-                    let id = submit(true).await;
+                    let (who, id) = submit(true).await;
                     let kg = kezek_core::usecases::KindergartenInput {
                         name_kk: "Б".into(),
                         name_ru: "Б".into(),
@@ -136,15 +153,14 @@ fn usecases(c: &mut Criterion) {
                         age_group: 3,
                     };
                     svc.voucher_run(Some(&operator), run).await.expect("run");
-                    id
+                    (who, id)
                 })
             },
-            |id| {
+            |(who, id)| {
                 let svc = &svc;
-                let parent = &parent;
                 async move {
                     svc.act(
-                        parent,
+                        &who,
                         &id,
                         ParentAction::ConfirmVoucher,
                         kezek_core::domain::Language::Ru,

@@ -51,17 +51,23 @@ impl kezek_core::ports::Blobs for MemBlobs {
     }
 }
 
+/// Submissions per applicant: below the live limit (`MAX_LIVE_APPLICATIONS_PER_APPLICANT`), so a
+/// long queue has many parents, as a real one.
+const PER_APPLICANT: u32 = 9;
+
 struct Bench {
     api: Api,
+    sessions: Sessions,
     parent: String,
     operator: String,
-    filler: String,
+    /// Each applicant's session and uploaded proof, one per [`PER_APPLICANT`] children.
+    applicants: std::sync::Mutex<Vec<(String, String)>>,
+    /// The session of each application's applicant.
+    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The district's kindergartens (20, as in a real district).
     kgs: Vec<String>,
     next_child: AtomicU32,
     kg: String,
-    /// The parent's uploaded proof of the privilege its claims reference.
-    proof: String,
 }
 
 fn iin(birth: NaiveDate, serial: u32) -> Iin {
@@ -114,15 +120,53 @@ impl Bench {
         v
     }
 
-    /// Submits a new child; `privileged` claims an out-of-turn category, so a voucher run takes
-    /// it before the long queue of others.
-    async fn submit_as(&self, token: &str, privileged: bool) -> String {
-        let n = self.next_child.fetch_add(1, Ordering::Relaxed);
-        let privilege = if privileged {
-            format!(
-                r#","privilege":{{"category":"military","document_ids":["{}"]}}"#,
-                self.proof
+    /// The session and proof upload of the applicant of the `n`th child.
+    async fn applicant(&self, n: u32) -> (String, String) {
+        let i = (n / PER_APPLICANT) as usize;
+        if let Some(a) = self.applicants.lock().unwrap().get(i).cloned() {
+            return a;
+        }
+        let birth = NaiveDate::from_ymd_opt(1975, 1, 1).unwrap()
+            + chrono::Duration::days((i % 3000) as i64);
+        let who = Principal {
+            iin: iin(birth, (i / 3000) as u32 * 50 + 1),
+            role: Role::Parent,
+            districts: vec![],
+        };
+        let token = self.sessions.issue(&who, Utc::now()).expect("token").token;
+        let proof = self
+            .call(
+                Method::POST,
+                "/v1/documents",
+                Some(&token),
+                r#"{"name":"справка.pdf","content_type":"application/pdf","size":250000}"#,
             )
+            .await;
+        let proof = proof["id"].as_str().unwrap_or_default().to_owned();
+        let mut all = self.applicants.lock().unwrap();
+        if all.len() == i {
+            all.push((token, proof));
+        }
+        all[i].clone()
+    }
+
+    /// The session of an application's applicant.
+    fn owner(&self, id: &str) -> String {
+        self.owners
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Submits a new child (by the applicant of its turn); `privileged` claims an out-of-turn
+    /// category, so a voucher run takes it before the long queue of others.
+    async fn submit_as(&self, privileged: bool) -> String {
+        let n = self.next_child.fetch_add(1, Ordering::Relaxed);
+        let (token, proof) = self.applicant(n).await;
+        let privilege = if privileged {
+            format!(r#","privilege":{{"category":"military","document_ids":["{proof}"]}}"#)
         } else {
             String::new()
         };
@@ -131,13 +175,15 @@ impl Bench {
             child(n).as_str()
         );
         let v = self
-            .call(Method::POST, "/v1/applications", Some(token), &body)
+            .call(Method::POST, "/v1/applications", Some(&token), &body)
             .await;
-        v["id"].as_str().unwrap_or_default().to_owned()
+        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        self.owners.lock().unwrap().insert(id.clone(), token);
+        id
     }
 
     async fn submit(&self) -> String {
-        self.submit_as(&self.parent, true).await
+        self.submit_as(true).await
     }
 
     /// A fresh queued application and one more free place for it in one of the district's
@@ -214,27 +260,17 @@ fn setup(rt: &Runtime) -> Bench {
             )
             .expect("token")
             .token;
-        let filler = sessions
-            .issue(
-                &Principal {
-                    iin: iin(NaiveDate::from_ymd_opt(1980, 2, 2).unwrap(), 1),
-                    role: Role::Parent,
-                    districts: vec![],
-                },
-                Utc::now(),
-            )
-            .expect("token")
-            .token;
-        let mut b = Bench { api, parent, operator, filler, kgs: Vec::new(), next_child: AtomicU32::new(0), kg: String::new(), proof: String::new() };
-        let proof = b
-            .call(
-                Method::POST,
-                "/v1/documents",
-                Some(&b.parent),
-                r#"{"name":"справка.pdf","content_type":"application/pdf","size":250000}"#,
-            )
-            .await;
-        b.proof = proof["id"].as_str().unwrap_or_default().to_owned();
+        let mut b = Bench {
+            api,
+            sessions,
+            parent,
+            operator,
+            applicants: Default::default(),
+            owners: Default::default(),
+            kgs: Vec::new(),
+            next_child: AtomicU32::new(0),
+            kg: String::new(),
+        };
         let kg = b
             .call(
                 Method::POST,
@@ -253,7 +289,7 @@ fn setup(rt: &Runtime) -> Bench {
         }
         // The parent's own applications are few; the queue is long (other parents' children).
         for _ in 0..QUEUED {
-            b.submit_as(&b.filler, false).await;
+            b.submit_as(false).await;
         }
         b
     })
@@ -264,6 +300,7 @@ fn routes(c: &mut Criterion) {
     let bench = setup(&rt);
     let b = &bench;
     let app = rt.block_on(b.submit());
+    let owner = b.owner(&app);
     let app_path = format!("/v1/applications/{app}");
     let history_path = format!("{app_path}/history");
     let documents_path = format!("{app_path}/documents");
@@ -281,20 +318,20 @@ fn routes(c: &mut Criterion) {
         (
             "GET application (position in 10k queue)",
             app_path.clone(),
-            Some(&b.parent),
+            Some(&owner),
         ),
-        ("GET history", history_path, Some(&b.parent)),
+        ("GET history", history_path, Some(&owner)),
         (
             "GET documents (registration issued)",
             documents_path,
-            Some(&b.parent),
+            Some(&owner),
         ),
         (
             "GET applications (journal)",
             "/v1/applications".into(),
-            Some(&b.parent),
+            Some(&owner),
         ),
-        ("GET me", "/v1/me".into(), Some(&b.parent)),
+        ("GET me", "/v1/me".into(), Some(&owner)),
         (
             "GET admin queue (first 100)",
             "/v1/admin/queue?district=KOK&age_group=3".into(),
@@ -348,7 +385,8 @@ fn routes(c: &mut Criterion) {
             || futures::executor::block_on(b.offered()).0,
             |id| {
                 let path = format!("/v1/applications/{id}/voucher/confirm");
-                async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
+                let token = b.owner(&id);
+                async move { b.call(Method::POST, &path, Some(&token), "").await }
             },
             BatchSize::SmallInput,
         )
@@ -361,7 +399,7 @@ fn routes(c: &mut Criterion) {
                     b.call(
                         Method::POST,
                         &format!("/v1/applications/{id}/voucher/confirm"),
-                        Some(&b.parent),
+                        Some(&b.owner(&id)),
                         "",
                     )
                     .await;
@@ -371,7 +409,8 @@ fn routes(c: &mut Criterion) {
             |(id, kg)| {
                 let path = format!("/v1/applications/{id}/kindergarten");
                 let body = format!(r#"{{"kindergarten_id":"{kg}"}}"#);
-                async move { b.call(Method::POST, &path, Some(&b.parent), &body).await }
+                let token = b.owner(&id);
+                async move { b.call(Method::POST, &path, Some(&token), &body).await }
             },
             BatchSize::SmallInput,
         )
@@ -381,7 +420,8 @@ fn routes(c: &mut Criterion) {
             || futures::executor::block_on(b.submit()),
             |id| {
                 let path = format!("/v1/applications/{id}/withdraw");
-                async move { b.call(Method::POST, &path, Some(&b.parent), "").await }
+                let token = b.owner(&id);
+                async move { b.call(Method::POST, &path, Some(&token), "").await }
             },
             BatchSize::SmallInput,
         )
