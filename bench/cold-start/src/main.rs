@@ -10,6 +10,12 @@
 //!
 //! `cargo run -p cold-start -- --lambda-dir target/lambda [--runs 15] [--profile release]`
 //!
+//! With `--cold-request --naive <dir>` (and moto at `AWS_ENDPOINT_URL`), each function instead
+//! gets its real request (its sample event from `events/`, a session signed by the tests' key
+//! pair) with every AWS call over TLS to moto behind a local TLS endpoint, and its cold request
+//! (exec → init → the answer) is set beside the naive function's (`bench/naive`: the ecosystem's
+//! defaults, one `GetItem`) and hello-world's. See [`request`].
+//!
 //! The figures are those of the profile the bootstraps were built with, printed as their label: the
 //! test command builds with `lambda-ci` (no LTO, quick), `scripts/lambda-release` with `release`
 //! (what is deployed, and what the budgets of quality.md are judged on).
@@ -24,6 +30,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod request;
 
 #[derive(Parser)]
 struct Args {
@@ -43,6 +51,17 @@ struct Args {
     /// functions run interleaved with these, and their figures are printed side by side.
     #[arg(long)]
     before: Option<PathBuf>,
+    /// Measure the cold request: each function's real request, its AWS calls over TLS to moto
+    /// (`AWS_ENDPOINT_URL`, plain http) behind a local TLS endpoint.
+    #[arg(long)]
+    cold_request: bool,
+    /// The naive function's folder (its `bootstrap`), run beside the others with
+    /// `--cold-request`.
+    #[arg(long)]
+    naive: Option<PathBuf>,
+    /// The sample events (`events/<function>/<file>.json`).
+    #[arg(long, default_value = "events")]
+    events: PathBuf,
 }
 
 /// What the Runtime API saw of the current cold start.
@@ -54,6 +73,10 @@ struct Run {
     response: Option<Duration>,
     served: bool,
     error: Option<String>,
+    /// The answer's `statusCode`, when it has one (HTTP functions).
+    status: Option<u64>,
+    /// Whether the answer refused the session (no real request was made).
+    refused: bool,
 }
 
 type Shared = Arc<Mutex<Run>>;
@@ -106,6 +129,12 @@ async fn response(State(run): State<Shared>, Path(_id): Path<String>, body: Stri
     let mut r = run.lock().unwrap();
     let started = r.started.expect("a run in progress");
     r.response = Some(started.elapsed());
+    r.status = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| v["statusCode"].as_u64());
+    r.refused = ["unauthorized", "session_expired", "forbidden"]
+        .iter()
+        .any(|code| body.contains(&format!("\\\"code\\\":\\\"{code}\\\"")));
     if body.contains("\"statusCode\":5") {
         r.error = Some(body);
     }
@@ -183,7 +212,28 @@ async fn main() {
     names.insert(0, args.baseline.clone());
     // What runs: each function of this build, and of the `--before` build when it has it.
     let mut runs: Vec<(String, PathBuf)> = Vec::new();
+    let world = if args.cold_request {
+        let moto = std::env::var("AWS_ENDPOINT_URL")
+            .expect("--cold-request: moto's plain endpoint in AWS_ENDPOINT_URL");
+        Some(request::World::new(&moto, &args.events).await)
+    } else {
+        None
+    };
+    if let Some(naive) = &args.naive {
+        assert!(
+            naive.join("bootstrap").exists(),
+            "no bootstrap in {}",
+            naive.display()
+        );
+        names.insert(1, "naive".into());
+    }
     for name in &names {
+        if name == "naive" {
+            if let Some(naive) = &args.naive {
+                runs.push((name.clone(), naive.clone()));
+            }
+            continue;
+        }
         runs.push((name.clone(), args.lambda_dir.join(name)));
         if let Some(before) = &args.before {
             if before.join(name).join("bootstrap").exists() {
@@ -194,6 +244,8 @@ async fn main() {
 
     let mut init: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
+    let mut statuses: Vec<Option<u64>> = vec![None; runs.len()];
+    let mut calls: Vec<u64> = vec![0; runs.len()];
     for round in 0..args.runs {
         // A function and its `--before` build run one after the other; which goes first
         // alternates by round, so the slot (a just-stopped process, a port reused) weighs on
@@ -215,7 +267,10 @@ async fn main() {
             // A Runtime API of its own per cold start (a new port), so that a stopped
             // function's last request never meets the next one's event.
             let run: Shared = Arc::new(Mutex::new(Run {
-                event: first_event(name),
+                event: match &world {
+                    Some(w) => w.event(name),
+                    None => first_event(name),
+                },
                 ..Run::default()
             }));
             let app = Router::new()
@@ -231,7 +286,8 @@ async fn main() {
             let addr = listener.local_addr().unwrap();
             let server = tokio::spawn(async move { axum::serve(listener, app).await });
             run.lock().unwrap().started = Some(Instant::now());
-            let mut child = Command::new(dir.join("bootstrap"))
+            let mut command = Command::new(dir.join("bootstrap"));
+            command
                 .env_clear()
                 .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
                 .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -239,30 +295,42 @@ async fn main() {
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
                 .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
                 .env("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start")
-                .env("AWS_REGION", "eu-central-1")
-                .env("AWS_ACCESS_KEY_ID", "cold-start")
-                .env("AWS_SECRET_ACCESS_KEY", "cold-start")
-                .env("TABLE_NAME", "kezek")
-                .env("DOCUMENTS_BUCKET", "kezek-documents")
-                .env(
-                    "SESSION_PUBLIC_KEYS",
-                    include_str!("../../../tests/fixtures/keys/session.pub"),
-                )
-                .env(
-                    "KEZEK_SESSION_PRIVATE_KEY",
-                    include_str!("../../../tests/fixtures/keys/session.key"),
-                )
-                .env("KEZEK_CODE_KEY", "cold-start-code-key-0123456789abcdef")
-                .env("SENDER_EMAIL", "noreply@kezek.example.kz")
-                .env(
-                    "NOTIFICATION_QUEUE_URL",
-                    "https://sqs.eu-central-1.amazonaws.com/123456789012/kezek-notifications",
-                )
-                .env("MAX_RECEIVES", "5")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+                .stderr(Stdio::null());
+            match &world {
+                // The cold request: the world's endpoint, secrets and resources.
+                Some(w) => {
+                    command
+                        .env("AWS_ACCESS_KEY_ID", "testing")
+                        .env("AWS_SECRET_ACCESS_KEY", "testing")
+                        .envs(w.env.iter().map(|(k, v)| (k, v)));
+                }
+                // The cold start alone: no network, so no secret is read (local keys).
+                None => {
+                    command
+                        .env("AWS_REGION", "eu-central-1")
+                        .env("AWS_ACCESS_KEY_ID", "cold-start")
+                        .env("AWS_SECRET_ACCESS_KEY", "cold-start")
+                        .env("TABLE_NAME", "kezek")
+                        .env("DOCUMENTS_BUCKET", "kezek-documents")
+                        .env(
+                            "SESSION_PUBLIC_KEYS",
+                            include_str!("../../../tests/fixtures/keys/session.pub"),
+                        )
+                        .env(
+                            "KEZEK_SESSION_PRIVATE_KEY",
+                            include_str!("../../../tests/fixtures/keys/session.key"),
+                        )
+                        .env("KEZEK_CODE_KEY", "cold-start-code-key-0123456789abcdef")
+                        .env("SENDER_EMAIL", "noreply@kezek.example.kz")
+                        .env(
+                            "NOTIFICATION_QUEUE_URL",
+                            "https://sqs.eu-central-1.amazonaws.com/123456789012/kezek-notifications",
+                        )
+                        .env("MAX_RECEIVES", "5");
+                }
+            }
+            let mut child = command.spawn().unwrap();
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 tokio::time::sleep(Duration::from_micros(200)).await;
@@ -278,22 +346,82 @@ async fn main() {
             let _ = child.kill();
             let _ = child.wait();
             server.abort();
-            let r = run.lock().unwrap();
-            if let Some(e) = &r.error {
-                panic!("{label} failed: {e}");
+            {
+                let r = run.lock().unwrap();
+                if let Some(e) = &r.error {
+                    panic!("{label} failed: {e}");
+                }
+                init[i].push(
+                    r.first_next
+                        .unwrap_or_else(|| panic!("{label} never asked for an event")),
+                );
+                first[i].push(
+                    r.response
+                        .unwrap_or_else(|| panic!("{label} never answered")),
+                );
+                statuses[i] = r.status;
+                // A real request refused at the door made none of its calls.
+                if world.is_some() && r.refused {
+                    panic!(
+                        "{label}: its session was refused ({:?}): no real request",
+                        r.status
+                    );
+                }
             }
-            init[i].push(
-                r.first_next
-                    .unwrap_or_else(|| panic!("{label} never asked for an event")),
-            );
-            first[i].push(
-                r.response
-                    .unwrap_or_else(|| panic!("{label} never answered")),
-            );
+            if world.is_some() {
+                // The process is stopped: what passed the TLS endpoint is all of its calls.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                calls[i] = calls[i].max(request::take_calls());
+            }
         }
     }
     let base_init = ms(median(init[0].clone()));
     let base_first = ms(median(first[0].clone()));
+    if world.is_some() {
+        let naive = runs
+            .iter()
+            .position(|(l, _)| l == "naive")
+            .map(|i| ms(median(first[i].clone())));
+        println!(
+            "cold request (exec -> init -> the answer to a real request, AWS calls over TLS), \
+             profile {}, median of {} runs each (interleaved):",
+            args.profile, args.runs
+        );
+        println!(
+            "{:<26} {:>9} {:>14} {:>9} {:>9} {:>7} {:>9} {:>10} {:>9}",
+            "function",
+            "init ms",
+            "cold req. ms",
+            "x naive",
+            "x hello",
+            "answer",
+            "AWS calls",
+            "binary KB",
+            "zip KB"
+        );
+        for (i, (label, dir)) in runs.iter().enumerate() {
+            let bin = std::fs::metadata(dir.join("bootstrap")).unwrap().len();
+            let f_ms = ms(median(first[i].clone()));
+            let vs_naive = naive
+                .map(|n| format!("{:.2}", f_ms / n))
+                .unwrap_or_default();
+            println!(
+                "{:<26} {:>9.2} {:>14.2} {:>9} {:>9.2} {:>7} {:>9} {:>10} {:>9}",
+                label,
+                ms(median(init[i].clone())),
+                f_ms,
+                vs_naive,
+                f_ms / base_first,
+                statuses[i]
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                calls[i],
+                bin / 1024,
+                zip_size(dir) / 1024
+            );
+        }
+        return;
+    }
     println!(
         "cold start, profile {}, median of {} runs each (interleaved), against {}:",
         args.profile, args.runs, args.baseline
