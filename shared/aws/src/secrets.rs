@@ -95,6 +95,49 @@ impl Checked for RegistersSecret {
     }
 }
 
+/// The texts of the secrets `ids` (names or ARNs), in their order, read with one
+/// `BatchGetSecretValue` call (one round trip and one TLS connection at cold start, however many
+/// secrets a function needs). Errors name the secrets, never their values.
+pub async fn read_secret_texts(
+    shared: &aws_config::SdkConfig,
+    ids: &[&str],
+) -> Result<Vec<String>, String> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = aws_sdk_secretsmanager::Client::new(shared);
+    let out = client
+        .batch_get_secret_value()
+        .set_secret_id_list(Some(ids.iter().map(|i| (*i).to_owned()).collect()))
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "secrets {}: {}",
+                ids.join(", "),
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        })?;
+    if let Some(e) = out.errors().first() {
+        return Err(format!(
+            "secret {}: {}",
+            e.secret_id().unwrap_or("?"),
+            e.error_code().unwrap_or("not read")
+        ));
+    }
+    ids.iter()
+        .map(|id| {
+            out.secret_values()
+                .iter()
+                .find(|v| v.arn() == Some(*id) || v.name() == Some(*id))
+                .ok_or_else(|| format!("secret {id}: not returned"))?
+                .secret_string()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("secret {id} has no text"))
+        })
+        .collect()
+}
+
 /// Reads the secret `id` (name or ARN) as `T`. Errors name the secret, never its value.
 pub async fn read_secret<T: DeserializeOwned + Checked>(
     shared: &aws_config::SdkConfig,

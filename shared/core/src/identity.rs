@@ -345,8 +345,11 @@ impl Identity {
     async fn use_code(&self, iin: &Iin, phone: Option<&str>, code: &str) -> Result<(), Failure> {
         let code = valid_code(code)?;
         let now = self.clock.now();
-        self.refuse_if_locked(iin, now).await?;
-        let Some(rec) = self.credentials.code(iin).await? else {
+        // The lock and the code are read at once (one round trip): the lock still decides first.
+        let (locked, rec) =
+            futures::join!(self.refuse_if_locked(iin, now), self.credentials.code(iin));
+        locked?;
+        let Some(rec) = rec? else {
             return Err(code_invalid());
         };
         if now > rec.expires_at {

@@ -51,13 +51,65 @@ pub fn api(
     Api::build(service.clone(), credentials, sessions, code_key, verifier)
 }
 
+/// What a function reads from Secrets Manager at cold start: each only if the function uses it.
+#[derive(Default)]
+struct ColdSecrets {
+    signing: Option<kezek_aws::SessionSigningSecret>,
+    code: Option<kezek_aws::CodeKeySecret>,
+    registers: Option<kezek_aws::RegistersSecret>,
+}
+
+fn parse<T: serde::de::DeserializeOwned + kezek_aws::secrets::Checked>(
+    id: &str,
+    text: &str,
+) -> Result<T, Error> {
+    kezek_aws::parse_secret(text).map_err(|e| format!("secret {id}: {e}").into())
+}
+
+impl ColdSecrets {
+    /// The secrets `function` uses, all read with one call.
+    async fn read(
+        function: Function,
+        shared: &aws_config::SdkConfig,
+        settings: &Settings,
+    ) -> Result<ColdSecrets, Error> {
+        let signing = settings
+            .session_signing_secret
+            .as_deref()
+            .filter(|_| function.signs_sessions());
+        let code = settings
+            .code_key_secret
+            .as_deref()
+            .filter(|_| function.needs_sessions() && function.checks_codes());
+        let registers = settings
+            .registers_secret
+            .as_deref()
+            .filter(|_| function.asks_registers() && settings.registers_url.is_some());
+        let ids: Vec<&str> = [signing, code, registers].into_iter().flatten().collect();
+        let mut texts = kezek_aws::secrets::read_secret_texts(shared, &ids)
+            .await?
+            .into_iter();
+        let mut next = |id: Option<&str>| id.map(|_| texts.next().unwrap_or_default());
+        let (signing_text, code_text, registers_text) =
+            (next(signing), next(code), next(registers));
+        let signing = signing.zip(signing_text);
+        let code = code.zip(code_text);
+        let registers = registers.zip(registers_text);
+        Ok(ColdSecrets {
+            signing: signing.map(|(id, t)| parse(id, &t)).transpose()?,
+            code: code.map(|(id, t)| parse(id, &t)).transpose()?,
+            registers: registers.map(|(id, t)| parse(id, &t)).transpose()?,
+        })
+    }
+}
+
 /// The sessions of a function: checked with `SESSION_PUBLIC_KEYS`; issued, where the function
 /// logs people in, with the private key of `SESSION_SIGNING_SECRET_ID` (or
 /// `KEZEK_SESSION_PRIVATE_KEY` on a local run).
-async fn sessions(
+fn sessions(
     function: Function,
-    shared: &aws_config::SdkConfig,
     settings: &Settings,
+    secret: Option<kezek_aws::SessionSigningSecret>,
 ) -> Result<Sessions, Error> {
     let public = settings
         .session_public_keys
@@ -67,11 +119,8 @@ async fn sessions(
     if !function.signs_sessions() {
         return Ok(sessions);
     }
-    let (private, public) = match &settings.session_signing_secret {
-        Some(id) => {
-            let s: kezek_aws::SessionSigningSecret = kezek_aws::read_secret(shared, id).await?;
-            (s.private_key, s.public_key)
-        }
+    let (private, public) = match secret {
+        Some(s) => (s.private_key, s.public_key),
         None => (
             settings
                 .session_private_key
@@ -84,19 +133,16 @@ async fn sessions(
 }
 
 /// The code key of a function that checks codes (empty for the others).
-async fn code_key(
+fn code_key(
     function: Function,
-    shared: &aws_config::SdkConfig,
     settings: &Settings,
+    secret: Option<kezek_aws::CodeKeySecret>,
 ) -> Result<Vec<u8>, Error> {
     if !function.checks_codes() {
         return Ok(Vec::new());
     }
-    match (&settings.code_key_secret, &settings.code_key) {
-        (Some(id), _) => {
-            let s: kezek_aws::CodeKeySecret = kezek_aws::read_secret(shared, id).await?;
-            Ok(s.code_key.into_bytes())
-        }
+    match (secret, &settings.code_key) {
+        (Some(s), _) => Ok(s.code_key.into_bytes()),
         (None, Some(key)) if key.len() >= kezek_aws::secrets::MIN_CODE_KEY => Ok(key.clone()),
         (None, Some(_)) => Err(format!(
             "KEZEK_CODE_KEY is shorter than {} bytes",
@@ -169,24 +215,16 @@ pub async fn build(
     }
     let mut sessions_ = None;
     let mut api_ = None;
+    let secrets = ColdSecrets::read(function, shared, settings).await?;
     if function.asks_registers() {
         if let Some(url) = &settings.registers_url {
-            let token = match &settings.registers_secret {
-                Some(id) => {
-                    let s: kezek_aws::RegistersSecret = kezek_aws::read_secret(shared, id).await?;
-                    Some(s.registers_token)
-                }
-                None => None,
-            };
+            let token = secrets.registers.map(|s| s.registers_token);
             service.registers = Arc::new(kezek_registers::HttpRegisters::new(url, token));
         }
     }
     if function.needs_sessions() {
-        // The secrets a function reads at cold start, read at once (one round trip, not two).
-        let (sessions, code_key) = tokio::try_join!(
-            sessions(function, shared, settings),
-            code_key(function, shared, settings)
-        )?;
+        let sessions = sessions(function, settings, secrets.signing)?;
+        let code_key = code_key(function, settings, secrets.code)?;
         if function.routes().is_empty() {
             sessions_ = Some(sessions);
         } else {
