@@ -9,6 +9,16 @@ use crate::service::Service;
 use crate::texts::QueueFacts;
 use crate::time::local_date;
 
+/// What became of one message of a notification.
+enum Sent {
+    /// Sent now, or before.
+    Done,
+    /// Another delivery holds its claim: try the notification again later.
+    Busy,
+    /// The provider refused it; its claim is given up.
+    Failed(Channel, SendError),
+}
+
 /// How long a claim on a send holds off other deliveries of the same message.
 pub const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// How long an outbox entry stays pending before the expiry sweep publishes it again.
@@ -53,31 +63,33 @@ impl Service {
         sender: &dyn Sender,
     ) -> Result<Delivered, Failure> {
         let messages = self.render(n).await?;
-        let mut failed = None;
-        for m in &messages {
-            let now = self.now();
-            match self
-                .outbox
-                .claim_send(&n.id, m.channel, now, SEND_LEASE)
-                .await?
-            {
-                SendClaim::AlreadySent => continue,
-                SendClaim::Busy => return Ok(Delivered::Retry),
-                SendClaim::Claimed => {}
-            }
-            match sender.send(m).await {
-                Ok(()) => {
-                    self.outbox
-                        .record_sent(&n.id, m.channel, self.now())
-                        .await?;
-                    crate::telemetry::notification(m.channel.as_str(), true);
-                }
-                Err(e) => {
-                    self.outbox.release_send(&n.id, m.channel).await?;
-                    failed = Some((m.channel, e));
-                    break;
+        // The e-mail and the SMS go at once (the parent gets both sooner); each is claimed,
+        // sent and recorded on its own, so one channel's failure neither stops nor repeats the
+        // other's: a retry finds the sent one recorded and sends only what failed.
+        let outcomes =
+            futures::future::join_all(messages.iter().map(|m| self.send_one(n, m, sender))).await;
+        let mut failed: Option<(Channel, SendError)> = None;
+        let mut busy = false;
+        for outcome in outcomes {
+            match outcome? {
+                Sent::Done => {}
+                Sent::Busy => busy = true,
+                Sent::Failed(channel, e) => {
+                    // A permanent failure decides over a retryable one.
+                    let worse = match &failed {
+                        None => true,
+                        Some((_, f)) => !e.retryable && f.retryable,
+                    };
+                    if worse {
+                        failed = Some((channel, e));
+                    }
                 }
             }
+        }
+        // Another delivery is sending a message of it: that one decides, this one retries later
+        // (the failed message's claim is given up, so the retry tries it again).
+        if busy {
+            return Ok(Delivered::Retry);
         }
         let now = self.now();
         Ok(match failed {
@@ -98,6 +110,38 @@ impl Service {
                 Delivered::Retry
             }
         })
+    }
+
+    /// One message of a notification: claimed, sent, and recorded once the provider accepts it
+    /// (the claim given up when it does not).
+    async fn send_one(
+        &self,
+        n: &Notification,
+        m: &OutgoingMessage,
+        sender: &dyn Sender,
+    ) -> Result<Sent, Failure> {
+        match self
+            .outbox
+            .claim_send(&n.id, m.channel, self.now(), SEND_LEASE)
+            .await?
+        {
+            SendClaim::AlreadySent => return Ok(Sent::Done),
+            SendClaim::Busy => return Ok(Sent::Busy),
+            SendClaim::Claimed => {}
+        }
+        match sender.send(m).await {
+            Ok(()) => {
+                self.outbox
+                    .record_sent(&n.id, m.channel, self.now())
+                    .await?;
+                crate::telemetry::notification(m.channel.as_str(), true);
+                Ok(Sent::Done)
+            }
+            Err(e) => {
+                self.outbox.release_send(&n.id, m.channel).await?;
+                Ok(Sent::Failed(m.channel, e))
+            }
+        }
     }
 
     /// Records that a notification will not be delivered (a permanent failure, or its retries
