@@ -160,3 +160,40 @@ async fn calendar_publish_checks_every_file_first() {
     assert_eq!(published[0].year, 2027);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `kezek-admin session-keys`: a working RS256 pair, the secret's JSON as `auth` reads it (owner
+/// only), the public key for `SessionPublicKeys`; it never overwrites a pair already there.
+#[test]
+fn session_keys_make_a_working_pair() {
+    let dir = std::env::temp_dir().join(format!("kezek-keys-{}", uuid::Uuid::new_v4().simple()));
+    let dir_s = dir.display().to_string();
+    let (code, _, err) = admin(&["session-keys", "--out", &dir_s]);
+    assert_eq!(code, 0, "{err}");
+    let secret_path = dir.join("session-signing-secret.json");
+    let text = std::fs::read_to_string(&secret_path).unwrap();
+    let secret: kezek_aws::SessionSigningSecret = kezek_aws::parse_secret(&text).unwrap();
+    let public = std::fs::read_to_string(dir.join("session-public-key.pem")).unwrap();
+    assert_eq!(secret.public_key, public);
+    let sessions = kezek_http::Sessions::verifier(&public)
+        .and_then(|s| s.with_signer(&secret.private_key, &secret.public_key))
+        .unwrap();
+    assert!(sessions.signs());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the private key is readable by its owner only"
+        );
+    }
+    // A second run into the same folder is refused and keeps the first pair.
+    let (code, _, _) = admin(&["session-keys", "--out", &dir_s]);
+    assert_ne!(code, 0);
+    assert_eq!(std::fs::read_to_string(&secret_path).unwrap(), text);
+    std::fs::remove_dir_all(dir).ok();
+}
