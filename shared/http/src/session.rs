@@ -175,13 +175,29 @@ impl Sessions {
             .map_err(|e| Failure::Unavailable(format!("token: {e}")))?;
         // A private key that is not the pair of its public key would issue tokens nobody
         // accepts: refuse to hand one out (checking costs far less than the signature).
-        if self.check(&token).is_err() {
+        if !self.signed_by_trusted_key(&token) {
             tracing::error!("session private key does not match its public key");
             return Err(Failure::Unavailable("session key pair mismatch".into()));
         }
         let expires_at =
             kezek_core::time::local(chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now));
         Ok(Token { token, expires_at })
+    }
+
+    /// Whether a token's signature verifies with a trusted key, whatever its times say.
+    fn signed_by_trusted_key(&self, token: &str) -> bool {
+        let Some(key) = decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .and_then(|kid| self.trusted.iter().find(|(k, _)| *k == kid))
+            .map(|(_, key)| key)
+        else {
+            return false;
+        };
+        let mut any_time = self.validation.clone();
+        any_time.validate_exp = false;
+        any_time.validate_nbf = false;
+        decode::<Claims>(token, key, &any_time).is_ok()
     }
 
     fn check(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
