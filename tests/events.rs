@@ -19,6 +19,8 @@ enum Setup {
     Active,
     ActiveLastDay,
     StopListed,
+    /// Offered, and the clock past the offer's deadline (not yet swept).
+    OfferLapsed,
 }
 
 /// What the response must be.
@@ -36,6 +38,11 @@ enum Expect {
     Issued(kezek_core::documents::DocumentKind),
     /// The authorizer's simple response.
     Authorized(bool),
+    /// A batch of one sweep part, done: its deadlines lapsed and reminders sent.
+    Swept {
+        lapsed: u64,
+        reminders: u64,
+    },
 }
 
 use Expect::*;
@@ -82,12 +89,28 @@ const CASES: &[(&str, Setup, Expect)] = &[
         Report("runs"),
     ),
     ("expiry-sweep/sweep.json", Offered, Status(200)),
-    ("expiry-sweep/scheduled.json", Offered, Report("examined")),
+    ("expiry-sweep/scheduled.json", Offered, Report("parts")),
+    (
+        "expiry-sweep/part.json",
+        OfferLapsed,
+        Swept {
+            lapsed: 1,
+            reminders: 0,
+        },
+    ),
     ("reconfirmation-reminder/sweep.json", Queued, Status(200)),
     (
         "reconfirmation-reminder/scheduled.json",
         Queued,
-        Report("examined"),
+        Report("parts"),
+    ),
+    (
+        "reconfirmation-reminder/part.json",
+        ReconfirmWindow,
+        Swept {
+            lapsed: 0,
+            reminders: 1,
+        },
     ),
     ("outbox-relay/stream.json", Queued, Relayed(1)),
     (
@@ -226,6 +249,10 @@ async fn set_up(env: &Env, setup: Setup) -> Option<String> {
             assert_eq!((s, r["offered"].as_u64()), (200, Some(1)), "{r}");
             match setup {
                 Offered => {}
+                OfferLapsed => {
+                    let a = app(id.clone()).await;
+                    env.set_clock(time(&a["voucher"]["confirm_by"]) + chrono::Duration::hours(1));
+                }
                 StopListed => {
                     let a = app(id.clone()).await;
                     env.set_clock(time(&a["voucher"]["confirm_by"]) + chrono::Duration::hours(1));
@@ -308,6 +335,13 @@ async fn every_sample_event_gets_its_expected_response() {
                 if file.starts_with("issue-voucher") {
                     assert_eq!(out["offered"], 1, "{file}: {out}");
                 }
+            }
+            Swept { lapsed, reminders } => {
+                assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");
+                let reports = out["reports"].as_array().unwrap();
+                assert_eq!(reports.len(), 1, "{file}: {out}");
+                assert_eq!(reports[0]["lapsed"], *lapsed, "{file}: {out}");
+                assert_eq!(reports[0]["reminders"], *reminders, "{file}: {out}");
             }
             Relayed(n) => {
                 assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");

@@ -357,6 +357,7 @@ async fn a_malformed_secret_stops_the_cold_start() {
         registers_url: None,
         sender_email: None,
         queue_url: None,
+        sweep_queue_url: None,
         max_receives: None,
         calendar_from_table: false,
     };
@@ -431,4 +432,73 @@ async fn an_unreadable_item_does_not_stop_the_sweep() {
     );
     let report = env.scheduled(Function::ExpirySweep, json!({})).await;
     assert!(report.get("examined").is_some(), "{report}");
+}
+
+/// Issue 16: a function where codes are optional (submit) reads no secret at its start; the first
+/// request that brings a code reads the code key from Secrets Manager (the same key `auth` read at
+/// its start, so the code `auth` sent checks out), and a malformed code-key secret refuses the
+/// coded request with 503 and never uses the text as a key.
+#[tokio::test]
+async fn a_code_signed_submit_reads_the_code_key_when_first_needed() {
+    let env = Env::dynamodb(5).await;
+    let (st, _) = env
+        .http(
+            "POST",
+            "/v1/auth/otp",
+            Some(json!({"iin": PARENT, "phone": "+77011234567"})),
+            None,
+        )
+        .await;
+    assert_eq!(st, 202);
+    let pending = env
+        .handler(Function::Notifier)
+        .service
+        .outbox
+        .pending(100)
+        .await
+        .unwrap();
+    let otp = pending
+        .iter()
+        .find(|n| n.kind == kezek_core::domain::NotificationKind::OtpCode)
+        .expect("the code's notification");
+    let code = match &otp.params["code"] {
+        kezek_core::domain::Param::Text(c) => c.clone(),
+        other => panic!("{other:?}"),
+    };
+    let body = json!({"district": "KOK", "child_iin": CHILD, "email": "p@example.kz",
+        "phone": "+77011234567", "code": code});
+    let (s, app) = env
+        .http("POST", "/v1/applications", Some(body), Some(&env.parent()))
+        .await;
+    assert_eq!(s, 201, "{app}");
+    let (s, history) = env
+        .http(
+            "GET",
+            &format!("/v1/applications/{}/history", app["id"].as_str().unwrap()),
+            None,
+            Some(&env.parent()),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        history.to_string().contains("one_time_code"),
+        "signed with the code: {history}"
+    );
+
+    // A malformed code-key secret: the key is refused when first needed, with no text used.
+    let aws = env.aws.as_ref().unwrap();
+    let bad = aws_sdk_secretsmanager::Client::new(&aws.shared)
+        .create_secret()
+        .name(format!("kezek-bad-code-{}", uuid::Uuid::new_v4().simple()))
+        .secret_string("bare-code-key-text-0123456789abcdef0123456789")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let source = kezek_aws::secrets::SecretCodeKey::new(&aws.shared, &bad);
+    use kezek_core::identity::CodeKeySource;
+    let e = source.code_key().await.unwrap_err();
+    assert_eq!(e.http_status(), 503, "{e}");
+    assert!(!e.to_string().contains("bare-code-key"), "{e}");
 }

@@ -121,6 +121,34 @@ fn every_function_is_in_the_template_with_its_triggers() {
             Trigger::Schedule => {
                 assert!(!event_types.is_empty(), "{} is scheduled", f.name());
                 for e in events.unwrap().values() {
+                    // A sweep also takes its parts from its work queue, one at a time.
+                    if f.sweeps() && e["Type"].as_str() == Some("SQS") {
+                        let props = &e["Properties"];
+                        assert_eq!(
+                            props["FunctionResponseTypes"][0].as_str(),
+                            Some("ReportBatchItemFailures")
+                        );
+                        assert_eq!(props["BatchSize"].as_u64(), Some(1));
+                        let queue = props["Queue"]["Fn::GetAtt"][0]
+                            .as_str()
+                            .or_else(|| props["Queue"].as_str())
+                            .unwrap_or_default()
+                            .to_owned();
+                        let env = serde_yaml_ng::to_string(
+                            &p["Environment"]["Variables"]["SWEEP_QUEUE_URL"],
+                        )
+                        .unwrap();
+                        let queue = queue.trim_end_matches(".Arn");
+                        assert!(env.contains(queue), "{}: {env} names {queue}", f.name());
+                        let q = &template["Resources"][queue]["Properties"];
+                        assert!(q["RedrivePolicy"].as_mapping().is_some(), "{queue}");
+                        assert!(
+                            q["VisibilityTimeout"].as_u64().unwrap()
+                                >= 6 * p["Timeout"].as_u64().unwrap(),
+                            "{queue}"
+                        );
+                        continue;
+                    }
                     assert_eq!(e["Type"].as_str(), Some("ScheduleV2"));
                     let props = &e["Properties"];
                     assert_eq!(
@@ -174,7 +202,8 @@ fn every_function_is_in_the_template_with_its_triggers() {
             );
         }
         // Least privilege: the read function and the relay do not write the table; only the
-        // notifier sends; only the relay and the expiry sweep publish to the queue.
+        // notifier sends; only the relay, the expiry sweep (to the notifier's queue) and the
+        // sweeps (to their work queues) send to a queue.
         let policy = serde_yaml_ng::to_string(&p["Policies"]).unwrap();
         assert_eq!(
             policy.contains("dynamodb:PutItem"),
@@ -193,7 +222,7 @@ fn every_function_is_in_the_template_with_its_triggers() {
         );
         assert_eq!(
             policy.contains("sqs:SendMessage"),
-            matches!(f, Function::OutboxRelay | Function::ExpirySweep),
+            matches!(f, Function::OutboxRelay) || f.sweeps(),
             "{}",
             f.name()
         );

@@ -50,3 +50,81 @@ async fn overlapping_sweeps_send_a_due_reminder_once() {
         .await;
     assert_eq!(r["reminders"], 0, "{r}");
 }
+
+/// A part with more due work than one invocation takes (its time runs out after the first
+/// page) stops between pages, sends itself again, and the next invocation finishes it: every
+/// due reminder goes out once.
+#[tokio::test]
+async fn a_sweep_part_left_unfinished_is_sent_again_and_finished() {
+    use chrono::NaiveDate;
+    let env = Env::embedded(almaty(2026, 7, 1, 10)).await;
+    let n = kezek_core::sweeps::SWEEP_PAGE + 20;
+    // An IIN of this birth date, from the first serial at `from` that has a check digit.
+    let iin = |birth: NaiveDate, male: bool, from: u32| {
+        (from..from + 50)
+            .find_map(|serial| kezek_core::iin::make_iin(birth, male, serial))
+            .unwrap()
+    };
+    let mut reconfirm_by = None;
+    for i in 0..n {
+        // At most 10 live applications per applicant: a parent per 9 children.
+        let parent = env.token(
+            iin(
+                NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+                true,
+                100 * (1 + (i / 9) as u32),
+            )
+            .as_str(),
+            kezek_core::Role::Parent,
+            &[],
+        );
+        let child = iin(
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(i as i64),
+            i % 2 == 0,
+            1000,
+        );
+        let body = json!({"district": "KOK", "child_iin": child.as_str(), "email": "p@example.kz", "phone": "+77011234567"});
+        let (s, app) = env
+            .http("POST", "/v1/applications", Some(body), Some(&parent))
+            .await;
+        assert_eq!(s, 201, "{app}");
+        reconfirm_by = Some(
+            chrono::DateTime::parse_from_rfc3339(app["reconfirm_by"].as_str().unwrap()).unwrap(),
+        );
+    }
+    // The 30-day reminders of all of them are due.
+    let day = reconfirm_by.unwrap().date_naive() - chrono::Duration::days(30);
+    use chrono::Datelike;
+    env.set_clock(almaty(day.year(), day.month(), day.day(), 12));
+    let h = env.handler(Function::ReconfirmationReminder);
+    // An invocation whose time is nearly up: the part takes one page and hands the rest on.
+    let part = r#"{"v":1,"task":"due","sweep":"reconfirmation","part":0}"#;
+    let event = sqs_event(&[("m1".into(), part.into(), "1".into())]);
+    let invocation: kezek_lambda::Invocation = serde_json::from_value(event).unwrap();
+    let mut context = kezek_lambda::lambda_runtime::Context::default();
+    context.deadline = chrono::Utc::now().timestamp_millis() as u64 + 1_000;
+    let out = h
+        .invoke(kezek_lambda::LambdaEvent::new(invocation, context))
+        .await
+        .unwrap();
+    assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+    let first = &out["reports"][0];
+    assert_eq!(first["more"], true, "{out}");
+    assert_eq!(first["reminders"], kezek_core::sweeps::SWEEP_PAGE, "{out}");
+    // The part was sent again; the next invocation (with time) does the rest.
+    let rest = env.drain_parts(Function::ReconfirmationReminder).await;
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(rest[0]["reminders"], 20, "{rest:?}");
+    assert_eq!(rest[0]["more"], false, "{rest:?}");
+    let reminders = env
+        .handler(Function::Notifier)
+        .service
+        .outbox
+        .pending(1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|n| n.kind == NotificationKind::ReconfirmReminder)
+        .count();
+    assert_eq!(reminders, n);
+}

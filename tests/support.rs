@@ -7,7 +7,7 @@ use kezek_core::domain::Notification;
 use kezek_core::iin::Iin;
 use kezek_core::ports::{
     BuiltinRegisters, Clock, Credentials, NotificationQueue, OutgoingMessage, SendError, Sender,
-    SimClock, Store, StoreError,
+    SimClock, Store, StoreError, SweepPart, WorkQueue,
 };
 use kezek_core::store_embedded::EmbeddedStore;
 use kezek_core::{Principal, Role, Service};
@@ -80,6 +80,9 @@ pub struct Env {
     pub recorder: Arc<Recorder>,
     /// The embedded environment's notification queue.
     pub queue: Arc<MemoryQueue>,
+    /// The embedded environment's sweep work queue (one for both sweeps: each part names its
+    /// sweep, and [`Env::scheduled`] hands each to its function).
+    pub work: Arc<MemoryWorkQueue>,
     pub store: Arc<dyn Store>,
     pub credentials: Arc<dyn Credentials>,
     pub aws: Option<Aws>,
@@ -93,6 +96,38 @@ pub struct Aws {
     pub table: String,
     pub queue_url: String,
     pub dlq_url: String,
+    /// Each sweep function's work queue.
+    pub sweep_queue_urls: BTreeMap<&'static str, String>,
+}
+
+/// A sweep's work queue in memory: the SQS bodies of the parts sent.
+#[derive(Default)]
+pub struct MemoryWorkQueue {
+    pub bodies: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl WorkQueue for MemoryWorkQueue {
+    async fn send(&self, parts: &[SweepPart]) -> Result<(), StoreError> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .extend(parts.iter().map(kezek_aws::items::SweepPartMessageV1::body));
+        Ok(())
+    }
+}
+
+/// The SQS event of messages (id, body, receive count) as Lambda's event source delivers them.
+pub fn sqs_event(messages: &[(String, String, String)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body, count)| {
+            json!({"messageId": id, "receiptHandle": id, "body": body,
+                "attributes": {"ApproximateReceiveCount": count}, "messageAttributes": {},
+                "eventSource": "aws:sqs", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({ "Records": records })
 }
 
 /// A notification queue in memory: what the relay published.
@@ -130,6 +165,7 @@ impl Env {
         service.render = Some(kezek_core::documents::render_pdf);
         let recorder = Arc::new(Recorder::default());
         let queue = Arc::new(MemoryQueue::default());
+        let work = Arc::new(MemoryWorkQueue::default());
         let sessions = signing_sessions();
         // The test PKI has no OCSP responder or CRL (tested in shared/http/tests/revocation.rs).
         let verifier = Arc::new(
@@ -160,6 +196,7 @@ impl Env {
                 let adapters = Adapters {
                     sender: Some(recorder.clone() as Arc<dyn Sender>),
                     queue: Some(queue.clone() as Arc<dyn NotificationQueue>),
+                    work: Some(work.clone() as Arc<dyn WorkQueue>),
                 };
                 let mut h = Handler::new(f, service.clone(), api, adapters);
                 if f == Function::Authorizer {
@@ -174,6 +211,7 @@ impl Env {
             clock: Some(clock),
             recorder,
             queue,
+            work,
             credentials: store.clone(),
             store,
             aws: None,
@@ -232,6 +270,23 @@ impl Env {
             .unwrap()
             .queue_url
             .unwrap();
+        // Each sweep's work queue, with the dead-letter queue.
+        let mut sweep_queue_urls = BTreeMap::new();
+        for f in [Function::ExpirySweep, Function::ReconfirmationReminder] {
+            let url = sqs
+                .create_queue()
+                .queue_name(format!("kezek-{}-{suffix}", f.name()))
+                .attributes(
+                    aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                    redrive.to_string(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap();
+            sweep_queue_urls.insert(f.name(), url);
+        }
         let sender_email = "noreply@kezek.example.kz";
         aws_sdk_sesv2::Client::new(&shared)
             .create_email_identity()
@@ -293,14 +348,20 @@ impl Env {
             // As deployed (template Globals): the published calendar is read at cold start.
             calendar_from_table: true,
             queue_url: Some(queue_url.clone()),
+            sweep_queue_url: None,
             max_receives: Some(max_receives),
         };
         let mut handlers = BTreeMap::new();
         for f in Function::ALL {
+            let settings = Settings {
+                sweep_queue_url: sweep_queue_urls.get(f.name()).cloned(),
+                ..settings.clone()
+            };
             // As each function's main makes them.
             let make = kezek_lambda::Make {
                 sender: Some(kezek_aws::aws_sender),
                 queue: Some(kezek_aws::sqs_queue),
+                work: Some(kezek_aws::sqs_work_queue),
                 blobs: f
                     .keeps_documents()
                     .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
@@ -319,6 +380,7 @@ impl Env {
             clock: None,
             recorder: Arc::new(Recorder::default()),
             queue: Arc::new(MemoryQueue::default()),
+            work: Arc::new(MemoryWorkQueue::default()),
             credentials: store.clone(),
             store,
             aws: Some(Aws {
@@ -326,6 +388,7 @@ impl Env {
                 table: settings.table.clone(),
                 queue_url,
                 dlq_url: dlq,
+                sweep_queue_urls,
             }),
             files: None,
         }
@@ -337,6 +400,7 @@ impl Env {
         let adapters = Adapters {
             sender: Some(sender),
             queue: None,
+            work: None,
         };
         let notifier = Handler::new(Function::Notifier, h.service.clone(), None, adapters)
             .with_max_receives(max_receives);
@@ -585,6 +649,10 @@ impl Env {
         self.http("POST", &path, body, Some(token)).await
     }
 
+    ///
+    /// A sweep fans out: its parts go to its work queue, and each is then delivered to the
+    /// function as Lambda's event source would ([`Env::drain_parts`]); the answer is the parts'
+    /// reports summed (`examined`, `lapsed`, `reminders`, …, `republished`), with `parts`.
     pub async fn scheduled(&self, f: Function, detail: Value) -> Value {
         let event = json!({
             "version": "0", "id": uuid::Uuid::new_v4().to_string(),
@@ -592,7 +660,90 @@ impl Env {
             "account": "123456789012", "time": self.now().to_rfc3339(),
             "region": "eu-central-1", "resources": [], "detail": detail,
         });
-        self.invoke(f, event).await
+        let answer = self.invoke(f, event).await;
+        if !f.sweeps() {
+            return answer;
+        }
+        let mut sum = json!({
+            "sweep": answer["sweep"], "parts": answer["parts"], "examined": 0, "lapsed": 0,
+            "reminders": 0, "skipped": 0, "conflicts": 0,
+        });
+        if f == Function::ExpirySweep {
+            sum["republished"] = json!(0);
+        }
+        for report in self.drain_parts(f).await {
+            for (k, v) in report.as_object().unwrap() {
+                if let (Some(n), Some(total)) = (v.as_u64(), sum[k].as_u64()) {
+                    if k != "part" {
+                        sum[k] = json!(total + n);
+                    }
+                }
+            }
+        }
+        sum
+    }
+
+    /// Delivers the parts waiting in a sweep's work queue to it, as Lambda's event source
+    /// does (batches of up to 10; a failed part is delivered again), until none is left;
+    /// returns each part's report. A part the function sends again (work left) is taken too.
+    pub async fn drain_parts(&self, f: Function) -> Vec<Value> {
+        let mut reports = Vec::new();
+        for _ in 0..100 {
+            let batch: Vec<(String, String, String)> = match &self.aws {
+                None => {
+                    let mut bodies = self.work.bodies.lock().unwrap();
+                    let sweep = if f == Function::ExpirySweep {
+                        "\"expiry\""
+                    } else {
+                        "\"reconfirmation\""
+                    };
+                    // Each sweep's parts (the chores are the expiry sweep's).
+                    let (mine, rest): (Vec<String>, Vec<String>) =
+                        bodies.drain(..).partition(|b| {
+                            b.contains(sweep)
+                                || (f == Function::ExpirySweep && !b.contains("\"sweep\""))
+                        });
+                    *bodies = rest;
+                    mine.into_iter()
+                        .take(10)
+                        .map(|b| (uuid::Uuid::new_v4().to_string(), b, "1".to_owned()))
+                        .collect()
+                }
+                Some(aws) => {
+                    let sqs = aws_sdk_sqs::Client::new(&aws.shared);
+                    let out = sqs
+                        .receive_message()
+                        .queue_url(&aws.sweep_queue_urls[f.name()])
+                        .max_number_of_messages(10)
+                        .send()
+                        .await
+                        .unwrap();
+                    let mut batch = Vec::new();
+                    for m in out.messages.unwrap_or_default() {
+                        sqs.delete_message()
+                            .queue_url(&aws.sweep_queue_urls[f.name()])
+                            .receipt_handle(m.receipt_handle.unwrap_or_default())
+                            .send()
+                            .await
+                            .unwrap();
+                        batch.push((
+                            m.message_id.unwrap_or_default(),
+                            m.body.unwrap_or_default(),
+                            "1".to_owned(),
+                        ));
+                    }
+                    batch
+                }
+            };
+            if batch.is_empty() {
+                return reports;
+            }
+            let answer = self.invoke(f, sqs_event(&batch)).await;
+            let failed = answer["batchItemFailures"].as_array().unwrap();
+            assert!(failed.is_empty(), "{} failed parts: {answer}", f.name());
+            reports.extend(answer["reports"].as_array().unwrap().iter().cloned());
+        }
+        panic!("{}: parts kept coming", f.name());
     }
 }
 

@@ -62,6 +62,10 @@ struct Args {
     /// The sample events (`events/<function>/<file>.json`).
     #[arg(long, default_value = "events")]
     events: PathBuf,
+    /// Only these functions (comma-separated names), besides hello-world and the naive
+    /// function: for a quick look at a few.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// What the Runtime API saw of the current cold start.
@@ -209,6 +213,9 @@ async fn main() {
         args.lambda_dir.display()
     );
     names.retain(|n| n != &args.baseline);
+    if !args.only.is_empty() {
+        names.retain(|n| args.only.contains(n));
+    }
     names.insert(0, args.baseline.clone());
     // What runs: each function of this build, and of the `--before` build when it has it.
     let mut runs: Vec<(String, PathBuf)> = Vec::new();
@@ -235,6 +242,11 @@ async fn main() {
             continue;
         }
         runs.push((name.clone(), args.lambda_dir.join(name)));
+        // A sweep's second request: one part from its work queue.
+        let part = format!("{name}:part");
+        if world.is_some() && request::EVENTS.iter().any(|(n, _)| *n == part) {
+            runs.push((part, args.lambda_dir.join(name)));
+        }
         if let Some(before) = &args.before {
             if before.join(name).join("bootstrap").exists() {
                 runs.push((format!("{name}@before"), before.join(name)));
@@ -245,7 +257,7 @@ async fn main() {
     let mut init: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut statuses: Vec<Option<u64>> = vec![None; runs.len()];
-    let mut calls: Vec<u64> = vec![0; runs.len()];
+    let mut calls: Vec<Vec<String>> = vec![Vec::new(); runs.len()];
     for round in 0..args.runs {
         // A function and its `--before` build run one after the other; which goes first
         // alternates by round, so the slot (a just-stopped process, a port reused) weighs on
@@ -290,7 +302,10 @@ async fn main() {
             command
                 .env_clear()
                 .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .env(
+                    "AWS_LAMBDA_FUNCTION_NAME",
+                    name.split(':').next().unwrap_or(name),
+                )
                 .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
                 .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
@@ -371,7 +386,13 @@ async fn main() {
             if world.is_some() {
                 // The process is stopped: what passed the TLS endpoint is all of its calls.
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                calls[i] = calls[i].max(request::take_calls());
+                if let Some(w) = &world {
+                    w.drain().await;
+                }
+                let made = request::take_calls();
+                if made.len() > calls[i].len() {
+                    calls[i] = made;
+                }
             }
         }
     }
@@ -415,10 +436,16 @@ async fn main() {
                 statuses[i]
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "-".into()),
-                calls[i],
+                calls[i].len(),
                 bin / 1024,
                 zip_size(dir) / 1024
             );
+        }
+        println!("the AWS calls of each cold request (most seen in a run):");
+        for (i, (label, _)) in runs.iter().enumerate() {
+            if !calls[i].is_empty() {
+                println!("  {label:<24} {}", request::summary(&calls[i]));
+            }
         }
         return;
     }

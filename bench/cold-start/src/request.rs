@@ -10,38 +10,84 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// AWS requests that passed the TLS endpoint (request lines seen going to moto).
-static CALLS: AtomicU64 = AtomicU64::new(0);
+/// AWS requests that passed the TLS endpoint (request lines seen going to moto), by name.
+static CALLS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// AWS requests made since the last call (the harness takes it after each cold request).
-pub fn take_calls() -> u64 {
-    CALLS.swap(0, Ordering::SeqCst)
+/// AWS requests made since the last call, by name (the harness takes them after each cold
+/// request): DynamoDB's and Secrets Manager's `X-Amz-Target` operation, otherwise the method and
+/// the path's first segment (S3, SES, SQS).
+pub fn take_calls() -> Vec<String> {
+    std::mem::take(&mut *CALLS.lock().unwrap())
 }
 
-/// Copies what the function sends to moto, counting its HTTP/1.1 request lines.
+/// A request's name from its head (request line and headers).
+fn call_name(head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n");
+    let request = lines.next().unwrap_or_default();
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("x-amz-target") {
+                let op = v.trim();
+                return op.rsplit('.').next().unwrap_or(op).to_owned();
+            }
+        }
+    }
+    let mut parts = request.split(' ');
+    // A body without a line end before this head may be glued to the method: keep its
+    // trailing capitals.
+    let method = parts.next().unwrap_or_default();
+    let method = &method[method
+        .rfind(|c: char| !c.is_ascii_uppercase())
+        .map_or(0, |p| p + 1)..];
+    let path = parts.next().unwrap_or_default();
+    let head = path
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    format!("{method} /{head}")
+}
+
+/// Copies what the function sends to moto, naming each HTTP/1.1 request by its head.
 async fn count_requests(
     mut from: impl tokio::io::AsyncRead + Unpin,
     mut to: impl tokio::io::AsyncWrite + Unpin,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const MARK: &[u8] = b" HTTP/1.1\r\n";
+    const END: &[u8] = b"\r\n\r\n";
     let mut buf = vec![0u8; 64 * 1024];
-    // The end of the previous read, so a mark split across two reads is still seen once.
-    let mut tail: Vec<u8> = Vec::new();
+    // What was sent since the last complete request head was named: a head split across
+    // reads is still seen once. Bodies pass through it too, but the SDK's bodies are JSON or
+    // XML and never hold the request-line mark.
+    let mut pending: Vec<u8> = Vec::new();
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let mut window = std::mem::take(&mut tail);
-        window.extend_from_slice(&buf[..n]);
-        let seen = window.windows(MARK.len()).filter(|w| *w == MARK).count();
-        CALLS.fetch_add(seen as u64, Ordering::SeqCst);
-        let keep = window.len().min(MARK.len() - 1);
-        tail = window[window.len() - keep..].to_vec();
+        pending.extend_from_slice(&buf[..n]);
+        loop {
+            let Some(mark) = pending.windows(MARK.len()).position(|w| w == MARK) else {
+                // No request line: keep what could be the start of one.
+                let keep = pending.len().min(8 * 1024);
+                pending.drain(..pending.len() - keep);
+                break;
+            };
+            let Some(end) = pending[mark..].windows(END.len()).position(|w| w == END) else {
+                break; // the rest of the head is still to come
+            };
+            let start = pending[..mark]
+                .windows(2)
+                .rposition(|w| w == b"\r\n")
+                .map_or(0, |p| p + 2);
+            let name = call_name(&pending[start..mark + end]);
+            CALLS.lock().unwrap().push(name);
+            pending.drain(..mark + end + END.len());
+        }
         if to.write_all(&buf[..n]).await.is_err() {
             break;
         }
@@ -49,13 +95,15 @@ async fn count_requests(
     let _ = to.shutdown().await;
 }
 
-/// Each function's real request: its sample event (`events/<function>/<file>`).
-const EVENTS: [(&str, &str); 16] = [
+/// Each function's real request: its sample event (`events/<function>/<file>`). A sweep has
+/// two: the schedule's (it sends the parts) and one part's, measured as `<function>:part`.
+pub const EVENTS: [(&str, &str); 18] = [
     ("auth", "otp-verify-wrong-code.json"),
     ("authorizer", "operator.json"),
     ("confirm", "voucher-confirm.json"),
     ("documents", "list.json"),
     ("expiry-sweep", "scheduled.json"),
+    ("expiry-sweep:part", "part.json"),
     ("issue-documents", "stream.json"),
     ("issue-voucher", "scheduled-district.json"),
     ("notifier", "batch.json"),
@@ -65,6 +113,7 @@ const EVENTS: [(&str, &str); 16] = [
     ("profile", "me.json"),
     ("read-api", "application.json"),
     ("reconfirmation-reminder", "scheduled.json"),
+    ("reconfirmation-reminder:part", "part.json"),
     ("select-kindergarten", "choose.json"),
     ("submit", "submit.json"),
 ];
@@ -75,6 +124,10 @@ const OPERATOR: &str = "850505300001";
 /// The world of the cold requests: the environment every function gets, and each one's event.
 pub struct World {
     pub env: Vec<(String, String)>,
+    /// The queues the functions send to, emptied after each cold request (as their consumers
+    /// would: moto's `SendMessage` slows down as a queue fills, SQS's does not).
+    queues: Vec<String>,
+    sqs: aws_sdk_sqs::Client,
     events: BTreeMap<String, Value>,
     _dir: PathBuf,
 }
@@ -247,9 +300,18 @@ impl World {
             serde_json::json!({"code_key": "cold-request-code-key-0123456789abcdef"}),
         )
         .await;
-        let queue_url = aws_sdk_sqs::Client::new(&shared)
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let queue_url = sqs
             .create_queue()
             .queue_name(format!("kezek-cold-{suffix}"))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("queue url");
+        let sweep_queue_url = sqs
+            .create_queue()
+            .queue_name(format!("kezek-cold-parts-{suffix}"))
             .send()
             .await
             .expect("queue")
@@ -285,7 +347,8 @@ impl World {
             ("DOCUMENTS_BUCKET", bucket),
             ("S3_FORCE_PATH_STYLE", "true".into()),
             ("SENDER_EMAIL", sender.into()),
-            ("NOTIFICATION_QUEUE_URL", queue_url),
+            ("NOTIFICATION_QUEUE_URL", queue_url.clone()),
+            ("SWEEP_QUEUE_URL", sweep_queue_url.clone()),
             ("MAX_RECEIVES", "5".into()),
         ]
         .into_iter()
@@ -309,7 +372,8 @@ impl World {
         let unknown = "0195f3a2-0000-7000-8000-00000000c01d";
         let mut events = BTreeMap::new();
         for (name, file) in EVENTS {
-            let path = events_dir.join(name).join(file);
+            let folder = name.split(':').next().unwrap_or(name);
+            let path = events_dir.join(folder).join(file);
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
                 .replace("${PARENT_TOKEN}", &parent)
@@ -319,8 +383,44 @@ impl World {
         }
         World {
             env,
+            queues: vec![queue_url, sweep_queue_url],
+            sqs,
             events,
             _dir: dir,
+        }
+    }
+
+    /// Empties the queues (over moto's plain endpoint: not counted as the functions' calls).
+    pub async fn drain(&self) {
+        // Received and deleted (moto refuses a second purge within a minute, as SQS does).
+        for url in &self.queues {
+            loop {
+                let Ok(out) = self
+                    .sqs
+                    .receive_message()
+                    .queue_url(url)
+                    .max_number_of_messages(10)
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                let messages = out.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    break;
+                }
+                for m in messages {
+                    if let Some(handle) = m.receipt_handle {
+                        let _ = self
+                            .sqs
+                            .delete_message()
+                            .queue_url(url)
+                            .receipt_handle(handle)
+                            .send()
+                            .await;
+                    }
+                }
+            }
         }
     }
 
@@ -331,4 +431,25 @@ impl World {
             .cloned()
             .unwrap_or_else(|| serde_json::json!({"name": "kezek"}))
     }
+}
+
+/// Calls by name in the order first made, with their counts: `BatchGetSecretValue, Query x8`.
+pub fn summary(calls: &[String]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for c in calls {
+        match seen.iter_mut().find(|(n, _)| n == c) {
+            Some((_, k)) => *k += 1,
+            None => seen.push((c, 1)),
+        }
+    }
+    seen.iter()
+        .map(|(n, k)| {
+            if *k == 1 {
+                n.to_string()
+            } else {
+                format!("{n} x{k}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

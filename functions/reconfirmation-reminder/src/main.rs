@@ -4,8 +4,15 @@ use kezek_lambda::{cold_start, run_events, Error, Function, Invocation, LambdaEv
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // Once per cold start: the configuration, DynamoDB, the session key.
-    let handler = &cold_start(Function::ReconfirmationReminder, Make::default()).await?;
+    // Once per cold start: the configuration, DynamoDB, the session key, the work queue.
+    let handler = &cold_start(
+        Function::ReconfirmationReminder,
+        Make {
+            work: Some(kezek_aws::sqs_work_queue),
+            ..Make::default()
+        },
+    )
+    .await?;
     // Each invocation: the schedule's event, or an operator's request through the router.
     run_events(|event: LambdaEvent<Invocation>| handler.invoke(event)).await
 }

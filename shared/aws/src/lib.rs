@@ -15,7 +15,7 @@ pub mod sender;
 pub use counter::RequestCounter;
 pub use dynamo::DynamoStore;
 pub use http_client::lazy_https_client;
-pub use queue::SqsQueue;
+pub use queue::{SqsQueue, SqsWorkQueue};
 pub use s3::S3Blobs;
 pub use secrets::{
     parse_secret, read_secret, CodeKeySecret, RegistersSecret, SessionSigningSecret,
@@ -77,6 +77,14 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 }
 
 /// The notifier's queue (SQS) as the publishing Lambdas' `main` makes it.
+/// The sweeps' work queue at `url` (a [`kezek_lambda::MakeWorkQueue`]).
+pub fn sqs_work_queue(
+    shared: &aws_config::SdkConfig,
+    url: &str,
+) -> std::sync::Arc<dyn kezek_core::ports::WorkQueue> {
+    std::sync::Arc::new(SqsWorkQueue::from_config(shared, url))
+}
+
 pub fn sqs_queue(
     shared: &aws_config::SdkConfig,
     url: &str,

@@ -1,10 +1,11 @@
-//! The notifier's queue in AWS: SQS. Each message is one notification (JSON), so the notifier
-//! needs no read to know what to send; its id is the message's deduplication key downstream.
+//! The queues in AWS: SQS. The notifier's: each message is one notification (JSON), so the
+//! notifier needs no read to know what to send; its id is the message's deduplication key
+//! downstream. The sweeps' work queues: each message is one part of a scheduled sweep.
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use kezek_core::domain::Notification;
-use kezek_core::ports::{NotificationQueue, StoreError};
+use kezek_core::ports::{NotificationQueue, StoreError, SweepPart, WorkQueue};
 use std::sync::{Arc, OnceLock};
 
 /// The queue at `url`; the client is made on the first publish, not at a cold start (the expiry
@@ -67,5 +68,58 @@ impl NotificationQueue for SqsQueue {
             }
         }
         Ok(failed)
+    }
+}
+
+/// A sweep's work queue on SQS: the parts of a scheduled sweep, ten to a `SendMessageBatch`.
+#[derive(Clone)]
+pub struct SqsWorkQueue(SqsQueue);
+
+impl SqsWorkQueue {
+    pub fn from_config(shared: &aws_config::SdkConfig, url: &str) -> SqsWorkQueue {
+        SqsWorkQueue(SqsQueue::from_config(shared, url))
+    }
+}
+
+#[async_trait]
+impl WorkQueue for SqsWorkQueue {
+    async fn send(&self, parts: &[SweepPart]) -> Result<(), StoreError> {
+        let q = &self.0;
+        let batches = parts.chunks(10).map(|chunk| {
+            let entries: Result<Vec<_>, StoreError> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(crate::items::SweepPartMessageV1::body(p))
+                        .build()
+                        .map_err(|e| StoreError(e.to_string()))
+                })
+                .collect();
+            async move {
+                let out = q
+                    .client()
+                    .send_message_batch()
+                    .queue_url(&q.url)
+                    .set_entries(Some(entries?))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        StoreError(format!(
+                            "sqs: {}",
+                            aws_sdk_sqs::error::DisplayErrorContext(e)
+                        ))
+                    })?;
+                match out.failed().len() {
+                    0 => Ok(()),
+                    n => Err(StoreError(format!("sqs: {n} sweep parts not sent"))),
+                }
+            }
+        });
+        for r in futures::future::join_all(batches).await {
+            r?;
+        }
+        Ok(())
     }
 }

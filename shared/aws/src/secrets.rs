@@ -161,6 +161,48 @@ pub async fn read_secret<T: DeserializeOwned + Checked>(
     parse_secret(text).map_err(|e| format!("secret {id}: {e}"))
 }
 
+/// The code key in Secrets Manager, read on the first request that checks a code and kept for
+/// the life of the process: a function where codes are optional (submit, confirm, …) reads no
+/// secret at start. A malformed secret is refused (503 to the request, an error in the log)
+/// and read again by the next request that needs it.
+pub struct SecretCodeKey {
+    shared: aws_config::SdkConfig,
+    id: String,
+    key: tokio::sync::OnceCell<std::sync::Arc<[u8]>>,
+}
+
+impl SecretCodeKey {
+    pub fn new(shared: &aws_config::SdkConfig, id: &str) -> SecretCodeKey {
+        SecretCodeKey {
+            shared: shared.clone(),
+            id: id.to_owned(),
+            key: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl kezek_core::identity::CodeKeySource for SecretCodeKey {
+    async fn code_key(&self) -> Result<std::sync::Arc<[u8]>, kezek_core::Failure> {
+        self.key
+            .get_or_try_init(|| async {
+                let text = read_secret_texts(&self.shared, &[self.id.as_str()])
+                    .await?
+                    .pop()
+                    .unwrap_or_default();
+                let secret: CodeKeySecret =
+                    parse_secret(&text).map_err(|e| format!("secret {}: {e}", self.id))?;
+                Ok::<_, String>(std::sync::Arc::from(secret.code_key.into_bytes()))
+            })
+            .await
+            .cloned()
+            .map_err(|e| {
+                tracing::error!(error = %e, "the code key was not read");
+                kezek_core::Failure::Unavailable("code key not read".into())
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -682,6 +682,29 @@ pub async fn due_returns_only_due_earliest_first<S: Subject>(s: Arc<S>) {
         got, offered,
         "exactly the 10 due, earliest first, as stored"
     );
+    // The parts a scheduled sweep fans out to: each due application in exactly one part, each
+    // part earliest first, and no part past the last.
+    let parts = s.due_parts();
+    assert!(parts >= 1);
+    let mut in_parts = Vec::new();
+    for part in 0..parts {
+        let page = s.due_in_part(Sweep::Expiry, part, now, 100).await.unwrap();
+        let times: Vec<_> = page.iter().map(|a| next_due(a).expect("due").1).collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "part {part} earliest first"
+        );
+        in_parts.extend(page);
+    }
+    in_parts.sort_by_key(|a| next_due(a).expect("due").1);
+    assert_eq!(
+        in_parts, offered,
+        "the parts together are the due set, once each"
+    );
+    assert_eq!(
+        s.due_in_part(Sweep::Expiry, parts, now, 100).await.unwrap(),
+        vec![]
+    );
     assert_eq!(
         ids(&s.due(Sweep::Expiry, now, 4).await.unwrap()),
         ids(&offered[..4])

@@ -103,7 +103,26 @@ pub struct Identity {
     pub verifier: Arc<dyn SignatureVerifier>,
     /// The code key: keys the codes' hashes and the EDS nonces' MACs (each with its own label).
     /// Empty in a function that checks no codes: every code and nonce is then refused.
-    pepper: Arc<[u8]>,
+    pepper: Arc<dyn CodeKeySource>,
+}
+
+/// Where the code key comes from: at hand (a key read at start, or a local run's), or read on
+/// the first request that checks a code (a function where codes are optional reads its secret
+/// only when one is brought).
+#[async_trait::async_trait]
+pub trait CodeKeySource: Send + Sync {
+    /// The key; empty when this function holds none. An error when it cannot be read (503).
+    async fn code_key(&self) -> Result<Arc<[u8]>, Failure>;
+}
+
+/// A code key at hand.
+pub struct FixedCodeKey(pub Arc<[u8]>);
+
+#[async_trait::async_trait]
+impl CodeKeySource for FixedCodeKey {
+    async fn code_key(&self) -> Result<Arc<[u8]>, Failure> {
+        Ok(self.0.clone())
+    }
 }
 
 fn bad_iin(field: &str) -> Failure {
@@ -228,24 +247,31 @@ impl Identity {
             registers,
             clock,
             verifier,
-            pepper: Arc::from(pepper),
+            pepper: Arc::new(FixedCodeKey(Arc::from(pepper))),
         }
     }
 
+    /// The same identity with its code key from `source` (read when first needed).
+    pub fn with_code_key(mut self, source: Arc<dyn CodeKeySource>) -> Identity {
+        self.pepper = source;
+        self
+    }
+
     /// The code key's HMAC; 503 in a function that holds no code key.
-    fn mac(&self) -> Result<Hmac<Sha256>, Failure> {
-        if self.pepper.is_empty() {
+    async fn mac(&self) -> Result<Hmac<Sha256>, Failure> {
+        let key = self.pepper.code_key().await?;
+        if key.is_empty() {
             return Err(Failure::Unavailable(
                 "this function holds no code key".into(),
             ));
         }
         // HMAC accepts a key of any length.
-        Hmac::<Sha256>::new_from_slice(&self.pepper)
+        Hmac::<Sha256>::new_from_slice(&key)
             .map_err(|e| Failure::Unavailable(format!("code key: {e}")))
     }
 
-    fn hash(&self, iin: &Iin, phone: &str, code: &str) -> Result<String, Failure> {
-        let mut mac = self.mac()?;
+    async fn hash(&self, iin: &Iin, phone: &str, code: &str) -> Result<String, Failure> {
+        let mut mac = self.mac().await?;
         mac.update(b"kezek-otp\0");
         mac.update(iin.as_str().as_bytes());
         mac.update(b"\0");
@@ -311,7 +337,7 @@ impl Identity {
         }
         let code = new_code()?;
         let expires_at = now + Duration::seconds(CODE_LIFETIME_SECONDS);
-        let hash = self.hash(&iin, phone.as_str(), &code)?;
+        let hash = self.hash(&iin, phone.as_str(), &code).await?;
         let id = format!("otp:{}:{}", now.timestamp_micros(), &hash[..16]);
         self.credentials
             .put_code(CodeRecord {
@@ -374,7 +400,7 @@ impl Identity {
             }
         };
         let right_phone = phone.is_none_or(|p| p == rec.phone);
-        let hash = self.hash(iin, &rec.phone, &code)?;
+        let hash = self.hash(iin, &rec.phone, &code).await?;
         let right_code = bool::from(hash.as_bytes().ct_eq(rec.hash.as_bytes()));
         if !right_phone || !right_code {
             if attempts >= CODE_ATTEMPTS {
@@ -436,7 +462,7 @@ impl Identity {
         let expires_at = now + Duration::seconds(NONCE_LIFETIME_SECONDS);
         let mut bytes = random_bytes::<16>()?.to_vec();
         bytes.extend_from_slice(&expires_at.timestamp().to_be_bytes());
-        let mac = self.nonce_mac(&bytes)?;
+        let mac = self.nonce_mac(&bytes).await?;
         bytes.extend_from_slice(&mac);
         Ok(Challenge {
             nonce: hex(&bytes),
@@ -445,9 +471,9 @@ impl Identity {
     }
 
     /// The MAC of a nonce's random part and end (16 bytes of HMAC-SHA256, its own label).
-    fn nonce_mac(&self, body: &[u8]) -> Result<[u8; 16], Failure> {
+    async fn nonce_mac(&self, body: &[u8]) -> Result<[u8; 16], Failure> {
         let mut out = [0u8; 16];
-        let mut mac = self.mac()?;
+        let mut mac = self.mac().await?;
         mac.update(b"kezek-eds-nonce\0");
         mac.update(body);
         out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
@@ -455,13 +481,13 @@ impl Identity {
     }
 
     /// The end of a nonce this service made, if its MAC checks out.
-    fn nonce_end(&self, nonce: &str) -> Option<DateTime<Utc>> {
+    async fn nonce_end(&self, nonce: &str) -> Option<DateTime<Utc>> {
         let bytes = unhex(nonce)?;
         if bytes.len() != 40 {
             return None;
         }
         let (body, mac) = bytes.split_at(24);
-        let expected = self.nonce_mac(body).ok()?;
+        let expected = self.nonce_mac(body).await.ok()?;
         if !bool::from(expected.as_slice().ct_eq(mac)) {
             return None;
         }
@@ -482,7 +508,7 @@ impl Identity {
         let unknown = || Failure::Unauthorized {
             code: "nonce_unknown",
         };
-        let Some(end) = self.nonce_end(nonce) else {
+        let Some(end) = self.nonce_end(nonce).await else {
             return Err(unknown());
         };
         if end < now {

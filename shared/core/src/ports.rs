@@ -153,6 +153,49 @@ pub trait DueReads: Send + Sync {
         now: Time,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError>;
+
+    /// The parts the due index is kept in (DynamoDB's shards): a scheduled sweep fans out one
+    /// unit of work per part ([`SweepPart`]). One for a store kept in one piece.
+    fn due_parts(&self) -> u32 {
+        1
+    }
+
+    /// [`DueReads::due`] of one part (`part < due_parts()`): every due application is in
+    /// exactly one part.
+    async fn due_in_part(
+        &self,
+        sweep: Sweep,
+        part: u32,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        if part == 0 {
+            self.due(sweep, now, limit).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// One unit of a scheduled sweep's work: a scheduled sweep sends one per part of the due index
+/// (and the expiry sweep its two chores) to its work queue, and each is done by its own
+/// invocation, so that no sweep depends on one invocation finishing all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepPart {
+    /// The due applications of one part of the due index.
+    Due { sweep: Sweep, part: u32 },
+    /// The status counts of every district as metrics (the expiry sweep's, every 15 minutes).
+    StatusCounts,
+    /// Outbox entries the relay missed, published again (the expiry sweep's safety net).
+    Republish,
+}
+
+/// A sweep's work queue (SQS in AWS): the parts of a scheduled sweep.
+#[async_trait]
+pub trait WorkQueue: Send + Sync {
+    /// Sends the parts; an error when any could not be sent (the schedule retries the whole
+    /// sweep, and each part is idempotent).
+    async fn send(&self, parts: &[SweepPart]) -> Result<(), StoreError>;
 }
 
 /// The kindergartens and their places (the catalogue feature).

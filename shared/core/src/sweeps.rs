@@ -4,6 +4,7 @@ use crate::access::{self, On, Operation, Principal};
 use crate::domain::*;
 use crate::error::Failure;
 use crate::lifecycle::{self, Command, Sweep};
+use crate::ports::SweepPart;
 use crate::retry::Retried;
 use crate::service::{Service, MAX_ATTEMPTS};
 use crate::views::*;
@@ -22,13 +23,57 @@ impl Service {
     /// run concurrently with itself and with parents: each item is one conditional commit, and a
     /// lost race is re-read and decided again.
     pub async fn sweep(&self, sweep: Sweep) -> Result<SweepReport, Failure> {
+        let (report, _) = self.sweep_pages(sweep, None, &|| true).await?;
+        Ok(report)
+    }
+
+    /// The parts a scheduled sweep fans out to ([`SweepPart`]): one per part of the due index,
+    /// and the expiry sweep's chores (status counts, the outbox's safety net).
+    pub fn sweep_parts(&self, sweep: Sweep) -> Vec<SweepPart> {
+        let mut parts: Vec<SweepPart> = (0..self.store.due_parts())
+            .map(|part| SweepPart::Due { sweep, part })
+            .collect();
+        if sweep == Sweep::Expiry {
+            parts.extend([SweepPart::StatusCounts, SweepPart::Republish]);
+        }
+        parts
+    }
+
+    /// One part of a sweep: its due applications, page by page, while `keep_going` says there
+    /// is time. Returns the report and whether due work was left (the caller sends the part
+    /// again, so that a large part never depends on one invocation's timeout).
+    pub async fn sweep_part(
+        &self,
+        sweep: Sweep,
+        part: u32,
+        keep_going: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<(SweepReport, bool), Failure> {
+        if part >= self.store.due_parts() {
+            return Err(Failure::Unavailable(format!(
+                "sweep part {part}: the due index has {} parts",
+                self.store.due_parts()
+            )));
+        }
+        self.sweep_pages(sweep, Some(part), keep_going).await
+    }
+
+    async fn sweep_pages(
+        &self,
+        sweep: Sweep,
+        part: Option<u32>,
+        keep_going: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<(SweepReport, bool), Failure> {
         let mut report = SweepReport {
             sweep: sweep.as_str().to_owned(),
             ..Default::default()
         };
         let now = self.now();
+        let mut more = false;
         loop {
-            let page = self.store.due(sweep, now, SWEEP_PAGE).await?;
+            let page = match part {
+                None => self.store.due(sweep, now, SWEEP_PAGE).await?,
+                Some(p) => self.store.due_in_part(sweep, p, now, SWEEP_PAGE).await?,
+            };
             let mut progressed = false;
             for app in &page {
                 report.examined += 1;
@@ -62,14 +107,20 @@ impl Service {
             if page.len() < SWEEP_PAGE || !progressed {
                 break;
             }
+            if !keep_going() {
+                more = true;
+                break;
+            }
         }
         tracing::info!(
             sweep = sweep.as_str(),
+            part,
             examined = report.examined,
             lapsed = report.lapsed,
             reminders = report.reminders,
+            more,
             "sweep done"
         );
-        Ok(report)
+        Ok((report, more))
     }
 }

@@ -80,6 +80,19 @@ impl Api {
         Api::new(service, identity, sessions)
     }
 
+    /// [`Api::build`] with the code key read from `source` when a request first checks a code.
+    pub fn build_with_code_key(
+        service: Service,
+        credentials: std::sync::Arc<dyn kezek_core::ports::Credentials>,
+        sessions: Sessions,
+        source: std::sync::Arc<dyn kezek_core::identity::CodeKeySource>,
+        verifier: std::sync::Arc<dyn kezek_core::ports::SignatureVerifier>,
+    ) -> Api {
+        let mut api = Api::build(service, credentials, sessions, &[], verifier);
+        api.identity = api.identity.with_code_key(source);
+        api
+    }
+
     /// A session for a login; an EDS login's certificate name fills an empty profile name.
     async fn session(&self, login: Login) -> Reply {
         let who = login.principal;

@@ -6,6 +6,7 @@ use crate::function::{Function, Trigger};
 use crate::Error;
 
 /// Configuration from the environment, set by `infra/template.yaml`.
+#[derive(Clone)]
 pub struct Settings {
     /// `TABLE_NAME`: the DynamoDB table.
     pub table: String,
@@ -49,6 +50,9 @@ pub struct Settings {
     pub sender_email: Option<String>,
     /// `NOTIFICATION_QUEUE_URL`: the notifier's queue (the relay and the expiry sweep).
     pub queue_url: Option<String>,
+    /// `SWEEP_QUEUE_URL`: the sweep's work queue (the expiry sweep and the reconfirmation
+    /// reminder: a scheduled sweep sends its parts there, and does each part it receives).
+    pub sweep_queue_url: Option<String>,
     /// `MAX_RECEIVES`: the queue's receives before the dead-letter queue (the notifier).
     pub max_receives: Option<u32>,
     /// `CALENDAR_FROM_TABLE=true`: read the working-day calendar files an operator published in
@@ -106,6 +110,7 @@ impl Settings {
             s3_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true"),
             sender_email: var("SENDER_EMAIL"),
             queue_url: var("NOTIFICATION_QUEUE_URL"),
+            sweep_queue_url: var("SWEEP_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
             calendar_from_table: var("CALENDAR_FROM_TABLE").is_some_and(|v| v == "true"),
         })
@@ -155,6 +160,9 @@ impl Settings {
         if function.publishes() && self.queue_url.is_none() {
             variables.push(("NOTIFICATION_QUEUE_URL", "the notifier's SQS queue"));
         }
+        if function.sweeps() && self.sweep_queue_url.is_none() {
+            variables.push(("SWEEP_QUEUE_URL", "the sweep's work queue of parts"));
+        }
         if variables.is_empty() {
             Ok(())
         } else {
@@ -186,6 +194,7 @@ mod tests {
             registers_url: None,
             sender_email: None,
             queue_url: None,
+            sweep_queue_url: None,
             max_receives: None,
             calendar_from_table: false,
         }
@@ -200,7 +209,8 @@ mod tests {
             [
                 "TABLE_NAME",
                 "SESSION_PUBLIC_KEYS",
-                "NOTIFICATION_QUEUE_URL"
+                "NOTIFICATION_QUEUE_URL",
+                "SWEEP_QUEUE_URL"
             ]
         );
         // Only the login function asks for the signing key; the code-checking ones for the code

@@ -9,6 +9,7 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use chrono::{DateTime, Utc};
 use kezek_core::domain::Notification;
 use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::SweepPart;
 use kezek_core::usecases::Delivered;
 use kezek_core::Failure;
 use serde::Deserialize;
@@ -48,24 +49,25 @@ impl Handler {
                 } else {
                     Sweep::Reconfirmation
                 };
-                let report = self.service.sweep(sweep).await.map_err(fail)?;
-                kezek_core::telemetry::sweep(&report, lag);
-                let mut out = serde_json::to_value(&report)?;
-                if sweep == Sweep::Expiry {
-                    self.service.report_status_counts().await.map_err(fail)?;
-                    if let Some(queue) = &self.queue {
-                        let n = self
-                            .service
-                            .republish_stale(queue.as_ref(), REPUBLISH_LIMIT)
-                            .await
-                            .map_err(fail)?;
-                        if n > 0 {
-                            tracing::warn!(republished = n, "outbox entries the relay missed");
-                        }
-                        out["republished"] = serde_json::json!(n);
-                    }
-                }
-                out
+                // Fanned out: one part per part of the due index (and the expiry sweep's
+                // chores), each done by an invocation of its own from the work queue.
+                let work = self
+                    .work
+                    .as_ref()
+                    .ok_or_else(|| format!("{}: no work queue", self.function.name()))?;
+                let parts = self.service.sweep_parts(sweep);
+                work.send(&parts).await.map_err(|e| fail(e.into()))?;
+                let started = kezek_core::views::SweepReport {
+                    sweep: sweep.as_str().to_owned(),
+                    ..Default::default()
+                };
+                kezek_core::telemetry::sweep(&started, lag);
+                tracing::info!(
+                    sweep = sweep.as_str(),
+                    parts = parts.len(),
+                    "sweep fanned out"
+                );
+                serde_json::json!({ "sweep": sweep.as_str(), "parts": parts.len() })
             }
             Function::IssueVoucher => {
                 let district = event.detail.and_then(|d| d.district);
@@ -81,6 +83,98 @@ impl Handler {
             f => return Err(format!("{}: not a scheduled function", f.name()).into()),
         };
         Ok(report)
+    }
+
+    /// A batch of a sweep's parts from its work queue (partial batch failures): each part is
+    /// done while the invocation has time (`deadline`, Lambda's, in ms since the epoch; 0: no
+    /// limit), and sent again when due work was left. The answer carries each part's report
+    /// beside `batchItemFailures` (which is all Lambda reads of it).
+    pub async fn parts(&self, batch: SqsEvent, deadline: u64) -> Value {
+        /// Time left when a part stops taking pages and hands the rest to a new message.
+        const RESERVE_MS: u64 = 60_000;
+        let keep_going = move || {
+            deadline == 0 || (Utc::now().timestamp_millis().max(0) as u64) + RESERVE_MS < deadline
+        };
+        let mut failures = Vec::new();
+        let mut reports = Vec::new();
+        for record in batch.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let part = record
+                .body
+                .as_deref()
+                .ok_or_else(|| kezek_core::ports::StoreError("empty message".into()))
+                .and_then(kezek_aws::items::SweepPartMessageV1::from_body);
+            let done = match part {
+                Ok(part) => self.part(part, &keep_going).await,
+                // A message no version of this function can read: retrying will not help,
+                // and after the last receive it rests in the dead-letter queue.
+                Err(e) => Err(Failure::Unavailable(e.0)),
+            };
+            match done {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    tracing::error!(message = %id, error = %e, "sweep part failed, retried");
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    failures.push(failure);
+                }
+            }
+        }
+        serde_json::json!({ "batchItemFailures": failures, "reports": reports })
+    }
+
+    /// One part of a sweep, with what it did.
+    async fn part(
+        &self,
+        part: SweepPart,
+        keep_going: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<Value, Failure> {
+        match part {
+            SweepPart::Due { sweep, part: n } => {
+                let mine = match self.function {
+                    Function::ExpirySweep => Sweep::Expiry,
+                    _ => Sweep::Reconfirmation,
+                };
+                if sweep != mine {
+                    return Err(Failure::Unavailable(format!(
+                        "a {} part sent to {}",
+                        sweep.as_str(),
+                        self.function.name()
+                    )));
+                }
+                let (report, more) = self.service.sweep_part(sweep, n, keep_going).await?;
+                kezek_core::telemetry::sweep(&report, None);
+                if more {
+                    // The rest of this part goes to a new invocation.
+                    if let Some(work) = &self.work {
+                        work.send(&[part]).await?;
+                    }
+                }
+                let mut out = serde_json::to_value(&report)
+                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                out["part"] = serde_json::json!(n);
+                out["more"] = serde_json::json!(more);
+                Ok(out)
+            }
+            SweepPart::StatusCounts => {
+                self.service.report_status_counts().await?;
+                Ok(serde_json::json!({ "status_counts": true }))
+            }
+            SweepPart::Republish => {
+                let queue = self
+                    .queue
+                    .as_ref()
+                    .ok_or_else(|| Failure::Unavailable("no notification queue".into()))?;
+                let n = self
+                    .service
+                    .republish_stale(queue.as_ref(), REPUBLISH_LIMIT)
+                    .await?;
+                if n > 0 {
+                    tracing::warn!(republished = n, "outbox entries the relay missed");
+                }
+                Ok(serde_json::json!({ "republished": n }))
+            }
+        }
     }
 
     /// An SQS batch of notifications: each is sent once and recorded; a transient failure leaves

@@ -163,6 +163,15 @@ impl Function {
         matches!(self, Function::OutboxRelay | Function::ExpirySweep)
     }
 
+    /// Whether the function fans a scheduled sweep out to its work queue (`SWEEP_QUEUE_URL`)
+    /// and does the parts it receives from it.
+    pub fn sweeps(self) -> bool {
+        matches!(
+            self,
+            Function::ExpirySweep | Function::ReconfirmationReminder
+        )
+    }
+
     /// Whether the function keeps documents: it needs the blob store (S3) and the PDF renderer.
     pub fn keeps_documents(self) -> bool {
         matches!(self, Function::Documents | Function::IssueDocuments)

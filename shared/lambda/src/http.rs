@@ -4,6 +4,7 @@
 use crate::events::ScheduleEvent;
 use crate::{Error, Handler, Trigger};
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse;
+use aws_lambda_events::sqs::SqsEvent;
 use kezek_core::{Failure, Role};
 use lambda_http::request::LambdaRequest;
 use lambda_runtime::LambdaEvent;
@@ -13,11 +14,13 @@ use std::collections::HashMap;
 use tower::ServiceExt;
 
 /// What starts a function that serves routes and runs on a schedule: an API Gateway (HTTP API,
-/// payload 2.0) request, or the schedule's event.
+/// payload 2.0) request, the schedule's event, or (a sweep) a batch of its parts from its work
+/// queue.
 #[derive(Debug)]
 pub enum Invocation {
     Http(Box<LambdaRequest>),
     Schedule(ScheduleEvent),
+    Parts(SqsEvent),
 }
 
 impl<'de> Deserialize<'de> for Invocation {
@@ -27,6 +30,10 @@ impl<'de> Deserialize<'de> for Invocation {
         if v.get("requestContext").is_some() && v.get("routeKey").is_some() {
             serde_json::from_value(v)
                 .map(|r| Invocation::Http(Box::new(r)))
+                .map_err(D::Error::custom)
+        } else if v.get("Records").is_some() {
+            serde_json::from_value(v)
+                .map(Invocation::Parts)
                 .map_err(D::Error::custom)
         } else {
             serde_json::from_value(v)
@@ -71,7 +78,11 @@ impl Handler {
             Invocation::Schedule(event) if self.function.trigger() == Trigger::Schedule => {
                 self.scheduled(event).await
             }
-            Invocation::Schedule(_) => {
+            Invocation::Parts(batch) if self.function.sweeps() => {
+                let deadline = context.deadline;
+                Ok(serde_json::to_value(self.parts(batch, deadline).await)?)
+            }
+            Invocation::Schedule(_) | Invocation::Parts(_) => {
                 Err(format!("{}: not an API Gateway request", self.function.name()).into())
             }
         }

@@ -5,7 +5,7 @@
 //! - API functions: the axum router of their routes ([`Handler::router`]) through
 //!   `lambda_http::run`;
 //! - the sweeps and the voucher runs: a schedule's event or an operator's API request
-//!   ([`Invocation`]);
+//!   ([`Invocation`]); a sweep's parts: [`SqsEvent`] from its work queue;
 //! - the notifier: [`SqsEvent`] with partial batch failures;
 //! - the relay and the issuer of documents: the table stream's [`DynamoEvent`];
 //! - the authorizer: API Gateway's authorizer request ([`AuthorizerRequest`]).
@@ -30,9 +30,11 @@ pub use lambda_runtime::{self, service_fn, Error, LambdaEvent};
 pub use runtime::{
     cold_start, init_logging, metrics_collector, run_events, with_metrics, METRICS_NAMESPACE,
 };
-pub use setup::{api, build, published_calendar, Make, MakeBlobs, MakeQueue, MakeSender};
+pub use setup::{
+    api, build, published_calendar, Make, MakeBlobs, MakeQueue, MakeSender, MakeWorkQueue,
+};
 
-use kezek_core::ports::{NotificationQueue, Sender};
+use kezek_core::ports::{NotificationQueue, Sender, WorkQueue};
 use kezek_core::{Failure, Service};
 use kezek_http::{Api, Sessions};
 use serde_json::Value;
@@ -48,6 +50,8 @@ pub struct Handler {
     sessions: Option<Sessions>,
     sender: Option<Arc<dyn Sender>>,
     queue: Option<Arc<dyn NotificationQueue>>,
+    /// The sweep's work queue (the sweep functions).
+    work: Option<Arc<dyn WorkQueue>>,
     /// The queue's receive count after which a message goes to the dead-letter queue.
     max_receives: u32,
 }
@@ -59,6 +63,8 @@ pub struct Adapters {
     pub sender: Option<Arc<dyn Sender>>,
     /// The notifier's queue (the relay, and the expiry sweep's safety net).
     pub queue: Option<Arc<dyn NotificationQueue>>,
+    /// A sweep's work queue of parts.
+    pub work: Option<Arc<dyn WorkQueue>>,
 }
 
 /// Receives of a notification message before SQS moves it to the dead-letter queue (the
@@ -82,6 +88,7 @@ impl Handler {
             sessions,
             sender: adapters.sender,
             queue: adapters.queue,
+            work: adapters.work,
             max_receives: DEFAULT_MAX_RECEIVES,
         }
     }

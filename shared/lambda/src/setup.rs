@@ -2,7 +2,10 @@
 //! [`Settings`], and the [`Handler`] over them.
 
 use crate::{Adapters, Error, Function, Handler, Settings, Trigger};
-use kezek_core::ports::{Credentials, NotificationQueue, Sender, SignatureVerifier, SystemClock};
+use kezek_core::identity::{CodeKeySource, FixedCodeKey};
+use kezek_core::ports::{
+    Credentials, NotificationQueue, Sender, SignatureVerifier, SystemClock, WorkQueue,
+};
 use kezek_core::Service;
 use kezek_http::{Api, NcaVerifier, Sessions};
 use std::sync::Arc;
@@ -13,6 +16,8 @@ pub type MakeSender = fn(&aws_config::SdkConfig, &str) -> Arc<dyn Sender>;
 /// Makes the notifier's queue from the SDK config and `NOTIFICATION_QUEUE_URL` (given by the
 /// functions that publish, so that only they link the SQS client).
 pub type MakeQueue = fn(&aws_config::SdkConfig, &str) -> Arc<dyn NotificationQueue>;
+/// Makes a sweep's work queue at a URL ([`kezek_aws::sqs_work_queue`]).
+pub type MakeWorkQueue = fn(&aws_config::SdkConfig, &str) -> Arc<dyn WorkQueue>;
 
 /// Makes the documents' blob store (S3) from the SDK config, the bucket and the path-style flag
 /// (given by the functions that make or list documents).
@@ -23,6 +28,8 @@ pub type MakeBlobs = fn(&aws_config::SdkConfig, &str, bool) -> Arc<dyn kezek_cor
 pub struct Make {
     pub sender: Option<MakeSender>,
     pub queue: Option<MakeQueue>,
+    /// The sweep's work queue (the sweep functions).
+    pub work: Option<MakeWorkQueue>,
     pub blobs: Option<MakeBlobs>,
     /// The PDF renderer of issued documents ([`kezek_core::documents::render_pdf`]).
     pub render: Option<kezek_core::documents::Render>,
@@ -77,10 +84,12 @@ impl ColdSecrets {
             .session_signing_secret
             .as_deref()
             .filter(|_| function.signs_sessions());
+        // The code key with the session key, where people log in (every login checks a code or
+        // a nonce); the other functions that check codes read it when a request brings one.
         let code = settings
             .code_key_secret
             .as_deref()
-            .filter(|_| function.needs_sessions() && function.checks_codes());
+            .filter(|_| function.signs_sessions() && function.checks_codes());
         let registers = settings
             .registers_secret
             .as_deref()
@@ -132,18 +141,27 @@ fn sessions(
     Ok(sessions.with_signer(&private, &public)?)
 }
 
-/// The code key of a function that checks codes (empty for the others).
+/// The code key of a function that checks codes (empty for the others): read at start with the
+/// session key where people log in, else read from its secret on the first request that checks a
+/// code, else (a local run) `KEZEK_CODE_KEY`.
 fn code_key(
     function: Function,
+    shared: &aws_config::SdkConfig,
     settings: &Settings,
     secret: Option<kezek_aws::CodeKeySecret>,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Arc<dyn CodeKeySource>, Error> {
+    let fixed = |key: Vec<u8>| -> Arc<dyn CodeKeySource> { Arc::new(FixedCodeKey(Arc::from(key))) };
     if !function.checks_codes() {
-        return Ok(Vec::new());
+        return Ok(fixed(Vec::new()));
+    }
+    if let (None, Some(id)) = (&secret, &settings.code_key_secret) {
+        return Ok(Arc::new(kezek_aws::secrets::SecretCodeKey::new(shared, id)));
     }
     match (secret, &settings.code_key) {
-        (Some(s), _) => Ok(s.code_key.into_bytes()),
-        (None, Some(key)) if key.len() >= kezek_aws::secrets::MIN_CODE_KEY => Ok(key.clone()),
+        (Some(s), _) => Ok(fixed(s.code_key.into_bytes())),
+        (None, Some(key)) if key.len() >= kezek_aws::secrets::MIN_CODE_KEY => {
+            Ok(fixed(key.clone()))
+        }
         (None, Some(_)) => Err(format!(
             "KEZEK_CODE_KEY is shorter than {} bytes",
             kezek_aws::secrets::MIN_CODE_KEY
@@ -224,7 +242,7 @@ pub async fn build(
     }
     if function.needs_sessions() {
         let sessions = sessions(function, settings, secrets.signing)?;
-        let code_key = code_key(function, settings, secrets.code)?;
+        let code_key = code_key(function, shared, settings, secrets.code)?;
         if function.routes().is_empty() {
             sessions_ = Some(sessions);
         } else {
@@ -236,11 +254,11 @@ pub async fn build(
                 tracing::warn!("EDS certificates' revocation is NOT checked (tests only)");
             }
             let credentials: Arc<dyn Credentials> = store.clone();
-            api_ = Some(api(
-                &service,
+            api_ = Some(Api::build_with_code_key(
+                service.clone(),
                 credentials,
                 sessions,
-                &code_key,
+                code_key,
                 Arc::new(verifier),
             ));
         }
@@ -262,6 +280,14 @@ pub async fn build(
         adapters.queue = Some(make(shared, url));
     } else if function == Function::OutboxRelay {
         return Err("the relay needs a queue".into());
+    }
+    if function.sweeps() {
+        let make = make.work.ok_or("a sweep needs its work queue")?;
+        let url = settings
+            .sweep_queue_url
+            .as_deref()
+            .ok_or("SWEEP_QUEUE_URL is not set")?;
+        adapters.work = Some(make(shared, url));
     }
     let mut handler = Handler::new(function, service, api_, adapters);
     if let Some(s) = sessions_ {

@@ -338,6 +338,34 @@ impl DueReads for DynamoStore {
         all.truncate(limit);
         Ok(self.readable_apps(all))
     }
+
+    fn due_parts(&self) -> u32 {
+        DUE_SHARDS as u32
+    }
+
+    /// One shard of the due index: one query a page.
+    async fn due_in_part(
+        &self,
+        sweep: Sweep,
+        part: u32,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        if u64::from(part) >= DUE_SHARDS {
+            return Ok(Vec::new());
+        }
+        let upto = format!("{}#~", micros(now));
+        let items = self
+            .query_all(
+                Some(GSI2),
+                GSI2PK,
+                due_pk(sweep, u64::from(part)),
+                Some(("#sk <= :sk", upto)),
+                Some(limit),
+            )
+            .await?;
+        Ok(self.readable_apps(items))
+    }
 }
 
 #[async_trait]

@@ -181,3 +181,118 @@ impl NotificationMessageV1 {
         m.try_into()
     }
 }
+
+/// A unit of a scheduled sweep's work between the schedule's invocation and the part's,
+/// version 1: `{"v":1,"task":"due","sweep":"expiry","part":3}`, `{"v":1,"task":"status_counts"}`,
+/// `{"v":1,"task":"republish"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepPartMessageV1 {
+    #[serde(rename = "v")]
+    pub message_version: u32,
+    pub task: SweepTaskV1,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepTaskV1 {
+    Due,
+    StatusCounts,
+    Republish,
+}
+
+impl SweepPartMessageV1 {
+    /// The SQS body of a part.
+    pub fn body(p: &kezek_core::ports::SweepPart) -> String {
+        use kezek_core::ports::SweepPart;
+        let m = match *p {
+            SweepPart::Due { sweep, part } => SweepPartMessageV1 {
+                message_version: 1,
+                task: SweepTaskV1::Due,
+                sweep: Some(sweep.as_str().to_owned()),
+                part: Some(part),
+            },
+            SweepPart::StatusCounts => SweepPartMessageV1 {
+                message_version: 1,
+                task: SweepTaskV1::StatusCounts,
+                sweep: None,
+                part: None,
+            },
+            SweepPart::Republish => SweepPartMessageV1 {
+                message_version: 1,
+                task: SweepTaskV1::Republish,
+                sweep: None,
+                part: None,
+            },
+        };
+        serde_json::to_string(&m).expect("a sweep part serializes")
+    }
+
+    /// A part from an SQS body.
+    pub fn from_body(body: &str) -> Result<kezek_core::ports::SweepPart, StoreError> {
+        use kezek_core::ports::SweepPart;
+        let m: SweepPartMessageV1 =
+            serde_json::from_str(body).map_err(|e| StoreError(format!("sweep part: {e}")))?;
+        check_version("sweep part", m.message_version)?;
+        match (m.task, m.sweep.as_deref(), m.part) {
+            (SweepTaskV1::Due, Some(s), Some(part)) => {
+                let sweep = kezek_core::lifecycle::Sweep::parse(s)
+                    .ok_or_else(|| StoreError(format!("sweep part: no sweep {s:?}")))?;
+                Ok(SweepPart::Due { sweep, part })
+            }
+            (SweepTaskV1::Due, _, _) => {
+                Err(StoreError("sweep part: due without sweep or part".into()))
+            }
+            (SweepTaskV1::StatusCounts, _, _) => Ok(SweepPart::StatusCounts),
+            (SweepTaskV1::Republish, _, _) => Ok(SweepPart::Republish),
+        }
+    }
+}
+
+#[cfg(test)]
+mod sweep_part_tests {
+    use super::*;
+    use kezek_core::lifecycle::Sweep;
+    use kezek_core::ports::SweepPart;
+
+    #[test]
+    fn parts_round_trip_and_bad_bodies_are_refused() {
+        for p in [
+            SweepPart::Due {
+                sweep: Sweep::Expiry,
+                part: 7,
+            },
+            SweepPart::Due {
+                sweep: Sweep::Reconfirmation,
+                part: 0,
+            },
+            SweepPart::StatusCounts,
+            SweepPart::Republish,
+        ] {
+            assert_eq!(
+                SweepPartMessageV1::from_body(&SweepPartMessageV1::body(&p)).unwrap(),
+                p
+            );
+        }
+        assert_eq!(
+            SweepPartMessageV1::body(&SweepPart::Due {
+                sweep: Sweep::Expiry,
+                part: 3
+            }),
+            r#"{"v":1,"task":"due","sweep":"expiry","part":3}"#
+        );
+        for bad in [
+            "",
+            "{}",
+            r#"{"v":2,"task":"republish"}"#,
+            r#"{"v":1,"task":"due","sweep":"expiry"}"#,
+            r#"{"v":1,"task":"due","sweep":"nope","part":1}"#,
+            r#"{"v":1,"task":"nap"}"#,
+        ] {
+            assert!(SweepPartMessageV1::from_body(bad).is_err(), "{bad}");
+        }
+    }
+}

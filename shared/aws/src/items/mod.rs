@@ -17,7 +17,7 @@ pub mod message;
 pub mod records;
 
 pub use application::{ApplicationItemV1, HistoryItemV1};
-pub use message::NotificationMessageV1;
+pub use message::{NotificationMessageV1, SweepPartMessageV1};
 pub use records::{DocumentItemV1, KindergartenItemV1, ProfileItemV1};
 
 use kezek_core::ports::StoreError;
