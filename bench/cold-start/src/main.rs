@@ -81,6 +81,14 @@ struct Run {
     status: Option<u64>,
     /// Whether the answer refused the session (no real request was made).
     refused: bool,
+    /// The same kind of request again, to the warm process (with `--cold-request`): served once
+    /// the first is answered.
+    second: Option<Value>,
+    second_served: Option<Instant>,
+    /// The warm request's time, from its event served to its answer.
+    warm: Option<Duration>,
+    /// The AWS calls of the first (cold) request, taken when it was answered.
+    calls: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Run>>;
@@ -92,11 +100,14 @@ async fn next(State(run): State<Shared>) -> (StatusCode, HeaderMap, String) {
         if r.first_next.is_none() {
             r.first_next = Some(started.elapsed());
         }
-        if r.served {
-            None
-        } else {
+        if !r.served {
             r.served = true;
             Some(r.event.to_string())
+        } else if r.response.is_some() && r.second.is_some() {
+            r.second_served = Some(Instant::now());
+            r.second.take().map(|e| e.to_string())
+        } else {
+            None
         }
     };
     let Some(event) = event else {
@@ -132,7 +143,15 @@ async fn next(State(run): State<Shared>) -> (StatusCode, HeaderMap, String) {
 async fn response(State(run): State<Shared>, Path(_id): Path<String>, body: String) -> StatusCode {
     let mut r = run.lock().unwrap();
     let started = r.started.expect("a run in progress");
+    if r.response.is_some() {
+        r.warm = r.second_served.map(|t| t.elapsed());
+        if body.contains("\"statusCode\":5") {
+            r.error = Some(body);
+        }
+        return StatusCode::ACCEPTED;
+    }
     r.response = Some(started.elapsed());
+    r.calls = request::take_calls();
     r.status = serde_json::from_str::<Value>(&body)
         .ok()
         .and_then(|v| v["statusCode"].as_u64());
@@ -258,6 +277,7 @@ async fn main() {
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut statuses: Vec<Option<u64>> = vec![None; runs.len()];
     let mut calls: Vec<Vec<String>> = vec![Vec::new(); runs.len()];
+    let mut warm: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     for round in 0..args.runs {
         // A function and its `--before` build run one after the other; which goes first
         // alternates by round, so the slot (a just-stopped process, a port reused) weighs on
@@ -280,9 +300,10 @@ async fn main() {
             // function's last request never meets the next one's event.
             let run: Shared = Arc::new(Mutex::new(Run {
                 event: match &world {
-                    Some(w) => w.event(name),
+                    Some(w) => w.event(name, round),
                     None => first_event(name),
                 },
+                second: world.as_ref().map(|w| w.event(name, round + 1000)),
                 ..Run::default()
             }));
             let app = Router::new()
@@ -350,7 +371,10 @@ async fn main() {
             loop {
                 tokio::time::sleep(Duration::from_micros(200)).await;
                 let r = run.lock().unwrap();
-                if r.response.is_some() || r.error.is_some() || Instant::now() > deadline {
+                let answered = r.response.is_some()
+                    && r.second.is_none()
+                    && (r.second_served.is_none() || r.warm.is_some());
+                if answered || r.error.is_some() || Instant::now() > deadline {
                     break;
                 }
                 drop(r);
@@ -375,6 +399,12 @@ async fn main() {
                         .unwrap_or_else(|| panic!("{label} never answered")),
                 );
                 statuses[i] = r.status;
+                if let Some(w) = r.warm {
+                    warm[i].push(w);
+                }
+                if r.calls.len() > calls[i].len() {
+                    calls[i] = r.calls.clone();
+                }
                 // A real request refused at the door made none of its calls.
                 if world.is_some() && r.refused {
                     panic!(
@@ -389,10 +419,8 @@ async fn main() {
                 if let Some(w) = &world {
                     w.drain().await;
                 }
-                let made = request::take_calls();
-                if made.len() > calls[i].len() {
-                    calls[i] = made;
-                }
+                // The warm request's calls: not the cold request's.
+                let _ = request::take_calls();
             }
         }
     }
@@ -408,39 +436,63 @@ async fn main() {
              profile {}, median of {} runs each (interleaved):",
             args.profile, args.runs
         );
+        // What the cold start itself costs: the cold request less the same request warm.
+        let cost = |i: usize| {
+            let w = (!warm[i].is_empty()).then(|| ms(median(warm[i].clone())));
+            w.map(|w| (w, ms(median(first[i].clone())) - w))
+        };
+        let naive_cost = runs
+            .iter()
+            .position(|(l, _)| l == "naive")
+            .and_then(cost)
+            .map(|(_, c)| c);
         println!(
-            "{:<26} {:>9} {:>14} {:>9} {:>9} {:>7} {:>9} {:>10} {:>9}",
+            "{:<29} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
             "function",
             "init ms",
-            "cold req. ms",
+            "cold ms",
             "x naive",
-            "x hello",
+            "warm ms",
+            "cold-warm",
+            "x naive",
             "answer",
-            "AWS calls",
-            "binary KB",
+            "calls",
             "zip KB"
         );
         for (i, (label, dir)) in runs.iter().enumerate() {
-            let bin = std::fs::metadata(dir.join("bootstrap")).unwrap().len();
             let f_ms = ms(median(first[i].clone()));
             let vs_naive = naive
                 .map(|n| format!("{:.2}", f_ms / n))
                 .unwrap_or_default();
+            let (warm_ms, cost_ms, cost_x) = match (cost(i), naive_cost) {
+                (Some((w, c)), Some(n)) => (
+                    format!("{w:.2}"),
+                    format!("{c:.2}"),
+                    format!("{:.2}", c / n),
+                ),
+                (Some((w, c)), None) => (format!("{w:.2}"), format!("{c:.2}"), String::new()),
+                _ => ("-".into(), "-".into(), "-".into()),
+            };
             println!(
-                "{:<26} {:>9.2} {:>14.2} {:>9} {:>9.2} {:>7} {:>9} {:>10} {:>9}",
+                "{:<29} {:>7.2} {:>8.2} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
                 label,
                 ms(median(init[i].clone())),
                 f_ms,
                 vs_naive,
-                f_ms / base_first,
+                warm_ms,
+                cost_ms,
+                cost_x,
                 statuses[i]
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "-".into()),
                 calls[i].len(),
-                bin / 1024,
                 zip_size(dir) / 1024
             );
         }
+        println!(
+            "(cold ms: exec -> the first answer; warm ms: the same kind of request again in the \
+             same process; cold-warm: what the cold start itself adds)"
+        );
         println!("the AWS calls of each cold request (most seen in a run):");
         for (i, (label, _)) in runs.iter().enumerate() {
             if !calls[i].is_empty() {

@@ -128,6 +128,9 @@ pub struct World {
     /// would: moto's `SendMessage` slows down as a queue fills, SQS's does not).
     queues: Vec<String>,
     sqs: aws_sdk_sqs::Client,
+    /// Signs the sessions of the parents a submit is made for (one new parent and child each
+    /// run, so that every cold submit registers a child: a real 201, not a 409 duplicate).
+    sessions: kezek_http::Sessions,
     events: BTreeMap<String, Value>,
     _dir: PathBuf,
 }
@@ -385,6 +388,7 @@ impl World {
             env,
             queues: vec![queue_url, sweep_queue_url],
             sqs,
+            sessions: sessions.clone(),
             events,
             _dir: dir,
         }
@@ -424,12 +428,53 @@ impl World {
         }
     }
 
-    /// A function's real request (the naive function and hello-world take any event).
-    pub fn event(&self, name: &str) -> Value {
-        self.events
+    /// A function's real request in run `round` (the naive function and hello-world take any
+    /// event). A submit is of a child and parent of this run's own, a notification is this
+    /// run's own.
+    pub fn event(&self, name: &str, round: usize) -> Value {
+        let mut event = self
+            .events
             .get(name)
             .cloned()
-            .unwrap_or_else(|| serde_json::json!({"name": "kezek"}))
+            .unwrap_or_else(|| serde_json::json!({"name": "kezek"}));
+        if name == "notifier" {
+            // A notification of this run's own: a first delivery, not a redelivery of one sent.
+            for record in event["Records"].as_array_mut().into_iter().flatten() {
+                if let Some(body) = record["body"].as_str() {
+                    let body = body.replace(":1:registered", &format!(":{}:registered", round + 1));
+                    record["body"] = Value::String(body);
+                }
+            }
+        }
+        if name == "submit" {
+            let iin = |born: chrono::NaiveDate, from: u32| {
+                (from..from + 50)
+                    .find_map(|serial| kezek_core::iin::make_iin(born, true, serial))
+                    .expect("an IIN")
+            };
+            let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+            let child = iin(
+                day(2023, 3, 15) + chrono::Duration::days(round as i64),
+                3000 + std::process::id() % 3000,
+            );
+            let parent = kezek_core::Principal {
+                iin: iin(day(1990, 1, 1) + chrono::Duration::days(round as i64), 3000),
+                role: kezek_core::Role::Parent,
+                districts: vec![],
+            };
+            let token = self
+                .sessions
+                .issue(&parent, chrono::Utc::now())
+                .expect("a session")
+                .token;
+            event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
+            let body = event["body"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("230315500002", child.as_str());
+            event["body"] = Value::String(body);
+        }
+        event
     }
 }
 
