@@ -802,3 +802,40 @@ async fn eds_challenges_write_nothing() {
         (401, Some("nonce_unknown"))
     );
 }
+
+/// A code key that cannot be read (its secret down or malformed, read on a function's first
+/// code) refuses the coded request with 503 and uses up none of the parent's attempts.
+#[tokio::test]
+async fn an_unreadable_code_key_uses_up_no_attempt() {
+    struct Down;
+    #[async_trait::async_trait]
+    impl kezek_core::identity::CodeKeySource for Down {
+        async fn code_key(&self) -> Result<Arc<[u8]>, kezek_core::Failure> {
+            Err(kezek_core::Failure::Unavailable("code key not read".into()))
+        }
+    }
+    let store = Arc::new(EmbeddedStore::new());
+    let clock = Arc::new(SimClock::new());
+    clock.set(almaty(2026, 11, 23, 10) + Duration::seconds(5));
+    let id = identity(&store, &clock, Arc::new(BuiltinRegisters));
+    id.request_code(request(PARENT, PHONE), Language::Ru)
+        .await
+        .unwrap();
+    let code = match &store.pending(10).await.unwrap()[0].params["code"] {
+        Param::Text(c) => c.clone(),
+        _ => unreachable!(),
+    };
+    let down = id.clone().with_code_key(Arc::new(Down));
+    let login = || CodeLogin {
+        iin: PARENT.into(),
+        phone: PHONE.into(),
+        code: code.clone(),
+    };
+    // More refusals than a code has attempts.
+    for _ in 0..7 {
+        let e = down.login_with_code(login()).await.unwrap_err();
+        assert_eq!(e.http_status(), 503, "{e}");
+    }
+    // The key back: the code still works.
+    id.login_with_code(login()).await.unwrap();
+}

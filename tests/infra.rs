@@ -129,6 +129,13 @@ fn every_function_is_in_the_template_with_its_triggers() {
                             Some("ReportBatchItemFailures")
                         );
                         assert_eq!(props["BatchSize"].as_u64(), Some(1));
+                        // Every part of a sweep at once (8 shards, and the expiry sweep's 2
+                        // chores), and no more; Lambda takes no value below 2.
+                        let most = props["ScalingConfig"]["MaximumConcurrency"]
+                            .as_u64()
+                            .unwrap_or_default();
+                        let parts = if f == Function::ExpirySweep { 10 } else { 8 };
+                        assert_eq!(most, parts, "{}: MaximumConcurrency", f.name());
                         let queue = props["Queue"]["Fn::GetAtt"][0]
                             .as_str()
                             .or_else(|| props["Queue"].as_str())
@@ -146,6 +153,12 @@ fn every_function_is_in_the_template_with_its_triggers() {
                             q["VisibilityTimeout"].as_u64().unwrap()
                                 >= 6 * p["Timeout"].as_u64().unwrap(),
                             "{queue}"
+                        );
+                        let alarm = &template["Resources"]["SweepDeadLetterQueueAlarm"];
+                        assert_eq!(
+                            alarm["Type"].as_str(),
+                            Some("AWS::CloudWatch::Alarm"),
+                            "the sweep parts' dead-letter queue is alarmed"
                         );
                         continue;
                     }

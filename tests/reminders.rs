@@ -51,9 +51,9 @@ async fn overlapping_sweeps_send_a_due_reminder_once() {
     assert_eq!(r["reminders"], 0, "{r}");
 }
 
-/// A part with more due work than one invocation takes (its time runs out after the first
-/// page) stops between pages, sends itself again, and the next invocation finishes it: every
-/// due reminder goes out once.
+/// A part with more due work than one invocation takes (its time is up after the first item)
+/// stops, sends itself again, and the next invocation finishes it, over more than one page:
+/// every due reminder goes out once.
 #[tokio::test]
 async fn a_sweep_part_left_unfinished_is_sent_again_and_finished() {
     use chrono::NaiveDate;
@@ -97,7 +97,7 @@ async fn a_sweep_part_left_unfinished_is_sent_again_and_finished() {
     use chrono::Datelike;
     env.set_clock(almaty(day.year(), day.month(), day.day(), 12));
     let h = env.handler(Function::ReconfirmationReminder);
-    // An invocation whose time is nearly up: the part takes one page and hands the rest on.
+    // An invocation whose time is nearly up: the part takes one item and hands the rest on.
     let part = r#"{"v":1,"task":"due","sweep":"reconfirmation","part":0}"#;
     let event = sqs_event(&[("m1".into(), part.into(), "1".into())]);
     let invocation: kezek_lambda::Invocation = serde_json::from_value(event).unwrap();
@@ -110,11 +110,11 @@ async fn a_sweep_part_left_unfinished_is_sent_again_and_finished() {
     assert_eq!(out["batchItemFailures"], json!([]), "{out}");
     let first = &out["reports"][0];
     assert_eq!(first["more"], true, "{out}");
-    assert_eq!(first["reminders"], kezek_core::sweeps::SWEEP_PAGE, "{out}");
+    assert_eq!(first["reminders"], 1, "{out}");
     // The part was sent again; the next invocation (with time) does the rest.
     let rest = env.drain_parts(Function::ReconfirmationReminder).await;
     assert_eq!(rest.len(), 1, "{rest:?}");
-    assert_eq!(rest[0]["reminders"], 20, "{rest:?}");
+    assert_eq!(rest[0]["reminders"], n - 1, "{rest:?}");
     assert_eq!(rest[0]["more"], false, "{rest:?}");
     let reminders = env
         .handler(Function::Notifier)
@@ -127,4 +127,69 @@ async fn a_sweep_part_left_unfinished_is_sent_again_and_finished() {
         .filter(|n| n.kind == NotificationKind::ReconfirmReminder)
         .count();
     assert_eq!(reminders, n);
+}
+
+/// A part a sweep cannot do is failed back to the queue (and after its last receive rests in
+/// the dead-letter queue): a malformed body, a version it cannot read, the other sweep's part,
+/// a part past the due index's last, and the expiry sweep's chores sent to the other sweep.
+#[tokio::test]
+async fn a_part_a_sweep_cannot_do_is_failed_not_dropped() {
+    let env = Env::embedded(almaty(2026, 7, 1, 10)).await;
+    for (f, body) in [
+        (Function::ReconfirmationReminder, "not a part"),
+        (
+            Function::ReconfirmationReminder,
+            r#"{"v":2,"task":"due","sweep":"reconfirmation","part":0}"#,
+        ),
+        (
+            Function::ReconfirmationReminder,
+            r#"{"v":1,"task":"due","sweep":"expiry","part":0}"#,
+        ),
+        (
+            Function::ReconfirmationReminder,
+            r#"{"v":1,"task":"due","sweep":"reconfirmation","part":1}"#,
+        ),
+        (
+            Function::ReconfirmationReminder,
+            r#"{"v":1,"task":"republish"}"#,
+        ),
+        (
+            Function::ReconfirmationReminder,
+            r#"{"v":1,"task":"status_counts"}"#,
+        ),
+        (
+            Function::ExpirySweep,
+            r#"{"v":1,"task":"due","sweep":"reconfirmation","part":0}"#,
+        ),
+    ] {
+        let out = env
+            .invoke(f, sqs_event(&[("m1".into(), body.into(), "1".into())]))
+            .await;
+        assert_eq!(
+            out["batchItemFailures"],
+            json!([{"itemIdentifier": "m1"}]),
+            "{} {body}: {out}",
+            f.name()
+        );
+    }
+    // And a good one beside a bad one: only the bad one fails.
+    let out = env
+        .invoke(
+            Function::ExpirySweep,
+            sqs_event(&[
+                (
+                    "good".into(),
+                    r#"{"v":1,"task":"status_counts"}"#.into(),
+                    "1".into(),
+                ),
+                ("bad".into(), "{}".into(), "1".into()),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        out["batchItemFailures"],
+        json!([{"itemIdentifier": "bad"}]),
+        "{out}"
+    );
+    assert_eq!(out["reports"].as_array().unwrap().len(), 1, "{out}");
 }

@@ -87,6 +87,8 @@ struct Run {
     second_served: Option<Instant>,
     /// The warm request's time, from its event served to its answer.
     warm: Option<Duration>,
+    /// The warm answer's `statusCode` (it must be the cold one's, or the two are not alike).
+    warm_status: Option<u64>,
     /// The AWS calls of the first (cold) request, taken when it was answered.
     calls: Vec<String>,
 }
@@ -145,6 +147,9 @@ async fn response(State(run): State<Shared>, Path(_id): Path<String>, body: Stri
     let started = r.started.expect("a run in progress");
     if r.response.is_some() {
         r.warm = r.second_served.map(|t| t.elapsed());
+        r.warm_status = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["statusCode"].as_u64());
         if body.contains("\"statusCode\":5") {
             r.error = Some(body);
         }
@@ -363,6 +368,10 @@ async fn main() {
                             "NOTIFICATION_QUEUE_URL",
                             "https://sqs.eu-central-1.amazonaws.com/123456789012/kezek-notifications",
                         )
+                        .env(
+                            "SWEEP_QUEUE_URL",
+                            "https://sqs.eu-central-1.amazonaws.com/123456789012/kezek-sweep-parts",
+                        )
                         .env("MAX_RECEIVES", "5");
                 }
             }
@@ -400,6 +409,10 @@ async fn main() {
                 );
                 statuses[i] = r.status;
                 if let Some(w) = r.warm {
+                    assert_eq!(
+                        r.warm_status, r.status,
+                        "{label}: the warm request was answered unlike the cold one"
+                    );
                     warm[i].push(w);
                 }
                 if r.calls.len() > calls[i].len() {

@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
         },
     )
     .await?;
-    // Each invocation: the schedule's event, or an operator's request through the router.
+    // Each invocation: the schedule's event (sends the parts), a batch of parts from the work
+    // queue, or an operator's request through the router.
     run_events(|event: LambdaEvent<Invocation>| handler.invoke(event)).await
 }

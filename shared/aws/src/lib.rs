@@ -76,8 +76,7 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
-/// The notifier's queue (SQS) as the publishing Lambdas' `main` makes it.
-/// The sweeps' work queue at `url` (a [`kezek_lambda::MakeWorkQueue`]).
+/// The sweeps' work queue at `url` (what `kezek_lambda::Make::work` takes).
 pub fn sqs_work_queue(
     shared: &aws_config::SdkConfig,
     url: &str,
@@ -85,6 +84,7 @@ pub fn sqs_work_queue(
     std::sync::Arc::new(SqsWorkQueue::from_config(shared, url))
 }
 
+/// The notifier's queue (SQS) as the publishing Lambdas' `main` makes it.
 pub fn sqs_queue(
     shared: &aws_config::SdkConfig,
     url: &str,

@@ -1,5 +1,6 @@
-//! The functions' secrets, one per purpose, each read from Secrets Manager once per cold start
-//! and only by the functions that use it (`infra/template.yaml` grants each its own):
+//! The functions' secrets, one per purpose, each read from Secrets Manager once per process (at
+//! its start, or the code key on its first use: [`SecretCodeKey`]) and only by the functions that
+//! use it (`infra/template.yaml` grants each its own):
 //! - [`SessionSigningSecret`]: the session private key, read by the login function alone (every
 //!   other function checks sessions with the public keys in `SESSION_PUBLIC_KEYS`);
 //! - [`CodeKeySecret`]: the key of the one-time codes' hashes and the EDS nonces, read by the

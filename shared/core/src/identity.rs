@@ -383,6 +383,9 @@ impl Identity {
                 code: "code_expired",
             });
         }
+        // The key first (read from its secret on a function's first code): a key that cannot be
+        // read refuses the request (503) without using up one of the parent's attempts.
+        self.mac().await?;
         // The attempt is counted before the comparison, by a write the store refuses at the limit:
         // of any number of simultaneous guesses, at most CODE_ATTEMPTS are ever compared.
         let attempts = match self

@@ -75,7 +75,13 @@ impl Service {
                 Some(p) => self.store.due_in_part(sweep, p, now, SWEEP_PAGE).await?,
             };
             let mut progressed = false;
-            for app in &page {
+            for (i, app) in page.iter().enumerate() {
+                // Time is checked before each item (each commits on its own), so a slow page
+                // never runs the invocation past its end: the rest goes to the next one.
+                if i > 0 && !keep_going() {
+                    more = true;
+                    break;
+                }
                 report.examined += 1;
                 // Decided at the sweep's instant: the page was read as due then.
                 let decide = |app: &Application, _| {
@@ -104,7 +110,7 @@ impl Service {
                     Err(e) => return Err(e),
                 }
             }
-            if page.len() < SWEEP_PAGE || !progressed {
+            if more || page.len() < SWEEP_PAGE || !progressed {
                 break;
             }
             if !keep_going() {

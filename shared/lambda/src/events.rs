@@ -146,15 +146,25 @@ impl Handler {
                 kezek_core::telemetry::sweep(&report, None);
                 if more {
                     // The rest of this part goes to a new invocation.
-                    if let Some(work) = &self.work {
-                        work.send(&[part]).await?;
-                    }
+                    let work = self.work.as_ref().ok_or_else(|| {
+                        Failure::Unavailable("no work queue for the rest of a part".into())
+                    })?;
+                    work.send(&[part]).await?;
                 }
                 let mut out = serde_json::to_value(&report)
                     .map_err(|e| Failure::Unavailable(e.to_string()))?;
                 out["part"] = serde_json::json!(n);
                 out["more"] = serde_json::json!(more);
                 Ok(out)
+            }
+            // The chores are the expiry sweep's.
+            SweepPart::StatusCounts | SweepPart::Republish
+                if self.function != Function::ExpirySweep =>
+            {
+                Err(Failure::Unavailable(format!(
+                    "a chore of the expiry sweep sent to {}",
+                    self.function.name()
+                )))
             }
             SweepPart::StatusCounts => {
                 self.service.report_status_counts().await?;
