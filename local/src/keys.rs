@@ -57,6 +57,8 @@ pub struct LocalKeys {
     pub code: Vec<u8>,
     /// Signs the dev file URLs.
     pub files: Vec<u8>,
+    /// Keys the portal's CSRF tokens.
+    pub web: Vec<u8>,
 }
 
 fn random_key() -> Vec<u8> {
@@ -75,6 +77,7 @@ impl LocalKeys {
             sessions: pair.sessions()?,
             code: random_key(),
             files: random_key(),
+            web: random_key(),
         })
     }
 

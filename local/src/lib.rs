@@ -60,7 +60,12 @@ pub struct Local {
     delivering: Arc<tokio::sync::Mutex<()>>,
     /// The documents' data folder, behind `/v1/dev/files/{key}`.
     pub files: Option<Arc<files::FolderBlobs>>,
+    /// The parents' portal's CSRF key.
+    web_key: Arc<[u8]>,
 }
+
+/// The support phone the local portal shows (eGov's contact centre).
+pub const SUPPORT_PHONE: &str = "1414";
 
 impl Local {
     /// A runner on a fresh embedded store with these keys. It trusts no NCA root until
@@ -92,6 +97,7 @@ impl Local {
             outbox: Arc::new(DevOutbox::default()),
             delivering: Arc::new(tokio::sync::Mutex::new(())),
             files: None,
+            web_key: Arc::from(keys.web.as_slice()),
         }
     }
 
@@ -173,12 +179,14 @@ impl Local {
         self.deliver().await.map(|_| ())
     }
 
-    /// The axum router: the dev routes, and every API route (the router the Lambdas serve
-    /// their rows of), each request followed by the dev outbox's delivery.
+    /// The axum router: the dev routes, every API route (the router the Lambdas serve their
+    /// rows of) and the parents' portal at `/` ([`kezek_web`]), each request followed by the dev
+    /// outbox's delivery.
     pub fn router(self) -> Router {
-        let api = self
-            .api
-            .router()
+        let api = self.api.router();
+        // Plain http on this machine: the cookies are not `Secure`.
+        let portal = kezek_web::Web::new(self.api.clone(), &self.web_key, false, SUPPORT_PHONE)
+            .router_over(api)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 deliver_after,
@@ -196,7 +204,7 @@ impl Local {
                 get(get_file).put(put_file).fallback(dev_405),
             )
             .with_state(self)
-            .merge(api)
+            .merge(portal)
     }
 }
 

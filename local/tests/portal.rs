@@ -1,0 +1,369 @@
+//! The parents' portal as the local runner serves it at `/` (issue 17, first part): pages in
+//! the visitor's language, the login by one-time code through pages only, the journal and the
+//! application's information; CSRF on every form; a refused form comes back with its error
+//! summary and the answers kept, having written nothing.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use kezek_local::keys::LocalKeys;
+use kezek_local::Local;
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+const PARENT: &str = "900101300007";
+const PHONE: &str = "+7 701 123 45 67";
+const CHILD: &str = "230315500002";
+
+/// A browser: its cookie jar, and the runner it talks to.
+struct Browser {
+    app: Router,
+    jar: BTreeMap<String, String>,
+    accept_language: &'static str,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Browser {
+    fn new(app: Router, accept_language: &'static str) -> Browser {
+        Browser {
+            app,
+            jar: BTreeMap::new(),
+            accept_language,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        for v in resp.headers().get_all(header::SET_COOKIE) {
+            let c = cookie::Cookie::parse(v.to_str().unwrap().to_owned()).unwrap();
+            if c.max_age() == Some(cookie::time::Duration::ZERO) || c.value().is_empty() {
+                self.jar.remove(c.name());
+            } else {
+                self.jar.insert(c.name().to_owned(), c.value().to_owned());
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Page {
+            status,
+            location,
+            headers,
+            html: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = Request::get(path)
+            .header(header::ACCEPT_LANGUAGE, self.accept_language)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(path)
+            .header(header::ACCEPT_LANGUAGE, self.accept_language)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Follows a redirect.
+    async fn follow(&mut self, page: &Page) -> Page {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+        let to = page.location.clone().unwrap();
+        self.get(&to).await
+    }
+}
+
+/// The CSRF token of the page's first form.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its token");
+    let rest = &html[at + 19..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+fn runner() -> Local {
+    Local::new(&LocalKeys::generate().unwrap())
+}
+
+/// The newest code the dev outbox shows for the phone.
+fn code_sent(local: &Local) -> String {
+    let sent = local.outbox.messages();
+    let sms = sent
+        .iter()
+        .rev()
+        .find(|m| m.channel == kezek_core::ports::Channel::Sms && m.body.contains(char::is_numeric))
+        .expect("an SMS");
+    sms.body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn home_follows_accept_language_then_the_choice() {
+    let local = runner();
+    let mut b = Browser::new(local.clone().router(), "ru-RU,ru;q=0.9,en;q=0.5");
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.html.contains("<html lang=\"ru\""), "{}", home.html);
+    assert!(home.html.contains("Выберите ваш район или город"));
+    assert!(home.html.contains("Кокшетау") || home.html.contains("район"));
+    assert!(
+        home.html.contains("href=\"/login\""),
+        "the login form is linked"
+    );
+    assert!(home.html.contains(kezek_local::SUPPORT_PHONE));
+    // The portal's headers: a policy with no inline script or style, no caching of pages.
+    let csp = home.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(home.headers[header::CACHE_CONTROL], "no-store");
+    // The CSRF cookie: HttpOnly, SameSite=Strict (not Secure on plain http).
+    let set: Vec<&str> = home
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("kezek_csrf=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")),
+        "{set:?}"
+    );
+    // The choice of Kazakh is remembered over Accept-Language, and sends back where it was made.
+    let switch = b.get("/language/kk?next=/login").await;
+    assert_eq!(switch.location.as_deref(), Some("/login"));
+    let login = b.get("/login").await;
+    assert!(login.html.contains("<html lang=\"kk\""), "{}", login.html);
+    assert!(login.html.contains("Бір реттік кодпен кіру"));
+    // Never to another host.
+    let away = b.get("/language/en?next=//evil.example").await;
+    assert_eq!(away.location.as_deref(), Some("/"));
+    let en = b.get("/").await;
+    assert!(en.html.contains("<html lang=\"en\""));
+    // A path the portal does not have: its own 404 page; the API's paths stay the API's.
+    let missing = b.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.html.contains("Page not found"));
+    let api = b.get("/v1/districts").await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(
+        api.html.starts_with('[') || api.html.starts_with('{'),
+        "JSON: {}",
+        api.html
+    );
+}
+
+#[tokio::test]
+async fn a_parent_logs_in_by_code_and_sees_the_application() {
+    let local = runner();
+    // An application of the parent's, made through the API.
+    let token = local
+        .api
+        .sessions
+        .issue(
+            &kezek_core::Principal {
+                iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+                role: kezek_core::Role::Parent,
+                districts: vec![],
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap()
+        .token;
+    let app = local.clone().router();
+    let submit = Request::post("/v1/applications")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            r#"{{"district":"KOK","child_iin":"{CHILD}","email":"p@example.kz","phone":"+77011234567"}}"#
+        )))
+        .unwrap();
+    let resp = app.clone().oneshot(submit).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    let mut b = Browser::new(app, "ru");
+    // The journal asks for a login first.
+    let journal = b.get("/journal").await;
+    assert_eq!(journal.location.as_deref(), Some("/login"));
+    let login = b.get("/login").await;
+    let token = csrf(&login.html);
+    let sent = b
+        .post(
+            "/login",
+            &[("csrf", &token), ("iin", PARENT), ("phone", PHONE)],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/login/code"),
+        "{}",
+        sent.html
+    );
+    let code_page = b.follow(&sent).await;
+    assert!(code_page.html.contains("name=\"code\""));
+    let code = code_sent(&local);
+    let done = b
+        .post(
+            "/login/code",
+            &[("csrf", &csrf(&code_page.html)), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/journal"), "{}", done.html);
+    assert!(b.jar.contains_key("kezek_session"));
+    let journal = b.follow(&done).await;
+    assert_eq!(journal.status, StatusCode::OK);
+    assert!(journal.html.contains("Журнал заявлений"));
+    assert!(journal.html.contains("КОК."), "{}", journal.html);
+    assert!(journal.html.contains("В очереди"));
+    // The application's page: its number, status, queue and exact place, local times.
+    let at = journal.html.find("href=\"/applications/").unwrap();
+    let href = &journal.html[at + 6..];
+    let href = &href[..href.find('"').unwrap()];
+    let card = b.get(href).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.html.contains("Место в очереди"));
+    assert!(card.html.contains("<dd>1</dd>"), "{}", card.html);
+    assert!(!card.html.contains(CHILD), "the child's IIN is masked");
+    // Another parent's browser cannot open it.
+    let mut other = Browser::new(local.clone().router(), "ru");
+    let stranger = local
+        .api
+        .sessions
+        .issue(
+            &kezek_core::Principal {
+                iin: kezek_core::iin::Iin::try_from("850505300001".to_owned()).unwrap(),
+                role: kezek_core::Role::Parent,
+                districts: vec![],
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap()
+        .token;
+    other.jar.insert("kezek_session".into(), stranger);
+    let refused = other.get(href).await;
+    assert!(
+        refused.status == StatusCode::FORBIDDEN || refused.status == StatusCode::NOT_FOUND,
+        "{}",
+        refused.status
+    );
+    // Sign out: the session cookie is gone.
+    let journal = b.get("/journal").await;
+    let out = b.post("/logout", &[("csrf", &csrf(&journal.html))]).await;
+    assert_eq!(out.location.as_deref(), Some("/"));
+    assert!(!b.jar.contains_key("kezek_session"));
+}
+
+#[tokio::test]
+async fn a_refused_form_keeps_the_answers_and_writes_nothing() {
+    let local = runner();
+    let mut b = Browser::new(local.clone().router(), "kk");
+    let login = b.get("/login").await;
+    let token = csrf(&login.html);
+    let before = local.outbox.messages().len();
+    let bad = b
+        .post(
+            "/login",
+            &[("csrf", &token), ("iin", "123"), ("phone", PHONE)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("class=\"error-summary\""), "{}", bad.html);
+    assert!(
+        bad.html.contains("href=\"#iin\""),
+        "the summary links to the field"
+    );
+    assert!(bad.html.contains("aria-invalid=\"true\""));
+    assert!(bad.html.contains("value=\"123\""), "the answer is kept");
+    assert!(
+        bad.html.contains(&format!("value=\"{PHONE}\"")),
+        "the other answer is kept"
+    );
+    assert!(bad.html.contains("<html lang=\"kk\""));
+    assert_eq!(local.outbox.messages().len(), before, "no code was sent");
+    assert!(!b.jar.contains_key("kezek_login"));
+}
+
+#[tokio::test]
+async fn a_form_without_its_token_or_with_another_browsers_is_refused() {
+    let local = runner();
+    let mut b = Browser::new(local.clone().router(), "en");
+    let mut other = Browser::new(local.clone().router(), "en");
+    let login = b.get("/login").await;
+    let theirs = other.get("/login").await;
+    let before = local.outbox.messages().len();
+    let none = b.post("/login", &[("iin", PARENT), ("phone", PHONE)]).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    let wrong = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf(&theirs.html)),
+                ("iin", PARENT),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // A browser with no CSRF cookie at all (a form posted from elsewhere).
+    let mut fresh = Browser::new(local.clone().router(), "en");
+    let cold = fresh
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf(&login.html)),
+                ("iin", PARENT),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    assert_eq!(cold.status, StatusCode::FORBIDDEN);
+    assert!(cold.html.contains("You cannot see this page"));
+    assert_eq!(local.outbox.messages().len(), before, "nothing was sent");
+    // Its own token works.
+    let ok = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf(&login.html)),
+                ("iin", PARENT),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+}

@@ -1,0 +1,562 @@
+//! The parents' portal: HTML pages rendered on the server over the same use cases, the same
+//! access policy and the same sessions as the JSON API ([`kezek_http::Api`]). Every form works
+//! without JavaScript (post, redirect, get); the session is an `HttpOnly; SameSite=Strict`
+//! cookie (`Secure` where the scheme is https); every form carries a CSRF token bound to the
+//! browser's own CSRF cookie; every page is sent with a Content-Security-Policy that allows no
+//! inline script or style and no other host.
+//!
+//! Pages (issue 17, first part): the home page (district choice, the service, instructions,
+//! support phone, language switch), the login by one-time code (IIN and phone, then the code),
+//! the journal of applications and an application's information. The local runner serves them
+//! at `/`.
+
+mod pages;
+pub mod words;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use cookie::{Cookie, SameSite};
+use hmac::{Hmac, Mac};
+use kezek_core::domain::Language;
+use kezek_core::identity::{CodeLogin, CodeRequest};
+use kezek_core::{Failure, Principal};
+use kezek_http::Api;
+use serde::Deserialize;
+use sha2::Sha256;
+use std::sync::Arc;
+
+/// The session cookie: the same signed token the API takes as a bearer token.
+pub const SESSION_COOKIE: &str = "kezek_session";
+/// The browser's CSRF cookie: random; each form's token is its MAC.
+pub const CSRF_COOKIE: &str = "kezek_csrf";
+/// The chosen language (`kk`, `ru`, `en`), kept for a year.
+pub const LANG_COOKIE: &str = "kezek_lang";
+/// The login in progress between its two steps: the IIN and the phone the code went to.
+pub const LOGIN_COOKIE: &str = "kezek_login";
+
+/// No inline script or style, no other host, no framing, forms only to this site.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+const CSS: &str = include_str!("../assets/kezek.css");
+
+/// The portal over an API's use cases.
+#[derive(Clone)]
+pub struct Web {
+    api: Api,
+    /// Keys the CSRF tokens (a key of the portal's own).
+    csrf_key: Arc<[u8]>,
+    /// Whether cookies are `Secure` (the site is served over https).
+    secure: bool,
+    /// The support phone shown on every page (the deployer's).
+    support_phone: String,
+}
+
+impl Web {
+    pub fn new(api: Api, csrf_key: &[u8], secure: bool, support_phone: &str) -> Web {
+        Web {
+            api,
+            csrf_key: Arc::from(csrf_key),
+            secure,
+            support_phone: support_phone.to_owned(),
+        }
+    }
+
+    /// The pages' router (paths outside `/v1`); any other path is the portal's 404 page.
+    pub fn router(&self) -> Router {
+        self.routes().fallback(not_found).with_state(self.clone())
+    }
+
+    /// The pages in front of `api` (the JSON API's router): a path under `/v1` goes to the API
+    /// (with its own 404), any other unknown path is the portal's 404 page. The local runner
+    /// serves this at `/`.
+    pub fn router_over(&self, api: Router) -> Router {
+        let web = self.clone();
+        self.routes()
+            .with_state(self.clone())
+            .fallback(move |req: axum::extract::Request| {
+                let web = web.clone();
+                let api = api.clone();
+                async move {
+                    let path = req.uri().path();
+                    if path == "/v1" || path.starts_with("/v1/") {
+                        tower::ServiceExt::oneshot(api, req)
+                            .await
+                            .unwrap_or_else(|e| match e {})
+                    } else {
+                        let visit = Visit::of(req.headers());
+                        error_page(&web, &visit, StatusCode::NOT_FOUND)
+                    }
+                }
+            })
+    }
+
+    fn routes(&self) -> Router<Web> {
+        Router::new()
+            .route("/", get(home))
+            .route("/assets/kezek.css", get(css))
+            .route("/language/{lang}", get(language_switch))
+            .route("/login", get(login_page).post(login_post))
+            .route("/login/code", get(code_page).post(code_post))
+            .route("/logout", axum::routing::post(logout))
+            .route("/journal", get(journal))
+            .route("/applications/{id}", get(application))
+    }
+
+    fn csrf_token(&self, cookie: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.csrf_key).expect("HMAC takes any key");
+        mac.update(b"kezek-csrf\0");
+        mac.update(cookie.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    fn cookie<'a>(&self, name: &'a str, value: String, max_age_secs: i64) -> Cookie<'a> {
+        let mut c = Cookie::new(name, value);
+        c.set_http_only(true);
+        c.set_same_site(SameSite::Strict);
+        c.set_secure(self.secure);
+        c.set_path("/");
+        c.set_max_age(cookie::time::Duration::seconds(max_age_secs));
+        c
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a request brings: its cookies, its language, its CSRF cookie (made when missing).
+struct Visit {
+    lang: Language,
+    csrf_cookie: String,
+    new_csrf: bool,
+    session: Option<String>,
+    login: Option<(String, String)>,
+}
+
+impl Visit {
+    fn of(headers: &HeaderMap) -> Visit {
+        let mut lang = None;
+        let mut csrf = None;
+        let mut session = None;
+        let mut login = None;
+        for value in headers.get_all(header::COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            for c in Cookie::split_parse(text).flatten() {
+                match c.name() {
+                    LANG_COOKIE => lang = Language::parse(c.value()),
+                    CSRF_COOKIE if c.value().len() == 32 => csrf = Some(c.value().to_owned()),
+                    SESSION_COOKIE => session = Some(c.value().to_owned()),
+                    LOGIN_COOKIE => {
+                        login = c
+                            .value()
+                            .split_once('.')
+                            .map(|(i, p)| (i.to_owned(), p.to_owned()))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // The first visit follows Accept-Language (Kazakh when it names none of ours).
+        let lang = lang.unwrap_or_else(|| {
+            let asked = headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if asked.is_empty() {
+                Language::Kk
+            } else {
+                kezek_http::language(headers)
+            }
+        });
+        let (csrf_cookie, new_csrf) = match csrf {
+            Some(c) => (c, false),
+            None => (random_hex16(), true),
+        };
+        Visit {
+            lang,
+            csrf_cookie,
+            new_csrf,
+            session,
+            login,
+        }
+    }
+}
+
+fn random_hex16() -> String {
+    let mut b = [0u8; 16];
+    // The OS's random source; on failure a time-based value still differs per browser.
+    if getrandom::getrandom(&mut b).is_err() {
+        let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        b[..8].copy_from_slice(&t.to_be_bytes());
+    }
+    hex(&b)
+}
+
+/// A page: HTML with the portal's headers, and the CSRF cookie when the visit had none.
+fn page(web: &Web, visit: &Visit, status: StatusCode, html: maud::Markup) -> Response {
+    let mut r = (status, html.into_string()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if visit.new_csrf {
+        add_cookie(
+            &mut r,
+            web.cookie(CSRF_COOKIE, visit.csrf_cookie.clone(), 60 * 60 * 24),
+        );
+    }
+    r
+}
+
+fn add_cookie(r: &mut Response, c: Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A form's fields, with its CSRF token checked against the browser's cookie: a form without
+/// it, or with another browser's, is refused (403) before anything is read.
+fn form<T: for<'de> Deserialize<'de>>(
+    web: &Web,
+    visit: &Visit,
+    body: &Bytes,
+) -> Result<T, Box<Response>> {
+    #[derive(Deserialize)]
+    struct Token {
+        csrf: Option<String>,
+    }
+    let forbidden = || Box::new(error_page(web, visit, StatusCode::FORBIDDEN));
+    let token: Token = serde_urlencoded::from_bytes(body).map_err(|_| forbidden())?;
+    let expected = web.csrf_token(&visit.csrf_cookie);
+    match token.csrf {
+        Some(t) if !visit.new_csrf && constant_eq(t.as_bytes(), expected.as_bytes()) => {}
+        _ => return Err(forbidden()),
+    }
+    serde_urlencoded::from_bytes(body)
+        .map_err(|_| Box::new(error_page(web, visit, StatusCode::BAD_REQUEST)))
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The visitor's session, checked as the API checks a bearer token.
+fn principal(web: &Web, visit: &Visit) -> Option<Principal> {
+    let token = visit.session.as_deref()?;
+    web.api.sessions.verify(token).ok()
+}
+
+fn error_page(web: &Web, visit: &Visit, status: StatusCode) -> Response {
+    let w = words::of(visit.lang);
+    let title = match status {
+        StatusCode::NOT_FOUND => w.not_found,
+        StatusCode::FORBIDDEN => w.forbidden,
+        StatusCode::UNAUTHORIZED => w.session_over,
+        _ => w.unavailable,
+    };
+    let html = pages::message(&pages::Frame::new(web, visit, "/"), title);
+    page(web, visit, status, html)
+}
+
+async fn not_found(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    error_page(&web, &visit, StatusCode::NOT_FOUND)
+}
+
+async fn css() -> Response {
+    let mut r = CSS.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    let frame = pages::Frame::new(&web, &visit, "/");
+    let html = pages::home(&frame, &web.api.service.reference().districts);
+    page(&web, &visit, StatusCode::OK, html)
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Remembers the chosen language and goes back to the page it was chosen on.
+async fn language_switch(
+    State(web): State<Web>,
+    Path(lang): Path<String>,
+    Query(next): Query<Next>,
+) -> Response {
+    let Some(lang) = Language::parse(&lang) else {
+        return see_other("/");
+    };
+    // Only a path of this site: never another host.
+    let to = next
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let mut r = see_other(&to);
+    add_cookie(
+        &mut r,
+        web.cookie(LANG_COOKIE, lang.code().to_owned(), 60 * 60 * 24 * 365),
+    );
+    r
+}
+
+/// What a form's page shows again after a refusal: the answers given and the errors by field.
+#[derive(Default)]
+pub(crate) struct Answers {
+    pub values: Vec<(&'static str, String)>,
+    pub errors: Vec<(&'static str, String)>,
+}
+
+impl Answers {
+    pub(crate) fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub(crate) fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// A refusal's message in the page's language, on the field it names (or `fallback`).
+fn field_error(
+    web: &Web,
+    lang: Language,
+    f: &Failure,
+    fields: &[&'static str],
+    fallback: &'static str,
+) -> (&'static str, String) {
+    let field = match f {
+        Failure::BadInput {
+            field: Some(name), ..
+        } => fields
+            .iter()
+            .find(|x| **x == name.as_str())
+            .copied()
+            .unwrap_or(fallback),
+        _ => fallback,
+    };
+    let texts = web.api.service.texts();
+    let message = texts.error(f.code(), lang, &[("field", field)]);
+    (field, message)
+}
+
+async fn login_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    let frame = pages::Frame::new(&web, &visit, "/login");
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::login(&frame, &Answers::default()),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    iin: String,
+    #[serde(default)]
+    phone: String,
+}
+
+async fn login_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: LoginForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let request = CodeRequest {
+        iin: input.iin.trim().to_owned(),
+        phone: input.phone.trim().to_owned(),
+    };
+    match web.api.identity.request_code(request, visit.lang).await {
+        Ok(_) => {
+            // The phone as the code was sent to it (`+7` and ten digits): cookie-safe.
+            let phone = kezek_core::values::Phone::parse(&input.phone)
+                .map(|p| p.as_str().trim_start_matches('+').to_owned())
+                .unwrap_or_default();
+            let mut r = see_other("/login/code");
+            add_cookie(
+                &mut r,
+                web.cookie(
+                    LOGIN_COOKIE,
+                    format!("{}.{}", input.iin.trim(), phone),
+                    60 * 10,
+                ),
+            );
+            r
+        }
+        Err(f) => {
+            let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let answers = Answers {
+                values: vec![("iin", input.iin), ("phone", input.phone)],
+                errors: vec![field_error(&web, visit.lang, &f, &["iin", "phone"], "iin")],
+            };
+            let frame = pages::Frame::new(&web, &visit, "/login");
+            page(&web, &visit, status, pages::login(&frame, &answers))
+        }
+    }
+}
+
+async fn code_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if visit.login.is_none() {
+        return see_other("/login");
+    }
+    let frame = pages::Frame::new(&web, &visit, "/login/code");
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::code(&frame, &Answers::default()),
+    )
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: CodeForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some((iin, phone)) = visit.login.clone() else {
+        return see_other("/login");
+    };
+    let login = CodeLogin {
+        iin,
+        phone: format!("+{phone}"),
+        code: input.code.trim().to_owned(),
+    };
+    let refused = |f: Failure| {
+        let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let answers = Answers {
+            values: vec![],
+            errors: vec![field_error(&web, visit.lang, &f, &["code"], "code")],
+        };
+        let frame = pages::Frame::new(&web, &visit, "/login/code");
+        page(&web, &visit, status, pages::code(&frame, &answers))
+    };
+    let login = match web.api.identity.login_with_code(login).await {
+        Ok(l) => l,
+        Err(f) => return refused(f),
+    };
+    let who = login.principal;
+    if let Err(f) = web.api.service.after_login(&who, login.name).await {
+        return refused(f);
+    }
+    let token = match web.api.sessions.issue(&who, chrono::Utc::now()) {
+        Ok(t) => t,
+        Err(f) => return refused(f),
+    };
+    let mut r = see_other("/journal");
+    let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
+    add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
+    let mut gone = web.cookie(LOGIN_COOKIE, String::new(), 0);
+    gone.make_removal();
+    add_cookie(&mut r, gone);
+    r
+}
+
+async fn logout(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    #[derive(Deserialize)]
+    struct Nothing {}
+    if let Err(r) = form::<Nothing>(&web, &visit, &body) {
+        return *r;
+    }
+    let mut r = see_other("/");
+    let mut gone = web.cookie(SESSION_COOKIE, String::new(), 0);
+    gone.make_removal();
+    add_cookie(&mut r, gone);
+    r
+}
+
+async fn journal(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    match web.api.service.journal(&who, visit.lang).await {
+        Ok(apps) => {
+            let frame = pages::Frame::new(&web, &visit, "/journal").signed_in();
+            page(&web, &visit, StatusCode::OK, pages::journal(&frame, &apps))
+        }
+        Err(f) => failure_page(&web, &visit, &f),
+    }
+}
+
+async fn application(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let visit = Visit::of(&headers);
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    match web.api.service.application(&who, &id, visit.lang).await {
+        Ok(app) => {
+            let here = format!("/applications/{}", app.id);
+            let frame = pages::Frame::new(&web, &visit, &here).signed_in();
+            page(
+                &web,
+                &visit,
+                StatusCode::OK,
+                pages::application(&frame, &app),
+            )
+        }
+        Err(f) => failure_page(&web, &visit, &f),
+    }
+}
+
+fn failure_page(web: &Web, visit: &Visit, f: &Failure) -> Response {
+    let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    if let Failure::Unavailable(reason) = f {
+        tracing::error!(error = %reason, "page not rendered");
+    }
+    error_page(web, visit, status)
+}

@@ -1,0 +1,289 @@
+//! The pages' HTML (maud: compiled, escaped by default). The GOV.UK Design System's habits: one
+//! thing per page, an error summary at the top linking to each field at fault, labels and hints
+//! on every field, the field's own message beside it, plain words.
+
+use crate::words::{self, Words};
+use crate::{Answers, Visit, Web};
+use kezek_core::domain::Language;
+use kezek_core::reference::District;
+use kezek_core::views::ApplicationView;
+use maud::{html, Markup, DOCTYPE};
+
+/// What every page shares: the language, the words, the form token, where it is.
+pub(crate) struct Frame<'a> {
+    lang: Language,
+    w: &'static Words,
+    csrf: String,
+    here: String,
+    support_phone: &'a str,
+    signed_in: bool,
+}
+
+impl<'a> Frame<'a> {
+    pub(crate) fn new(web: &'a Web, visit: &Visit, here: &str) -> Frame<'a> {
+        Frame {
+            lang: visit.lang,
+            w: words::of(visit.lang),
+            csrf: web.csrf_token(&visit.csrf_cookie),
+            here: here.to_owned(),
+            support_phone: &web.support_phone,
+            signed_in: false,
+        }
+    }
+
+    pub(crate) fn signed_in(mut self) -> Frame<'a> {
+        self.signed_in = true;
+        self
+    }
+}
+
+/// Local time in Kazakhstan (UTC+5), as the seeds show it: `01.07.2026 10:00`.
+fn local(t: &kezek_core::time::Time) -> String {
+    t.with_timezone(&chrono_tz::Asia::Almaty)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
+fn layout(f: &Frame, title: &str, body: Markup) -> Markup {
+    let w = f.w;
+    html! {
+        (DOCTYPE)
+        html lang=(f.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title {
+                    @if title == w.service { (w.service) } @else { (title) " – " (w.service) }
+                }
+                link rel="stylesheet" href="/assets/kezek.css";
+            }
+            body {
+                a.skip href="#main" { (w.skip) }
+                header.header {
+                    div.width {
+                        a.brand href="/" { "Kezek" }
+                        span.region { (w.region) }
+                        nav.languages aria-label=(w.language) {
+                            @for (code, name) in [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")] {
+                                @if code == f.lang.code() {
+                                    span.current lang=(code) aria-current="true" { (name) }
+                                } @else {
+                                    a lang=(code) hreflang=(code) href={ "/language/" (code) "?next=" (f.here) } { (name) }
+                                }
+                            }
+                        }
+                        @if f.signed_in {
+                            form.logout method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(f.csrf);
+                                button.link type="submit" { (w.logout) }
+                            }
+                        }
+                    }
+                }
+                main #main .width {
+                    (body)
+                }
+                footer.footer {
+                    div.width {
+                        p { (w.support) ": " a href={ "tel:" (f.support_phone.replace(' ', "")) } { (f.support_phone) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The error summary: every refusal, each linking to its field.
+fn error_summary(f: &Frame, answers: &Answers) -> Markup {
+    html! {
+        @if !answers.errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (f.w.error_title) }
+                ul {
+                    @for (field, message) in &answers.errors {
+                        li { a href={ "#" (field) } { (message) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A text field with its label, hint and (after a refusal) its message.
+fn field(
+    answers: &Answers,
+    name: &'static str,
+    label: &str,
+    hint: &str,
+    input_type: &str,
+    autocomplete: &str,
+    inputmode: &str,
+) -> Markup {
+    let error = answers.error(name);
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described = if error.is_some() {
+        format!("{hint_id} {error_id}")
+    } else {
+        hint_id.clone()
+    };
+    html! {
+        div.field.error[error.is_some()] {
+            label for=(name) { (label) }
+            p.hint id=(hint_id) { (hint) }
+            @if let Some(m) = error {
+                p.message id=(error_id) { (m) }
+            }
+            input id=(name) name=(name) type=(input_type) value=(answers.value(name))
+                autocomplete=(autocomplete) inputmode=(inputmode) spellcheck="false"
+                aria-describedby=(described) aria-invalid=[error.map(|_| "true")];
+        }
+    }
+}
+
+pub(crate) fn home(f: &Frame, districts: &[District]) -> Markup {
+    let w = f.w;
+    let name = |d: &District| match f.lang {
+        Language::Kk => d.name_kk.clone(),
+        _ => d.name_ru.clone(),
+    };
+    layout(
+        f,
+        w.service,
+        html! {
+            h1 { (w.service) }
+            p.lead { (w.description) }
+            p { a.button href="/login" { (w.login_by_code) } }
+            h2 #districts { (w.choose_district) }
+            p.hint { (w.district_hint) }
+            ul.districts aria-labelledby="districts" {
+                @for d in districts {
+                    li { a href={ "/login?district=" (d.code) } { (name(d)) } }
+                }
+            }
+            h2 { (w.instructions) }
+            ol {
+                @for step in &w.instructions_steps {
+                    li { (step) }
+                }
+            }
+        },
+    )
+}
+
+pub(crate) fn login(f: &Frame, answers: &Answers) -> Markup {
+    let w = f.w;
+    layout(
+        f,
+        w.login_by_code,
+        html! {
+            (error_summary(f, answers))
+            h1 { (w.login_by_code) }
+            p { (w.login_by_code_hint) }
+            form method="post" action="/login" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (field(answers, "iin", w.iin, w.iin_hint, "text", "off", "numeric"))
+                (field(answers, "phone", w.phone, w.phone_hint, "tel", "tel", "tel"))
+                button.button type="submit" { (w.get_code) }
+            }
+            h2 { (w.login_by_eds) }
+            p.hint { (w.login_by_eds_hint) }
+        },
+    )
+}
+
+pub(crate) fn code(f: &Frame, answers: &Answers) -> Markup {
+    let w = f.w;
+    layout(
+        f,
+        w.code,
+        html! {
+            (error_summary(f, answers))
+            h1 { (w.code) }
+            p { (w.code_sent) }
+            form method="post" action="/login/code" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (field(answers, "code", w.code, w.code_hint, "text", "one-time-code", "numeric"))
+                button.button type="submit" { (w.enter) }
+            }
+        },
+    )
+}
+
+pub(crate) fn journal(f: &Frame, apps: &[ApplicationView]) -> Markup {
+    let w = f.w;
+    layout(
+        f,
+        w.journal,
+        html! {
+            h1 { (w.journal) }
+            @if apps.is_empty() {
+                p { (w.journal_empty) }
+            } @else {
+                ul.cards {
+                    @for a in apps {
+                        li.card {
+                            h2 { a href={ "/applications/" (a.id) } { (a.registration_number) } }
+                            dl {
+                                dt { (w.status) } dd { strong.tag { (a.status_label) } }
+                                dt { (w.queue) } dd { (a.queue.name) }
+                                @if let Some(p) = a.queue.position {
+                                    dt { (w.position) } dd { (p) }
+                                }
+                                dt { (w.registered_at) } dd { (local(&a.registered_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub(crate) fn application(f: &Frame, a: &ApplicationView) -> Markup {
+    let w = f.w;
+    layout(
+        f,
+        &a.registration_number,
+        html! {
+            p { a href="/journal" { (w.back_to_journal) } }
+            h1 { (a.registration_number) }
+            h2 { (w.information) }
+            dl.summary {
+                dt { (w.status) } dd { strong.tag { (a.status_label) } }
+                dt { (w.district) } dd { (a.district) }
+                dt { (w.queue) } dd { (a.queue.name) }
+                @if let Some(p) = a.queue.position {
+                    dt { (w.position) } dd { (p) }
+                }
+                dt { (w.registration_number) } dd { (a.registration_number) }
+                dt { (w.registered_at) } dd { (local(&a.registered_at)) }
+                dt { (w.child) } dd { (a.child.iin_masked) }
+                @if let Some(t) = &a.reconfirm_by {
+                    dt { (w.reconfirm_by) } dd { (local(t)) }
+                }
+                @if let Some(v) = &a.voucher {
+                    dt { (w.confirm_by) } dd { (local(&v.confirm_by)) }
+                    @if let Some(t) = &v.choose_by {
+                        dt { (w.choose_by) } dd { (local(t)) }
+                    }
+                }
+                @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
+                    dt { (w.restore_by) } dd { (local(t)) }
+                }
+            }
+        },
+    )
+}
+
+/// A page with one message (not found, forbidden, session over).
+pub(crate) fn message(f: &Frame, title: &str) -> Markup {
+    layout(
+        f,
+        title,
+        html! {
+            h1 { (title) }
+            p { a href="/" { "Kezek" } }
+        },
+    )
+}
