@@ -367,3 +367,278 @@ async fn a_form_without_its_token_or_with_another_browsers_is_refused() {
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
 }
+
+/// A parent in through the pages (code login), with an application of theirs made by the API.
+async fn signed_in_parent(local: &Local, lang: &'static str) -> (Browser, String) {
+    let app = local.clone().router();
+    let token = local
+        .api
+        .sessions
+        .issue(
+            &kezek_core::Principal {
+                iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+                role: kezek_core::Role::Parent,
+                districts: vec![],
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap()
+        .token;
+    let submit = Request::post("/v1/applications")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            r#"{{"district":"KOK","child_iin":"{CHILD}","email":"p@example.kz","phone":"+77011234567"}}"#
+        )))
+        .unwrap();
+    let resp = app.clone().oneshot(submit).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let id = serde_json_id(&bytes);
+    let mut b = Browser::new(app, lang);
+    let login = b.get("/login").await;
+    let sent = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf(&login.html)),
+                ("iin", PARENT),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    let code_page = b.follow(&sent).await;
+    let code = code_sent(local);
+    let done = b
+        .post(
+            "/login/code",
+            &[("csrf", &csrf(&code_page.html)), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/journal"), "{}", done.html);
+    (b, id)
+}
+
+fn serde_json_id(bytes: &[u8]) -> String {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let at = text.find("\"id\":\"").unwrap() + 6;
+    text[at..at + text[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn an_application_page_offers_only_what_its_rules_allow() {
+    let local = runner();
+    let (mut b, id) = signed_in_parent(&local, "ru").await;
+    let path = format!("/applications/{id}");
+    let card = b.get(&path).await;
+    assert_eq!(card.status, StatusCode::OK);
+    // Queued, just registered: leaving the queue is offered, with its rule; nothing else is.
+    assert!(
+        card.html.contains(&format!("action=\"{path}/withdraw\"")),
+        "{}",
+        card.html
+    );
+    assert!(card.html.contains("Покинуть очередь"));
+    assert!(card.html.contains("отменить это нельзя"));
+    for slug in ["reconfirm", "confirm", "extend", "restore", "refuse"] {
+        assert!(
+            !card.html.contains(&format!("{path}/{slug}\"")),
+            "{slug} offered"
+        );
+    }
+    // An action its rules refuse now: the page again with the reason, nothing changed.
+    let refused = b
+        .post(&format!("{path}/confirm"), &[("csrf", &csrf(&card.html))])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert!(refused.html.contains("class=\"error-summary\""));
+    assert!(refused.html.contains("В очереди"));
+    // Without its token: 403, nothing changed.
+    let forged = b.post(&format!("{path}/withdraw"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(b.get(&path).await.html.contains("В очереди"));
+    // Leaving the queue: done, back on the page, archived, nothing more offered.
+    let left = b
+        .post(&format!("{path}/withdraw"), &[("csrf", &csrf(&card.html))])
+        .await;
+    assert_eq!(
+        left.location.as_deref(),
+        Some(path.as_str()),
+        "{}",
+        left.html
+    );
+    let after = b.follow(&left).await;
+    assert!(after.html.contains("В архиве"), "{}", after.html);
+    assert!(!after.html.contains("/withdraw\""));
+    // An unknown action is the portal's 404.
+    let unknown = b
+        .post(&format!("{path}/jump"), &[("csrf", &csrf(&after.html))])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_parent_registers_a_child_through_the_pages() {
+    let local = runner();
+    let mut b = Browser::new(local.clone().router(), "kk");
+    // The home page's district leads to the login, and the login back to the form.
+    let home = b.get("/").await;
+    assert!(
+        home.html.contains("href=\"/apply?district=KOK\""),
+        "{}",
+        home.html
+    );
+    let to_login = b.get("/apply?district=KOK").await;
+    assert_eq!(to_login.location.as_deref(), Some("/login"));
+    let login = b.follow(&to_login).await;
+    let sent = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf(&login.html)),
+                ("iin", PARENT),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    let code_page = b.follow(&sent).await;
+    let done = b
+        .post(
+            "/login/code",
+            &[
+                ("csrf", &csrf(&code_page.html)),
+                ("code", &code_sent(&local)),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/apply"), "{}", done.html);
+    let step1 = b.follow(&done).await;
+    assert!(step1.html.contains("1 / 2"), "{}", step1.html);
+    assert!(
+        step1.html.contains("value=\"KOK\" selected"),
+        "the district is chosen"
+    );
+
+    // Step 1 refused: a bad e-mail, the summary, the answers kept, nothing written.
+    let token = csrf(&step1.html);
+    let bad = b
+        .post(
+            "/apply",
+            &[
+                ("csrf", &token),
+                ("district", "KOK"),
+                ("email", "not-an-email"),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("href=\"#email\""), "{}", bad.html);
+    assert!(bad.html.contains("value=\"not-an-email\""));
+    assert!(bad.html.contains(&format!("value=\"{PHONE}\"")));
+    let step2 = b
+        .post(
+            "/apply",
+            &[
+                ("csrf", &token),
+                ("district", "KOK"),
+                ("email", "ata@mail.kz"),
+                ("phone", PHONE),
+            ],
+        )
+        .await;
+    assert_eq!(
+        step2.location.as_deref(),
+        Some("/apply/child"),
+        "{}",
+        step2.html
+    );
+    let step2 = b.follow(&step2).await;
+    assert!(step2.html.contains("2 / 2"));
+
+    // Step 2 refused: a bad IIN; then the child, and the code that signs goes out.
+    let bad = b
+        .post(
+            "/apply/child",
+            &[("csrf", &token), ("child_iin", "2303155"), ("category", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("href=\"#child_iin\""), "{}", bad.html);
+    assert!(bad.html.contains("value=\"2303155\""));
+    let login_code = code_sent(&local);
+    let sign = b
+        .post(
+            "/apply/child",
+            &[("csrf", &token), ("child_iin", CHILD), ("category", "")],
+        )
+        .await;
+    assert_eq!(
+        sign.location.as_deref(),
+        Some("/apply/sign"),
+        "{}",
+        sign.html
+    );
+    let sign = b.follow(&sign).await;
+    assert!(
+        sign.html.contains(CHILD) && sign.html.contains("ata@mail.kz"),
+        "{}",
+        sign.html
+    );
+    let code = code_sent(&local);
+    assert_ne!(code, login_code, "a fresh code signs");
+
+    // A wrong code: refused on the code field, nothing registered.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = b
+        .post("/apply/sign", &[("csrf", &token), ("code", wrong)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.html);
+    assert!(refused.html.contains("href=\"#code\""));
+    let journal = b.get("/journal").await;
+    assert!(!journal.html.contains("КОК."), "nothing registered yet");
+
+    // The right one: registered, its number and exact place shown.
+    let registered = b
+        .post("/apply/sign", &[("csrf", &token), ("code", &code)])
+        .await;
+    let to = registered.location.clone().unwrap_or_default();
+    assert!(to.ends_with("?registered=1"), "{}", registered.html);
+    let card = b.follow(&registered).await;
+    assert!(card.html.contains("Өтініш тіркелді"), "{}", card.html);
+    assert!(card.html.contains("КОК."));
+    assert!(
+        card.html.contains("<strong>1</strong>"),
+        "first in the queue"
+    );
+    assert!(
+        !b.jar.contains_key("kezek_apply"),
+        "the form's answers are gone"
+    );
+    let journal = b.get("/journal").await;
+    assert!(journal.html.contains("КОК."));
+    // Signed with the code, as the history records.
+    let id = to
+        .trim_start_matches("/applications/")
+        .trim_end_matches("?registered=1");
+    let history = local
+        .api
+        .service
+        .history(
+            &kezek_core::Principal {
+                iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+                role: kezek_core::Role::Parent,
+                districts: vec![],
+            },
+            id,
+            kezek_core::domain::Language::En,
+        )
+        .await
+        .unwrap();
+    assert!(
+        format!("{history:?}").contains("OneTimeCode"),
+        "{history:?}"
+    );
+}

@@ -124,6 +124,43 @@ impl Service {
         self.view(&app, self.now(), lang).await
     }
 
+    /// An application as its page shows it: the view, and the parent's actions its rules allow
+    /// now (the decision the action itself would take, made without committing), in the order
+    /// a page offers them. The kindergarten choice is not among them: it needs a kindergarten.
+    pub async fn application_with_actions(
+        &self,
+        who: &Principal,
+        id: &str,
+        lang: Language,
+    ) -> Result<(ApplicationView, Vec<ParentAction>), Failure> {
+        let app = self.permitted(who, Operation::ReadApplication, id).await?;
+        let now = self.now();
+        let view = self.view(&app, now, lang).await?;
+        let actor = who.actor();
+        let mut offered = Vec::new();
+        for (action, command) in [
+            (ParentAction::Reconfirm, Command::Reconfirm),
+            (
+                ParentAction::ConfirmVoucher,
+                Command::ConfirmVoucher {
+                    signed_with: SignedWith::Session,
+                },
+            ),
+            (ParentAction::Extend, Command::Extend),
+            (ParentAction::Restore, Command::Restore),
+            (ParentAction::Refuse, Command::Refuse),
+            (ParentAction::Withdraw, Command::Withdraw),
+        ] {
+            let allowed = access::permit_role(who, action.operation()).is_ok()
+                && self.permit_on(who, action.operation(), &app).await.is_ok()
+                && lifecycle::apply(&app, command, &actor, self.ctx(now)).is_ok();
+            if allowed {
+                offered.push(action);
+            }
+        }
+        Ok((view, offered))
+    }
+
     pub async fn history(
         &self,
         who: &Principal,

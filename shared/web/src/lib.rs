@@ -23,6 +23,7 @@ use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
 use kezek_core::domain::Language;
 use kezek_core::identity::{CodeLogin, CodeRequest};
+use kezek_core::inputs::ParentAction;
 use kezek_core::{Failure, Principal};
 use kezek_http::Api;
 use serde::Deserialize;
@@ -37,12 +38,51 @@ pub const CSRF_COOKIE: &str = "kezek_csrf";
 pub const LANG_COOKIE: &str = "kezek_lang";
 /// The login in progress between its two steps: the IIN and the phone the code went to.
 pub const LOGIN_COOKIE: &str = "kezek_login";
+/// The application form's answers between its steps (the parent's own; each is checked again
+/// when the application is submitted).
+pub const APPLY_COOKIE: &str = "kezek_apply";
 
 /// No inline script or style, no other host, no framing, forms only to this site.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 const CSS: &str = include_str!("../assets/kezek.css");
+
+/// The parent's actions a page offers, by the path segment of their form
+/// (`POST /applications/{id}/{action}`), in the order of [`words::Words::action_buttons`].
+pub const ACTIONS: [&str; 6] = [
+    "reconfirm",
+    "confirm",
+    "extend",
+    "restore",
+    "refuse",
+    "withdraw",
+];
+
+fn action_of(slug: &str) -> Option<ParentAction> {
+    Some(match slug {
+        "reconfirm" => ParentAction::Reconfirm,
+        "confirm" => ParentAction::ConfirmVoucher,
+        "extend" => ParentAction::Extend,
+        "restore" => ParentAction::Restore,
+        "refuse" => ParentAction::Refuse,
+        "withdraw" => ParentAction::Withdraw,
+        _ => return None,
+    })
+}
+
+/// The slug of an action a page offers.
+pub(crate) fn slug_of(action: &ParentAction) -> Option<&'static str> {
+    Some(match action {
+        ParentAction::Reconfirm => "reconfirm",
+        ParentAction::ConfirmVoucher => "confirm",
+        ParentAction::Extend => "extend",
+        ParentAction::Restore => "restore",
+        ParentAction::Refuse => "refuse",
+        ParentAction::Withdraw => "withdraw",
+        ParentAction::Choose(_) => return None,
+    })
+}
 
 /// The portal over an API's use cases.
 #[derive(Clone)]
@@ -104,7 +144,14 @@ impl Web {
             .route("/login/code", get(code_page).post(code_post))
             .route("/logout", axum::routing::post(logout))
             .route("/journal", get(journal))
+            .route("/apply", get(apply_page).post(apply_post))
+            .route("/apply/child", get(child_page).post(child_post))
+            .route("/apply/sign", get(sign_page).post(sign_post))
             .route("/applications/{id}", get(application))
+            .route(
+                "/applications/{id}/{action}",
+                axum::routing::post(application_action),
+            )
     }
 
     fn csrf_token(&self, cookie: &str) -> String {
@@ -136,6 +183,22 @@ struct Visit {
     new_csrf: bool,
     session: Option<String>,
     login: Option<(String, String)>,
+    apply: Application,
+}
+
+/// The application form's answers so far.
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
+pub(crate) struct Application {
+    #[serde(default)]
+    pub district: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub child_iin: String,
+    #[serde(default)]
+    pub category: String,
 }
 
 impl Visit {
@@ -144,6 +207,7 @@ impl Visit {
         let mut csrf = None;
         let mut session = None;
         let mut login = None;
+        let mut apply = Application::default();
         for value in headers.get_all(header::COOKIE) {
             let Ok(text) = value.to_str() else { continue };
             for c in Cookie::split_parse(text).flatten() {
@@ -151,6 +215,9 @@ impl Visit {
                     LANG_COOKIE => lang = Language::parse(c.value()),
                     CSRF_COOKIE if c.value().len() == 32 => csrf = Some(c.value().to_owned()),
                     SESSION_COOKIE => session = Some(c.value().to_owned()),
+                    APPLY_COOKIE => {
+                        apply = serde_urlencoded::from_str(c.value()).unwrap_or_default()
+                    }
                     LOGIN_COOKIE => {
                         login = c
                             .value()
@@ -183,6 +250,7 @@ impl Visit {
             new_csrf,
             session,
             login,
+            apply,
         }
     }
 }
@@ -492,7 +560,13 @@ async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> R
         Ok(t) => t,
         Err(f) => return refused(f),
     };
-    let mut r = see_other("/journal");
+    // Back to the application form when the home page's district choice led to the login.
+    let next = if visit.apply.district.is_empty() {
+        "/journal"
+    } else {
+        "/apply"
+    };
+    let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
     add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
     let mut gone = web.cookie(LOGIN_COOKIE, String::new(), 0);
@@ -533,24 +607,365 @@ async fn application(
     State(web): State<Web>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
     let visit = Visit::of(&headers);
     let Some(who) = principal(&web, &visit) else {
         return see_other("/login");
     };
-    match web.api.service.application(&who, &id, visit.lang).await {
-        Ok(app) => {
+    let mut answers = Answers::default();
+    if q.contains_key("registered") {
+        answers.values.push(("registered", "1".into()));
+    }
+    application_page(&web, &visit, &who, &id, StatusCode::OK, &answers).await
+}
+
+/// An application's page, with the actions its rules allow now and, after a refused action,
+/// the refusal in the error summary.
+async fn application_page(
+    web: &Web,
+    visit: &Visit,
+    who: &Principal,
+    id: &str,
+    status: StatusCode,
+    answers: &Answers,
+) -> Response {
+    match web
+        .api
+        .service
+        .application_with_actions(who, id, visit.lang)
+        .await
+    {
+        Ok((app, actions)) => {
             let here = format!("/applications/{}", app.id);
-            let frame = pages::Frame::new(&web, &visit, &here).signed_in();
-            page(
-                &web,
-                &visit,
-                StatusCode::OK,
-                pages::application(&frame, &app),
-            )
+            let frame = pages::Frame::new(web, visit, &here).signed_in();
+            let html = pages::application(&frame, &app, &actions, answers);
+            page(web, visit, status, html)
+        }
+        Err(f) => failure_page(web, visit, &f),
+    }
+}
+
+/// A parent's action from an application's page: done, then back to the page (post, redirect,
+/// get); refused, the page again with the reason in the error summary, nothing changed.
+async fn application_action(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((id, slug)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let visit = Visit::of(&headers);
+    #[derive(Deserialize)]
+    struct Nothing {}
+    if let Err(r) = form::<Nothing>(&web, &visit, &body) {
+        return *r;
+    }
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    let Some(action) = action_of(&slug) else {
+        return error_page(&web, &visit, StatusCode::NOT_FOUND);
+    };
+    match web.api.service.act(&who, &id, action, visit.lang).await {
+        Ok(app) => see_other(&format!("/applications/{}", app.id)),
+        Err(f @ (Failure::Conflict { .. } | Failure::BadInput { .. })) => {
+            let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::CONFLICT);
+            let answers = Answers {
+                values: vec![],
+                errors: vec![field_error(&web, visit.lang, &f, &[], "actions")],
+            };
+            application_page(&web, &visit, &who, &id, status, &answers).await
         }
         Err(f) => failure_page(&web, &visit, &f),
     }
+}
+
+fn apply_cookie(web: &Web, answers: &Application) -> Cookie<'static> {
+    let value = serde_urlencoded::to_string(answers).unwrap_or_default();
+    web.cookie(APPLY_COOKIE, value, 60 * 60)
+}
+
+/// Step 1: the applicant's contacts and the district (the name comes from the register).
+async fn apply_page(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let visit = Visit::of(&headers);
+    let mut a = visit.apply.clone();
+    if let Some(d) = q.get("district") {
+        a.district = d.clone();
+    }
+    let Some(who) = principal(&web, &visit) else {
+        // The district chosen on the home page waits for the login, which comes back here.
+        let mut r = see_other("/login");
+        add_cookie(&mut r, apply_cookie(&web, &a));
+        return r;
+    };
+    if a.email.is_empty() || a.phone.is_empty() {
+        if let Ok(p) = web.api.service.profile(&who).await {
+            if a.email.is_empty() {
+                a.email = p.email.unwrap_or_default();
+            }
+            if a.phone.is_empty() {
+                a.phone = p.phone.unwrap_or_default();
+            }
+        }
+    }
+    let answers = Answers {
+        values: vec![
+            ("district", a.district),
+            ("email", a.email),
+            ("phone", a.phone),
+        ],
+        errors: vec![],
+    };
+    let frame = pages::Frame::new(&web, &visit, "/apply").signed_in();
+    let districts = &web.api.service.reference().districts;
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::apply(&frame, districts, &answers),
+    )
+}
+
+async fn apply_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: Application = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    if principal(&web, &visit).is_none() {
+        return see_other("/login");
+    }
+    let texts = web.api.service.texts();
+    let reference = web.api.service.reference();
+    let mut errors = Vec::new();
+    if reference.district(input.district.trim()).is_none() {
+        errors.push((
+            "district",
+            texts.error("unknown_district", visit.lang, &[("field", "district")]),
+        ));
+    }
+    if kezek_core::values::Email::parse(input.email.trim()).is_none() {
+        errors.push((
+            "email",
+            texts.error("invalid_email", visit.lang, &[("field", "email")]),
+        ));
+    }
+    if kezek_core::values::Phone::parse(input.phone.trim()).is_none() {
+        errors.push((
+            "phone",
+            texts.error("invalid_phone", visit.lang, &[("field", "phone")]),
+        ));
+    }
+    if !errors.is_empty() {
+        let answers = Answers {
+            values: vec![
+                ("district", input.district),
+                ("email", input.email),
+                ("phone", input.phone),
+            ],
+            errors,
+        };
+        let frame = pages::Frame::new(&web, &visit, "/apply").signed_in();
+        let html = pages::apply(&frame, &reference.districts, &answers);
+        return page(&web, &visit, StatusCode::BAD_REQUEST, html);
+    }
+    let a = Application {
+        district: input.district.trim().to_owned(),
+        email: input.email.trim().to_owned(),
+        phone: input.phone.trim().to_owned(),
+        ..visit.apply.clone()
+    };
+    let mut r = see_other("/apply/child");
+    add_cookie(&mut r, apply_cookie(&web, &a));
+    r
+}
+
+/// Step 2: the child, and a privilege category if any.
+async fn child_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if principal(&web, &visit).is_none() {
+        return see_other("/login");
+    }
+    if visit.apply.district.is_empty() {
+        return see_other("/apply");
+    }
+    let a = &visit.apply;
+    let answers = Answers {
+        values: vec![
+            ("child_iin", a.child_iin.clone()),
+            ("category", a.category.clone()),
+        ],
+        errors: vec![],
+    };
+    let frame = pages::Frame::new(&web, &visit, "/apply/child").signed_in();
+    let privileges = &web.api.service.reference().privileges;
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::child(&frame, privileges, &answers),
+    )
+}
+
+async fn child_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: Application = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    if visit.apply.district.is_empty() {
+        return see_other("/apply");
+    }
+    let texts = web.api.service.texts();
+    let reference = web.api.service.reference();
+    let today = kezek_core::time::local_date(chrono::Utc::now().into());
+    let mut errors = Vec::new();
+    if kezek_core::iin::Iin::parse(input.child_iin.trim(), today).is_err() {
+        errors.push((
+            "child_iin",
+            texts.error("invalid_iin", visit.lang, &[("field", "child_iin")]),
+        ));
+    }
+    let category = input.category.trim();
+    if !category.is_empty() && reference.privilege(category).is_none() {
+        errors.push((
+            "category",
+            texts.error("invalid_field", visit.lang, &[("field", "category")]),
+        ));
+    }
+    let mut a = Application {
+        child_iin: input.child_iin.trim().to_owned(),
+        category: category.to_owned(),
+        ..visit.apply.clone()
+    };
+    if errors.is_empty() {
+        // The code that signs the application, to the applicant's phone.
+        let request = CodeRequest {
+            iin: who.iin.as_str().to_owned(),
+            phone: a.phone.clone(),
+        };
+        if let Err(f) = web.api.identity.request_code(request, visit.lang).await {
+            errors.push(field_error(&web, visit.lang, &f, &[], "child_iin"));
+        }
+    }
+    if !errors.is_empty() {
+        a.child_iin = input.child_iin;
+        let answers = Answers {
+            values: vec![
+                ("child_iin", a.child_iin.clone()),
+                ("category", a.category.clone()),
+            ],
+            errors,
+        };
+        let frame = pages::Frame::new(&web, &visit, "/apply/child").signed_in();
+        let html = pages::child(&frame, &reference.privileges, &answers);
+        return page(&web, &visit, StatusCode::BAD_REQUEST, html);
+    }
+    let mut r = see_other("/apply/sign");
+    add_cookie(&mut r, apply_cookie(&web, &a));
+    r
+}
+
+/// Check and sign: the answers, and the one-time code that signs them.
+async fn sign_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if principal(&web, &visit).is_none() {
+        return see_other("/login");
+    }
+    if visit.apply.child_iin.is_empty() {
+        return see_other("/apply");
+    }
+    let frame = pages::Frame::new(&web, &visit, "/apply/sign").signed_in();
+    let html = pages::sign(&frame, &web, &visit.apply, &Answers::default());
+    page(&web, &visit, StatusCode::OK, html)
+}
+
+async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: CodeForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    let a = visit.apply.clone();
+    if a.child_iin.is_empty() {
+        return see_other("/apply");
+    }
+    let input_body = serde_json_body(&a, input.code.trim());
+    let refused = |f: Failure| {
+        let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let fields = [
+            "code",
+            "district",
+            "email",
+            "phone",
+            "child_iin",
+            "category",
+        ];
+        let (field, message) = field_error(&web, visit.lang, &f, &fields, "code");
+        let answers = Answers {
+            values: vec![],
+            errors: vec![(if field == "code" { "code" } else { field }, message)],
+        };
+        let frame = pages::Frame::new(&web, &visit, "/apply/sign").signed_in();
+        page(
+            &web,
+            &visit,
+            status,
+            pages::sign(&frame, &web, &a, &answers),
+        )
+    };
+    let signed_with = match web.api.identity.sign_off(&who, &input_body).await {
+        Ok(s) => s,
+        Err(f) => return refused(f),
+    };
+    let submit = kezek_core::inputs::SubmitInput {
+        district: a.district.clone(),
+        child_iin: a.child_iin.clone(),
+        email: a.email.clone(),
+        phone: a.phone.clone(),
+        language: Some(visit.lang.code().to_owned()),
+        privilege: (!a.category.is_empty()).then(|| kezek_core::inputs::PrivilegeInput {
+            category: a.category.clone(),
+            document_ids: vec![],
+        }),
+        signature: None,
+    };
+    match web
+        .api
+        .service
+        .submit_signed(&who, submit, signed_with, visit.lang)
+        .await
+    {
+        Ok(app) => {
+            let mut r = see_other(&format!("/applications/{}?registered=1", app.id));
+            let mut gone = web.cookie(APPLY_COOKIE, String::new(), 0);
+            gone.make_removal();
+            add_cookie(&mut r, gone);
+            r
+        }
+        Err(f) => refused(f),
+    }
+}
+
+/// The signed body of a submission (what `POST /v1/applications` takes), with the code.
+fn serde_json_body(a: &Application, code: &str) -> serde_json::Value {
+    serde_json::json!({
+        "district": a.district,
+        "child_iin": a.child_iin,
+        "email": a.email,
+        "phone": a.phone,
+        "code": code,
+    })
 }
 
 fn failure_page(web: &Web, visit: &Visit, f: &Failure) -> Response {

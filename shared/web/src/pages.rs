@@ -5,7 +5,8 @@
 use crate::words::{self, Words};
 use crate::{Answers, Visit, Web};
 use kezek_core::domain::Language;
-use kezek_core::reference::District;
+use kezek_core::inputs::ParentAction;
+use kezek_core::reference::{District, PrivilegeCategory};
 use kezek_core::views::ApplicationView;
 use maud::{html, Markup, DOCTYPE};
 
@@ -158,7 +159,7 @@ pub(crate) fn home(f: &Frame, districts: &[District]) -> Markup {
             p.hint { (w.district_hint) }
             ul.districts aria-labelledby="districts" {
                 @for d in districts {
-                    li { a href={ "/login?district=" (d.code) } { (name(d)) } }
+                    li { a href={ "/apply?district=" (d.code) } { (name(d)) } }
                 }
             }
             h2 { (w.instructions) }
@@ -210,6 +211,135 @@ pub(crate) fn code(f: &Frame, answers: &Answers) -> Markup {
     )
 }
 
+/// A select of `options` (value, label) with its label, hint and message.
+fn select(
+    answers: &Answers,
+    name: &'static str,
+    label: &str,
+    hint: &str,
+    options: &[(String, String)],
+) -> Markup {
+    let error = answers.error(name);
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let chosen = answers.value(name);
+    html! {
+        div.field.error[error.is_some()] {
+            label for=(name) { (label) }
+            p.hint id=(hint_id) { (hint) }
+            @if let Some(m) = error {
+                p.message id=(error_id) { (m) }
+            }
+            select id=(name) name=(name) aria-describedby=(hint_id) aria-invalid=[error.map(|_| "true")] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}
+
+fn district_name(lang: Language, d: &District) -> String {
+    match lang {
+        Language::Kk => d.name_kk.clone(),
+        _ => d.name_ru.clone(),
+    }
+}
+
+/// The application form, step 1 of 2: the applicant.
+pub(crate) fn apply(f: &Frame, districts: &[District], answers: &Answers) -> Markup {
+    let w = f.w;
+    let options: Vec<(String, String)> = districts
+        .iter()
+        .map(|d| (d.code.clone(), district_name(f.lang, d)))
+        .collect();
+    layout(
+        f,
+        w.applicant,
+        html! {
+            (error_summary(f, answers))
+            span.caption { (w.apply) ", 1 / 2 " (w.step) }
+            h1 { (w.applicant) }
+            p { (w.applicant_hint) }
+            form method="post" action="/apply" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (select(answers, "district", w.district, w.district_hint, &options))
+                (field(answers, "email", w.email, w.email_hint, "email", "email", "email"))
+                (field(answers, "phone", w.phone, w.contact_phone_hint, "tel", "tel", "tel"))
+                button.button type="submit" { (w.next) }
+            }
+        },
+    )
+}
+
+/// The application form, step 2 of 2: the child.
+pub(crate) fn child(f: &Frame, privileges: &[PrivilegeCategory], answers: &Answers) -> Markup {
+    let w = f.w;
+    let mut options = vec![(String::new(), w.no_category.to_owned())];
+    options.extend(privileges.iter().map(|p| {
+        let name = match f.lang {
+            Language::Kk => p.name_kk.clone(),
+            Language::Ru => p.name_ru.clone(),
+            Language::En => p.name_en.clone(),
+        };
+        (p.id.clone(), name)
+    }));
+    layout(
+        f,
+        w.child_title,
+        html! {
+            (error_summary(f, answers))
+            p { a href="/apply" { (w.back) } }
+            span.caption { (w.apply) ", 2 / 2 " (w.step) }
+            h1 { (w.child_title) }
+            form method="post" action="/apply/child" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (field(answers, "child_iin", w.child, w.child_iin_hint, "text", "off", "numeric"))
+                h2 { (w.privilege) }
+                (select(answers, "category", w.category, w.privilege_hint, &options))
+                button.button type="submit" { (w.next) }
+            }
+        },
+    )
+}
+
+/// Check the answers and sign them with the one-time code.
+pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answers) -> Markup {
+    let w = f.w;
+    let reference = web.api.service.reference();
+    let district = reference
+        .district(&a.district)
+        .map(|d| district_name(f.lang, d))
+        .unwrap_or_else(|| a.district.clone());
+    let category = reference.privilege(&a.category).map(|p| match f.lang {
+        Language::Kk => p.name_kk.clone(),
+        Language::Ru => p.name_ru.clone(),
+        Language::En => p.name_en.clone(),
+    });
+    layout(
+        f,
+        w.check_and_sign,
+        html! {
+            (error_summary(f, answers))
+            p { a href="/apply/child" { (w.back) } }
+            h1 { (w.check_and_sign) }
+            dl.summary {
+                dt { (w.district) } dd { (district) }
+                dt { (w.email) } dd { (a.email) }
+                dt { (w.phone) } dd { (a.phone) }
+                dt { (w.child) } dd { (a.child_iin) }
+                dt { (w.category) } dd { (category.unwrap_or_else(|| w.no_category.to_owned())) }
+            }
+            p { (w.sign_hint) }
+            form method="post" action="/apply/sign" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (field(answers, "code", w.code, w.code_hint, "text", "one-time-code", "numeric"))
+                button.button type="submit" { (w.send) }
+            }
+        },
+    )
+}
+
 pub(crate) fn journal(f: &Frame, apps: &[ApplicationView]) -> Markup {
     let w = f.w;
     layout(
@@ -217,6 +347,7 @@ pub(crate) fn journal(f: &Frame, apps: &[ApplicationView]) -> Markup {
         w.journal,
         html! {
             h1 { (w.journal) }
+            p { a.button href="/apply" { (w.apply) } }
             @if apps.is_empty() {
                 p { (w.journal_empty) }
             } @else {
@@ -240,12 +371,27 @@ pub(crate) fn journal(f: &Frame, apps: &[ApplicationView]) -> Markup {
     )
 }
 
-pub(crate) fn application(f: &Frame, a: &ApplicationView) -> Markup {
+pub(crate) fn application(
+    f: &Frame,
+    a: &ApplicationView,
+    actions: &[ParentAction],
+    answers: &Answers,
+) -> Markup {
     let w = f.w;
     layout(
         f,
         &a.registration_number,
         html! {
+            (error_summary(f, answers))
+            @if answers.value("registered") == "1" {
+                div.panel role="status" {
+                    h2 { (w.registered) }
+                    p { (w.registration_number) ": " strong { (a.registration_number) } }
+                    @if let Some(p) = a.queue.position {
+                        p { (w.position) ": " strong { (p) } }
+                    }
+                }
+            }
             p { a href="/journal" { (w.back_to_journal) } }
             h1 { (a.registration_number) }
             h2 { (w.information) }
@@ -270,6 +416,24 @@ pub(crate) fn application(f: &Frame, a: &ApplicationView) -> Markup {
                 }
                 @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
                     dt { (w.restore_by) } dd { (local(t)) }
+                }
+            }
+            @if !actions.is_empty() {
+                h2 #actions { (w.actions) }
+                @for action in actions {
+                    @if let Some(slug) = crate::slug_of(action) {
+                        @let i = crate::ACTIONS.iter().position(|s| *s == slug).unwrap_or(0);
+                        @let (button, rule) = w.action_buttons[i];
+                        form.action method="post" action={ "/applications/" (a.id) "/" (slug) } {
+                            input type="hidden" name="csrf" value=(f.csrf);
+                            p.hint { (rule) }
+                            @if slug == "refuse" || slug == "withdraw" {
+                                button.button.warning type="submit" { (button) }
+                            } @else {
+                                button.button type="submit" { (button) }
+                            }
+                        }
+                    }
                 }
             }
         },

@@ -1,0 +1,148 @@
+//! The portal's pages as the local runner serves them (issue 17's budgets): the server's render
+//! time of each page on the embedded store (budget: p50 ≤ 1 ms) and what each page transfers,
+//! HTML and CSS together (budget: ≤ 60 KB; the pages have no script). The parent has one queued
+//! application among 1,000 in the district.
+//!
+//! `cargo bench -p kezek-local --bench portal` (criterion prints each page's median; the sizes
+//! are printed first).
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::NaiveDate;
+use criterion::{criterion_group, criterion_main, Criterion};
+use kezek_core::iin::make_iin;
+use kezek_core::{Principal, Role};
+use kezek_local::keys::LocalKeys;
+use kezek_local::Local;
+use tokio::runtime::Runtime;
+use tower::ServiceExt;
+
+const PARENT: &str = "900101300007";
+
+fn iin(born: NaiveDate, from: u32) -> String {
+    (from..from + 50)
+        .find_map(|s| make_iin(born, true, s))
+        .expect("an IIN")
+        .as_str()
+        .to_owned()
+}
+
+async fn body(app: &Router, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::ACCEPT_LANGUAGE, "kk")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// A runner with 1,000 queued applications in KOK, the parent's first; the parent's session
+/// cookie and application id.
+async fn world() -> (Router, String, String) {
+    let local = Local::new(&LocalKeys::generate().unwrap());
+    let app = local.clone().router();
+    let mut first = None;
+    for i in 0..1_000u32 {
+        let parent = if i == 0 {
+            PARENT.to_owned()
+        } else {
+            iin(
+                NaiveDate::from_ymd_opt(1985, 1, 1).unwrap() + chrono::Duration::days(i as i64 / 9),
+                2000,
+            )
+        };
+        let who = Principal {
+            iin: kezek_core::iin::Iin::try_from(parent).unwrap(),
+            role: Role::Parent,
+            districts: vec![],
+        };
+        let token = local
+            .api
+            .sessions
+            .issue(&who, chrono::Utc::now())
+            .unwrap()
+            .token;
+        let child = iin(
+            NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days(i as i64 % 700),
+            3000 + i,
+        );
+        let req = Request::post("/v1/applications")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(format!(
+                r#"{{"district":"KOK","child_iin":"{child}","email":"p@example.kz","phone":"+77011234567"}}"#
+            )))
+            .unwrap();
+        let (status, bytes) = body(&app, req).await;
+        if status != StatusCode::CREATED {
+            continue; // the same child drawn twice: the other one stands
+        }
+        if i == 0 {
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            first = Some(v["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let who = Principal {
+        iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+        role: Role::Parent,
+        districts: vec![],
+    };
+    let token = local
+        .api
+        .sessions
+        .issue(&who, chrono::Utc::now())
+        .unwrap()
+        .token;
+    let cookie = format!("kezek_session={token}; kezek_csrf=0123456789abcdef0123456789abcdef");
+    (app, cookie, first.expect("the parent's application"))
+}
+
+fn pages(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let (app, cookie, id) = rt.block_on(world());
+    let card = format!("/applications/{id}");
+    let pages = [
+        ("home", "/".to_owned()),
+        ("login", "/login".to_owned()),
+        ("journal", "/journal".to_owned()),
+        ("application", card),
+        ("form, step 1", "/apply".to_owned()),
+    ];
+    let (_, css) = rt.block_on(body(&app, get("/assets/kezek.css", "")));
+    println!("page sizes (budget 60 KB each, HTML + CSS; no script):");
+    for (name, path) in &pages {
+        let (status, html) = rt.block_on(body(&app, get(path, &cookie)));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{name}: {}",
+            String::from_utf8_lossy(&html)
+        );
+        println!(
+            "  {name:<14} HTML {:>6} B + CSS {:>5} B = {:>6.1} KB",
+            html.len(),
+            css.len(),
+            (html.len() + css.len()) as f64 / 1024.0
+        );
+    }
+    let mut group = c.benchmark_group("portal page (budget p50 <= 1 ms)");
+    for (name, path) in &pages {
+        group.bench_function(*name, |b| {
+            b.to_async(&rt)
+                .iter(|| async { body(&app, get(path, &cookie)).await })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pages);
+criterion_main!(benches);
