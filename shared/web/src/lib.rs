@@ -108,7 +108,10 @@ impl Web {
 
     /// The pages' router (paths outside `/v1`); any other path is the portal's 404 page.
     pub fn router(&self) -> Router {
-        self.routes().fallback(not_found).with_state(self.clone())
+        self.routes()
+            .fallback(not_found)
+            .with_state(self.clone())
+            .layer(axum::middleware::map_response(portal_headers))
     }
 
     /// The pages in front of `api` (the JSON API's router): a path under `/v1` goes to the API
@@ -116,23 +119,25 @@ impl Web {
     /// serves this at `/`.
     pub fn router_over(&self, api: Router) -> Router {
         let web = self.clone();
-        self.routes()
+        let routes = self
+            .routes()
             .with_state(self.clone())
-            .fallback(move |req: axum::extract::Request| {
-                let web = web.clone();
-                let api = api.clone();
-                async move {
-                    let path = req.uri().path();
-                    if path == "/v1" || path.starts_with("/v1/") {
-                        tower::ServiceExt::oneshot(api, req)
-                            .await
-                            .unwrap_or_else(|e| match e {})
-                    } else {
-                        let visit = Visit::of(req.headers());
-                        error_page(&web, &visit, StatusCode::NOT_FOUND)
-                    }
+            .layer(axum::middleware::map_response(portal_headers));
+        routes.fallback(move |req: axum::extract::Request| {
+            let web = web.clone();
+            let api = api.clone();
+            async move {
+                let path = req.uri().path();
+                if path == "/v1" || path.starts_with("/v1/") {
+                    tower::ServiceExt::oneshot(api, req)
+                        .await
+                        .unwrap_or_else(|e| match e {})
+                } else {
+                    let visit = Visit::of(req.headers());
+                    error_page(&web, &visit, StatusCode::NOT_FOUND)
                 }
-            })
+            }
+        })
     }
 
     fn routes(&self) -> Router<Web> {
@@ -144,6 +149,7 @@ impl Web {
             .route("/login/code", get(code_page).post(code_post))
             .route("/logout", axum::routing::post(logout))
             .route("/journal", get(journal))
+            .route("/profile/email", get(email_page).post(email_post))
             .route("/apply", get(apply_page).post(apply_post))
             .route("/apply/child", get(child_page).post(child_post))
             .route("/apply/sign", get(sign_page).post(sign_post))
@@ -228,16 +234,22 @@ impl Visit {
                 }
             }
         }
-        // The first visit follows Accept-Language (Kazakh when it names none of ours).
+        // The first visit follows Accept-Language (Kazakh, the state language, when it names
+        // none of ours).
         let lang = lang.unwrap_or_else(|| {
             let asked = headers
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if asked.is_empty() {
-                Language::Kk
-            } else {
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let names_ours = asked.split(',').any(|part| {
+                let tag = part.split(';').next().unwrap_or("").trim();
+                Language::parse(tag.split('-').next().unwrap_or("")).is_some()
+            });
+            if names_ours {
                 kezek_http::language(headers)
+            } else {
+                Language::Kk
             }
         });
         let (csrf_cookie, new_csrf) = match csrf {
@@ -295,6 +307,22 @@ fn page(web: &Web, visit: &Visit, status: StatusCode, html: maud::Markup) -> Res
     r
 }
 
+/// The portal's headers on every response of its routes (rejections by an extractor too), where
+/// a page has not set them.
+async fn portal_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    r
+}
+
 fn add_cookie(r: &mut Response, c: Cookie<'_>) {
     if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -343,6 +371,7 @@ fn error_page(web: &Web, visit: &Visit, status: StatusCode) -> Response {
         StatusCode::NOT_FOUND => w.not_found,
         StatusCode::FORBIDDEN => w.forbidden,
         StatusCode::UNAUTHORIZED => w.session_over,
+        s if s.is_client_error() => w.try_again,
         _ => w.unavailable,
     };
     let html = pages::message(&pages::Frame::new(web, visit, "/"), title);
@@ -391,7 +420,7 @@ async fn language_switch(
     // Only a path of this site: never another host.
     let to = next
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .filter(|n| safe_next(n))
         .unwrap_or_else(|| "/".into());
     let mut r = see_other(&to);
     add_cookie(
@@ -399,6 +428,14 @@ async fn language_switch(
         web.cookie(LANG_COOKIE, lang.code().to_owned(), 60 * 60 * 24 * 365),
     );
     r
+}
+
+/// A path of this site to go back to: one `/`, then only visible ASCII (a tab, a line end or a
+/// space is dropped by browsers, which would make `/<TAB>/evil` another host), no backslash.
+fn safe_next(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 /// What a form's page shows again after a refusal: the answers given and the errors by field.
@@ -443,8 +480,23 @@ fn field_error(
         _ => fallback,
     };
     let texts = web.api.service.texts();
-    let message = texts.error(f.code(), lang, &[("field", field)]);
+    let message = texts.error(f.code(), lang, &[("field", label_of(lang, field))]);
     (field, message)
+}
+
+/// A field's label in the page's language (what an error message names).
+pub(crate) fn label_of(lang: Language, field: &str) -> &'static str {
+    let w = words::of(lang);
+    match field {
+        "iin" => w.iin,
+        "phone" => w.phone,
+        "code" => w.code,
+        "email" => w.email,
+        "district" => w.district,
+        "child_iin" => w.child,
+        "category" => w.category,
+        _ => w.actions,
+    }
 }
 
 async fn login_page(State(web): State<Web>, headers: HeaderMap) -> Response {
@@ -553,15 +605,19 @@ async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> R
         Err(f) => return refused(f),
     };
     let who = login.principal;
-    if let Err(f) = web.api.service.after_login(&who, login.name).await {
-        return refused(f);
-    }
+    let email_required = match web.api.service.after_login(&who, login.name).await {
+        Ok(required) => required,
+        Err(f) => return refused(f),
+    };
     let token = match web.api.sessions.issue(&who, chrono::Utc::now()) {
         Ok(t) => t,
         Err(f) => return refused(f),
     };
     // Back to the application form when the home page's district choice led to the login.
-    let next = if visit.apply.district.is_empty() {
+    let next = if email_required {
+        // The first login asks for an e-mail address.
+        "/profile/email"
+    } else if visit.apply.district.is_empty() {
         "/journal"
     } else {
         "/apply"
@@ -572,6 +628,19 @@ async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> R
     let mut gone = web.cookie(LOGIN_COOKIE, String::new(), 0);
     gone.make_removal();
     add_cookie(&mut r, gone);
+    // A form begun by whoever used this browser before is not this parent's: only the district
+    // chosen before this login is kept.
+    if visit.apply.district.is_empty() {
+        let mut gone = web.cookie(APPLY_COOKIE, String::new(), 0);
+        gone.make_removal();
+        add_cookie(&mut r, gone);
+    } else {
+        let district_only = Application {
+            district: visit.apply.district.clone(),
+            ..Application::default()
+        };
+        add_cookie(&mut r, apply_cookie(&web, &district_only));
+    }
     r
 }
 
@@ -583,9 +652,12 @@ async fn logout(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Resp
         return *r;
     }
     let mut r = see_other("/");
-    let mut gone = web.cookie(SESSION_COOKIE, String::new(), 0);
-    gone.make_removal();
-    add_cookie(&mut r, gone);
+    // The session, and whatever of this parent's the browser still holds between steps.
+    for name in [SESSION_COOKIE, APPLY_COOKIE, LOGIN_COOKIE] {
+        let mut gone = web.cookie(name, String::new(), 0);
+        gone.make_removal();
+        add_cookie(&mut r, gone);
+    }
     r
 }
 
@@ -680,6 +752,61 @@ async fn application_action(
     }
 }
 
+/// The first login's question: the e-mail address notices go to.
+async fn email_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if principal(&web, &visit).is_none() {
+        return see_other("/login");
+    }
+    let frame = pages::Frame::new(&web, &visit, "/profile/email").signed_in();
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::email(&frame, &Answers::default()),
+    )
+}
+
+async fn email_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    #[derive(Deserialize)]
+    struct EmailForm {
+        #[serde(default)]
+        email: String,
+    }
+    let input: EmailForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    let update = kezek_core::inputs::ProfileInput {
+        email: Some(input.email.trim().to_owned()),
+        phone: None,
+        language: Some(visit.lang.code().to_owned()),
+        name: None,
+    };
+    match web.api.service.update_profile(&who, update).await {
+        Ok(_) if visit.apply.district.is_empty() => see_other("/journal"),
+        Ok(_) => see_other("/apply"),
+        Err(f @ Failure::BadInput { .. }) => {
+            let answers = Answers {
+                values: vec![("email", input.email)],
+                errors: vec![field_error(&web, visit.lang, &f, &["email"], "email")],
+            };
+            let frame = pages::Frame::new(&web, &visit, "/profile/email").signed_in();
+            page(
+                &web,
+                &visit,
+                StatusCode::BAD_REQUEST,
+                pages::email(&frame, &answers),
+            )
+        }
+        Err(f) => failure_page(&web, &visit, &f),
+    }
+}
+
 fn apply_cookie(web: &Web, answers: &Application) -> Cookie<'static> {
     let value = serde_urlencoded::to_string(answers).unwrap_or_default();
     web.cookie(APPLY_COOKIE, value, 60 * 60)
@@ -697,9 +824,13 @@ async fn apply_page(
         a.district = d.clone();
     }
     let Some(who) = principal(&web, &visit) else {
-        // The district chosen on the home page waits for the login, which comes back here.
+        // The district chosen on the home page (and nothing else) waits for the login.
         let mut r = see_other("/login");
-        add_cookie(&mut r, apply_cookie(&web, &a));
+        let district_only = Application {
+            district: a.district,
+            ..Application::default()
+        };
+        add_cookie(&mut r, apply_cookie(&web, &district_only));
         return r;
     };
     if a.email.is_empty() || a.phone.is_empty() {
@@ -745,19 +876,31 @@ async fn apply_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
     if reference.district(input.district.trim()).is_none() {
         errors.push((
             "district",
-            texts.error("unknown_district", visit.lang, &[("field", "district")]),
+            texts.error(
+                "unknown_district",
+                visit.lang,
+                &[("field", label_of(visit.lang, "district"))],
+            ),
         ));
     }
     if kezek_core::values::Email::parse(input.email.trim()).is_none() {
         errors.push((
             "email",
-            texts.error("invalid_email", visit.lang, &[("field", "email")]),
+            texts.error(
+                "invalid_email",
+                visit.lang,
+                &[("field", label_of(visit.lang, "email"))],
+            ),
         ));
     }
     if kezek_core::values::Phone::parse(input.phone.trim()).is_none() {
         errors.push((
             "phone",
-            texts.error("invalid_phone", visit.lang, &[("field", "phone")]),
+            texts.error(
+                "invalid_phone",
+                visit.lang,
+                &[("field", label_of(visit.lang, "phone"))],
+            ),
         ));
     }
     if !errors.is_empty() {
@@ -830,14 +973,22 @@ async fn child_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
     if kezek_core::iin::Iin::parse(input.child_iin.trim(), today).is_err() {
         errors.push((
             "child_iin",
-            texts.error("invalid_iin", visit.lang, &[("field", "child_iin")]),
+            texts.error(
+                "invalid_iin",
+                visit.lang,
+                &[("field", label_of(visit.lang, "child_iin"))],
+            ),
         ));
     }
     let category = input.category.trim();
     if !category.is_empty() && reference.privilege(category).is_none() {
         errors.push((
             "category",
-            texts.error("invalid_field", visit.lang, &[("field", "category")]),
+            texts.error(
+                "invalid_field",
+                visit.lang,
+                &[("field", label_of(visit.lang, "category"))],
+            ),
         ));
     }
     let mut a = Application {

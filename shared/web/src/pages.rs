@@ -46,6 +46,15 @@ fn local(t: &kezek_core::time::Time) -> String {
 }
 
 fn layout(f: &Frame, title: &str, body: Markup) -> Markup {
+    layout_with(f, title, false, body)
+}
+
+/// A page whose `<title>` says first that something needs fixing (after a refusal).
+fn layout_error(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
+    layout_with(f, title, failed, body)
+}
+
+fn layout_with(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
     let w = f.w;
     html! {
         (DOCTYPE)
@@ -54,6 +63,7 @@ fn layout(f: &Frame, title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title {
+                    @if failed { (w.error_title) ": " }
                     @if title == w.service { (w.service) } @else { (title) " – " (w.service) }
                 }
                 link rel="stylesheet" href="/assets/kezek.css";
@@ -159,7 +169,10 @@ pub(crate) fn home(f: &Frame, districts: &[District]) -> Markup {
             p.hint { (w.district_hint) }
             ul.districts aria-labelledby="districts" {
                 @for d in districts {
-                    li { a href={ "/apply?district=" (d.code) } { (name(d)) } }
+                    li {
+                        a href={ "/apply?district=" (d.code) }
+                            lang=[(f.lang == Language::En).then_some("ru")] { (name(d)) }
+                    }
                 }
             }
             h2 { (w.instructions) }
@@ -174,9 +187,10 @@ pub(crate) fn home(f: &Frame, districts: &[District]) -> Markup {
 
 pub(crate) fn login(f: &Frame, answers: &Answers) -> Markup {
     let w = f.w;
-    layout(
+    layout_error(
         f,
         w.login_by_code,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
             h1 { (w.login_by_code) }
@@ -195,9 +209,10 @@ pub(crate) fn login(f: &Frame, answers: &Answers) -> Markup {
 
 pub(crate) fn code(f: &Frame, answers: &Answers) -> Markup {
     let w = f.w;
-    layout(
+    layout_error(
         f,
         w.code,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
             h1 { (w.code) }
@@ -230,7 +245,9 @@ fn select(
             @if let Some(m) = error {
                 p.message id=(error_id) { (m) }
             }
-            select id=(name) name=(name) aria-describedby=(hint_id) aria-invalid=[error.map(|_| "true")] {
+            select id=(name) name=(name)
+                aria-describedby=(if error.is_some() { format!("{hint_id} {error_id}") } else { hint_id.clone() })
+                aria-invalid=[error.map(|_| "true")] {
                 @for (value, text) in options {
                     option value=(value) selected[value == chosen] { (text) }
                 }
@@ -249,16 +266,20 @@ fn district_name(lang: Language, d: &District) -> String {
 /// The application form, step 1 of 2: the applicant.
 pub(crate) fn apply(f: &Frame, districts: &[District], answers: &Answers) -> Markup {
     let w = f.w;
-    let options: Vec<(String, String)> = districts
-        .iter()
-        .map(|d| (d.code.clone(), district_name(f.lang, d)))
-        .collect();
-    layout(
+    // A first empty choice: no district is chosen for the parent unseen.
+    let mut options = vec![(String::new(), w.choose.to_owned())];
+    options.extend(
+        districts
+            .iter()
+            .map(|d| (d.code.clone(), district_name(f.lang, d))),
+    );
+    layout_error(
         f,
         w.applicant,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
-            span.caption { (w.apply) ", 1 / 2 " (w.step) }
+            span.caption { (w.apply) " · " (w.step_of.replace("{n}", "1").replace("{total}", "2")) }
             h1 { (w.applicant) }
             p { (w.applicant_hint) }
             form method="post" action="/apply" novalidate {
@@ -284,13 +305,14 @@ pub(crate) fn child(f: &Frame, privileges: &[PrivilegeCategory], answers: &Answe
         };
         (p.id.clone(), name)
     }));
-    layout(
+    layout_error(
         f,
         w.child_title,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
             p { a href="/apply" { (w.back) } }
-            span.caption { (w.apply) ", 2 / 2 " (w.step) }
+            span.caption { (w.apply) " · " (w.step_of.replace("{n}", "2").replace("{total}", "2")) }
             h1 { (w.child_title) }
             form method="post" action="/apply/child" novalidate {
                 input type="hidden" name="csrf" value=(f.csrf);
@@ -316,9 +338,10 @@ pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answe
         Language::Ru => p.name_ru.clone(),
         Language::En => p.name_en.clone(),
     });
-    layout(
+    layout_error(
         f,
         w.check_and_sign,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
             p { a href="/apply/child" { (w.back) } }
@@ -335,6 +358,25 @@ pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answe
                 input type="hidden" name="csrf" value=(f.csrf);
                 (field(answers, "code", w.code, w.code_hint, "text", "one-time-code", "numeric"))
                 button.button type="submit" { (w.send) }
+            }
+        },
+    )
+}
+
+/// The first login's question: the e-mail address.
+pub(crate) fn email(f: &Frame, answers: &Answers) -> Markup {
+    let w = f.w;
+    layout_error(
+        f,
+        w.email,
+        !answers.errors.is_empty(),
+        html! {
+            (error_summary(f, answers))
+            h1 { (w.email_question) }
+            form method="post" action="/profile/email" novalidate {
+                input type="hidden" name="csrf" value=(f.csrf);
+                (field(answers, "email", w.email, w.email_hint, "email", "email", "email"))
+                button.button type="submit" { (w.next) }
             }
         },
     )
@@ -378,9 +420,10 @@ pub(crate) fn application(
     answers: &Answers,
 ) -> Markup {
     let w = f.w;
-    layout(
+    layout_error(
         f,
         &a.registration_number,
+        !answers.errors.is_empty(),
         html! {
             (error_summary(f, answers))
             @if answers.value("registered") == "1" {

@@ -76,6 +76,11 @@ pub struct Words {
     pub sign_hint: &'static str,
     pub send: &'static str,
     pub registered: &'static str,
+    pub email_question: &'static str,
+    pub try_again: &'static str,
+    pub choose: &'static str,
+    /// "Step {n} of {total}".
+    pub step_of: &'static str,
 }
 
 pub const KK: Words = Words {
@@ -132,7 +137,7 @@ pub const KK: Words = Words {
     unavailable: "Қызмет уақытша қолжетімсіз. Кейінірек қайталаңыз.",
     actions: "Әрекеттер",
     action_buttons: [
-        ("Қызығушылықты растау", "Әр 12 ай сайын расталады; әйтпесе бала кезектен шығарылады."),
+        ("Қызығушылықты растау", "12 ай сайын расталады; әйтпесе бала кезектен шығарылады."),
         ("Ваучерді растау", "2 жұмыс күні ішінде; әйтпесе өтініш тоқтау парағына ауысады."),
         ("Мерзімді 2 жұмыс күніне ұзарту", "Бір рет, таңдау мерзімінің соңғы күні ғана."),
         ("Кезекке қайта қосылу", "Бір рет, 28 күнтізбелік күн ішінде; бастапқы тіркеу уақыты сақталады."),
@@ -153,12 +158,16 @@ pub const KK: Words = Words {
     privilege_hint: "Жеңілдік болса, санатын таңдаңыз; растаушы құжаттарды кейін тіркейсіз.",
     category: "Жеңілдік санаты",
     no_category: "Жеңілдік жоқ",
-    next: "Ары қарай",
+    next: "Әрі қарай",
     back: "Артқа",
     check_and_sign: "Тексеріп, қол қойыңыз",
     sign_hint: "Өтінішке қол қою үшін телефоныңызға бір реттік код жіберілді.",
     send: "Жіберу",
     registered: "Өтініш тіркелді",
+    email_question: "Электрондық поштаңызды көрсетіңіз",
+    try_again: "Сұранысты орындау мүмкін болмады. Артқа оралып, қайталап көріңіз.",
+    choose: "Таңдаңыз",
+    step_of: "{n}-қадам, барлығы {total}",
 };
 
 pub const RU: Words = Words {
@@ -232,7 +241,7 @@ pub const RU: Words = Words {
     contact_phone_hint: "На этот номер придут уведомления и одноразовые коды.",
     child_title: "Информация о ребёнке",
     child_iin_hint: "ИИН ребёнка, 12 цифр",
-    privilege: "Льготник",
+    privilege: "Льгота",
     privilege_hint: "Если есть льгота, выберите категорию; подтверждающие документы прикрепите потом.",
     category: "Категория льготы",
     no_category: "Нет льготы",
@@ -242,6 +251,10 @@ pub const RU: Words = Words {
     sign_hint: "Чтобы подписать заявление, мы отправили одноразовый код на ваш телефон.",
     send: "Отправить",
     registered: "Заявление зарегистрировано",
+    email_question: "Укажите вашу электронную почту",
+    try_again: "Запрос не выполнен. Вернитесь назад и попробуйте снова.",
+    choose: "Выберите",
+    step_of: "Шаг {n} из {total}",
 };
 
 pub const EN: Words = Words {
@@ -325,6 +338,10 @@ pub const EN: Words = Words {
     sign_hint: "To sign the application, we sent a one-time code to your phone.",
     send: "Send",
     registered: "Your application is registered",
+    email_question: "What is your e-mail address?",
+    try_again: "That did not work. Go back and try again.",
+    choose: "Choose",
+    step_of: "Step {n} of {total}",
 };
 
 /// The words of a language.
