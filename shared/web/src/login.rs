@@ -1,0 +1,229 @@
+//! The login by one-time code (IIN and phone, then the code), the first login's e-mail
+//! question, and signing out.
+
+use super::*;
+
+pub(crate) async fn login_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    let frame = pages::Frame::new(&web, &visit, "/login");
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::login(&frame, &Answers::default()),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    iin: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub(crate) async fn login_post(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let visit = Visit::of(&headers);
+    let input: LoginForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let request = CodeRequest {
+        iin: input.iin.trim().to_owned(),
+        phone: input.phone.trim().to_owned(),
+    };
+    match web.api.identity.request_code(request, visit.lang).await {
+        Ok(_) => {
+            // The phone as the code was sent to it (`+7` and ten digits): cookie-safe.
+            let phone = kezek_core::values::Phone::parse(&input.phone)
+                .map(|p| p.as_str().trim_start_matches('+').to_owned())
+                .unwrap_or_default();
+            let mut r = see_other("/login/code");
+            add_cookie(
+                &mut r,
+                web.cookie(
+                    LOGIN_COOKIE,
+                    format!("{}.{}", input.iin.trim(), phone),
+                    60 * 10,
+                ),
+            );
+            r
+        }
+        Err(f) => {
+            let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let answers = Answers {
+                values: vec![("iin", input.iin), ("phone", input.phone)],
+                errors: vec![field_error(&web, visit.lang, &f, &["iin", "phone"], "iin")],
+            };
+            let frame = pages::Frame::new(&web, &visit, "/login");
+            page(&web, &visit, status, pages::login(&frame, &answers))
+        }
+    }
+}
+
+pub(crate) async fn code_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if visit.login.is_none() {
+        return see_other("/login");
+    }
+    let frame = pages::Frame::new(&web, &visit, "/login/code");
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::code(&frame, &Answers::default()),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CodeForm {
+    #[serde(default)]
+    pub(crate) code: String,
+}
+
+pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    let input: CodeForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some((iin, phone)) = visit.login.clone() else {
+        return see_other("/login");
+    };
+    let login = CodeLogin {
+        iin,
+        phone: format!("+{phone}"),
+        code: input.code.trim().to_owned(),
+    };
+    let refused = |f: Failure| {
+        let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let answers = Answers {
+            values: vec![],
+            errors: vec![field_error(&web, visit.lang, &f, &["code"], "code")],
+        };
+        let frame = pages::Frame::new(&web, &visit, "/login/code");
+        page(&web, &visit, status, pages::code(&frame, &answers))
+    };
+    let login = match web.api.identity.login_with_code(login).await {
+        Ok(l) => l,
+        Err(f) => return refused(f),
+    };
+    let who = login.principal;
+    let email_required = match web.api.service.after_login(&who, login.name).await {
+        Ok(required) => required,
+        Err(f) => return refused(f),
+    };
+    let token = match web.api.sessions.issue(&who, chrono::Utc::now()) {
+        Ok(t) => t,
+        Err(f) => return refused(f),
+    };
+    // Back to the application form when the home page's district choice led to the login.
+    let next = if email_required {
+        // The first login asks for an e-mail address.
+        "/profile/email"
+    } else if visit.apply.district.is_empty() {
+        "/journal"
+    } else {
+        "/apply"
+    };
+    let mut r = see_other(next);
+    let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
+    add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
+    let mut gone = web.cookie(LOGIN_COOKIE, String::new(), 0);
+    gone.make_removal();
+    add_cookie(&mut r, gone);
+    // A form begun by whoever used this browser before is not this parent's: only the district
+    // chosen before this login is kept.
+    if visit.apply.district.is_empty() {
+        let mut gone = web.cookie(APPLY_COOKIE, String::new(), 0);
+        gone.make_removal();
+        add_cookie(&mut r, gone);
+    } else {
+        let district_only = Application {
+            district: visit.apply.district.clone(),
+            ..Application::default()
+        };
+        add_cookie(&mut r, apply_cookie(&web, &district_only));
+    }
+    r
+}
+
+pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let visit = Visit::of(&headers);
+    #[derive(Deserialize)]
+    struct Nothing {}
+    if let Err(r) = form::<Nothing>(&web, &visit, &body) {
+        return *r;
+    }
+    let mut r = see_other("/");
+    // The session, and whatever of this parent's the browser still holds between steps.
+    for name in [SESSION_COOKIE, APPLY_COOKIE, LOGIN_COOKIE] {
+        let mut gone = web.cookie(name, String::new(), 0);
+        gone.make_removal();
+        add_cookie(&mut r, gone);
+    }
+    r
+}
+
+/// The first login's question: the e-mail address notices go to.
+pub(crate) async fn email_page(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let visit = Visit::of(&headers);
+    if principal(&web, &visit).is_none() {
+        return see_other("/login");
+    }
+    let frame = pages::Frame::new(&web, &visit, "/profile/email").signed_in();
+    page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        pages::email(&frame, &Answers::default()),
+    )
+}
+
+pub(crate) async fn email_post(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let visit = Visit::of(&headers);
+    #[derive(Deserialize)]
+    struct EmailForm {
+        #[serde(default)]
+        email: String,
+    }
+    let input: EmailForm = match form(&web, &visit, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Some(who) = principal(&web, &visit) else {
+        return see_other("/login");
+    };
+    let update = kezek_core::inputs::ProfileInput {
+        email: Some(input.email.trim().to_owned()),
+        phone: None,
+        language: Some(visit.lang.code().to_owned()),
+        name: None,
+    };
+    match web.api.service.update_profile(&who, update).await {
+        Ok(_) if visit.apply.district.is_empty() => see_other("/journal"),
+        Ok(_) => see_other("/apply"),
+        Err(f @ Failure::BadInput { .. }) => {
+            let answers = Answers {
+                values: vec![("email", input.email)],
+                errors: vec![field_error(&web, visit.lang, &f, &["email"], "email")],
+            };
+            let frame = pages::Frame::new(&web, &visit, "/profile/email").signed_in();
+            page(
+                &web,
+                &visit,
+                StatusCode::BAD_REQUEST,
+                pages::email(&frame, &answers),
+            )
+        }
+        Err(f) => failure_page(&web, &visit, &f),
+    }
+}
