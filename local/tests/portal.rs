@@ -280,6 +280,15 @@ async fn a_parent_logs_in_by_code_and_sees_the_application() {
     let card = b.get(href).await;
     assert_eq!(card.status, StatusCode::OK);
     assert!(card.html.contains("Место в очереди"));
+    // The change history: the registration, in the page's language.
+    assert!(card.html.contains("История изменений"), "{}", card.html);
+    assert!(card.html.contains("class=\"history\""));
+    assert!(
+        card.html
+            .contains("Подача заявления и постановка в очередь"),
+        "{}",
+        card.html
+    );
     assert!(card.html.contains("<dd>1</dd>"), "{}", card.html);
     assert!(!card.html.contains(CHILD), "the child's IIN is masked");
     // Another parent's browser cannot open it.

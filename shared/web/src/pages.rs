@@ -7,7 +7,7 @@ use crate::{Answers, Visit, Web};
 use kezek_core::domain::Language;
 use kezek_core::inputs::ParentAction;
 use kezek_core::reference::{District, PrivilegeCategory};
-use kezek_core::views::ApplicationView;
+use kezek_core::views::{ApplicationView, HistoryView};
 use maud::{html, Markup, DOCTYPE};
 
 /// What every page shares: the language, the words, the form token, where it is.
@@ -417,6 +417,7 @@ pub(crate) fn application(
     f: &Frame,
     a: &ApplicationView,
     actions: &[ParentAction],
+    history: &[HistoryView],
     answers: &Answers,
 ) -> Markup {
     let w = f.w;
@@ -474,6 +475,22 @@ pub(crate) fn application(
                                 button.button.warning type="submit" { (button) }
                             } @else {
                                 button.button type="submit" { (button) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (f.w.history) }
+            @if history.is_empty() {
+                p { "–" }
+            } @else {
+                ol.history {
+                    @for h in history {
+                        li {
+                            strong { (h.action_label) }
+                            " · " (local(&h.at))
+                            @if let Some(r) = &h.reason {
+                                br; span.hint { (r) }
                             }
                         }
                     }

@@ -86,9 +86,14 @@ pub(crate) async fn application_page(
         .await
     {
         Ok((app, actions)) => {
+            // The change history, the seeds' second tab (oldest first).
+            let history = match web.api.service.history(who, &app.id, visit.lang).await {
+                Ok(h) => h,
+                Err(f) => return failure_page(web, visit, &f),
+            };
             let here = format!("/applications/{}", app.id);
             let frame = pages::Frame::new(web, visit, &here).signed_in();
-            let html = pages::application(&frame, &app, &actions, answers);
+            let html = pages::application(&frame, &app, &actions, &history, answers);
             page(web, visit, status, html)
         }
         Err(f) => failure_page(web, visit, &f),

@@ -78,6 +78,7 @@ pub struct Words {
     pub registered: &'static str,
     pub email_question: &'static str,
     pub try_again: &'static str,
+    pub history: &'static str,
     pub choose: &'static str,
     /// "Step {n} of {total}".
     pub step_of: &'static str,
@@ -168,6 +169,7 @@ pub const KK: Words = Words {
     try_again: "Сұранысты орындау мүмкін болмады. Артқа оралып, қайталап көріңіз.",
     choose: "Таңдаңыз",
     step_of: "{n}-қадам, барлығы {total}",
+    history: "Өзгерістер тарихы",
 };
 
 pub const RU: Words = Words {
@@ -255,6 +257,7 @@ pub const RU: Words = Words {
     try_again: "Запрос не выполнен. Вернитесь назад и попробуйте снова.",
     choose: "Выберите",
     step_of: "Шаг {n} из {total}",
+    history: "История изменений",
 };
 
 pub const EN: Words = Words {
@@ -342,6 +345,7 @@ pub const EN: Words = Words {
     try_again: "That did not work. Go back and try again.",
     choose: "Choose",
     step_of: "Step {n} of {total}",
+    history: "Change history",
 };
 
 /// The words of a language.
