@@ -47,13 +47,25 @@ pub(crate) async fn apply_page(
         ],
         errors: vec![],
     };
-    let frame = pages::Frame::new(&web, &visit, "/apply").signed_in();
+    applicant_step(&web, &visit, StatusCode::OK, &answers)
+}
+
+/// Step 1's page (first shown, or refused with its answers and errors).
+fn applicant_step(web: &Web, visit: &Visit, status: StatusCode, answers: &Answers) -> Response {
+    let frame = pages::Frame::new(web, visit, "/apply").signed_in();
     let districts = &web.api.service.reference().districts;
+    page(web, visit, status, pages::apply(&frame, districts, answers))
+}
+
+/// Step 2's page (first shown, or refused with its answers and errors).
+fn child_step(web: &Web, visit: &Visit, status: StatusCode, answers: &Answers) -> Response {
+    let frame = pages::Frame::new(web, visit, "/apply/child").signed_in();
+    let privileges = &web.api.service.reference().privileges;
     page(
-        &web,
-        &visit,
-        StatusCode::OK,
-        pages::apply(&frame, districts, &answers),
+        web,
+        visit,
+        status,
+        pages::child(&frame, privileges, answers),
     )
 }
 
@@ -112,9 +124,7 @@ pub(crate) async fn apply_post(
             ],
             errors,
         };
-        let frame = pages::Frame::new(&web, &visit, "/apply").signed_in();
-        let html = pages::apply(&frame, &reference.districts, &answers);
-        return page(&web, &visit, StatusCode::BAD_REQUEST, html);
+        return applicant_step(&web, &visit, StatusCode::BAD_REQUEST, &answers);
     }
     let a = Application {
         district: input.district.trim().to_owned(),
@@ -144,14 +154,7 @@ pub(crate) async fn child_page(State(web): State<Web>, headers: HeaderMap) -> Re
         ],
         errors: vec![],
     };
-    let frame = pages::Frame::new(&web, &visit, "/apply/child").signed_in();
-    let privileges = &web.api.service.reference().privileges;
-    page(
-        &web,
-        &visit,
-        StatusCode::OK,
-        pages::child(&frame, privileges, &answers),
-    )
+    child_step(&web, &visit, StatusCode::OK, &answers)
 }
 
 pub(crate) async fn child_post(
@@ -219,9 +222,7 @@ pub(crate) async fn child_post(
             ],
             errors,
         };
-        let frame = pages::Frame::new(&web, &visit, "/apply/child").signed_in();
-        let html = pages::child(&frame, &reference.privileges, &answers);
-        return page(&web, &visit, StatusCode::BAD_REQUEST, html);
+        return child_step(&web, &visit, StatusCode::BAD_REQUEST, &answers);
     }
     let mut r = see_other("/apply/sign");
     add_cookie(&mut r, apply_cookie(&web, &a));
@@ -303,9 +304,7 @@ pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: 
     {
         Ok(app) => {
             let mut r = see_other(&format!("/applications/{}?registered=1", app.id));
-            let mut gone = web.cookie(APPLY_COOKIE, String::new(), 0);
-            gone.make_removal();
-            add_cookie(&mut r, gone);
+            remove_cookie(&web, &mut r, APPLY_COOKIE);
             r
         }
         Err(f) => refused(f),

@@ -295,6 +295,13 @@ async fn portal_headers(mut r: Response) -> Response {
     r
 }
 
+/// Removes a cookie from the browser.
+fn remove_cookie(web: &Web, r: &mut Response, name: &'static str) {
+    let mut gone = web.cookie(name, String::new(), 0);
+    gone.make_removal();
+    add_cookie(r, gone);
+}
+
 fn add_cookie(r: &mut Response, c: Cookie<'_>) {
     if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
         r.headers_mut().append(header::SET_COOKIE, v);

@@ -133,15 +133,11 @@ pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: 
     let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
     add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
-    let mut gone = web.cookie(LOGIN_COOKIE, String::new(), 0);
-    gone.make_removal();
-    add_cookie(&mut r, gone);
+    remove_cookie(&web, &mut r, LOGIN_COOKIE);
     // A form begun by whoever used this browser before is not this parent's: only the district
     // chosen before this login is kept.
     if visit.apply.district.is_empty() {
-        let mut gone = web.cookie(APPLY_COOKIE, String::new(), 0);
-        gone.make_removal();
-        add_cookie(&mut r, gone);
+        remove_cookie(&web, &mut r, APPLY_COOKIE);
     } else {
         let district_only = Application {
             district: visit.apply.district.clone(),
@@ -162,9 +158,7 @@ pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Byt
     let mut r = see_other("/");
     // The session, and whatever of this parent's the browser still holds between steps.
     for name in [SESSION_COOKIE, APPLY_COOKIE, LOGIN_COOKIE] {
-        let mut gone = web.cookie(name, String::new(), 0);
-        gone.make_removal();
-        add_cookie(&mut r, gone);
+        remove_cookie(&web, &mut r, name);
     }
     r
 }
