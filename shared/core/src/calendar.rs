@@ -153,6 +153,16 @@ impl Calendar {
         }
     }
 
+    /// The working days from `today` to `last_day`, both counted (none when `last_day` has
+    /// passed): what a parent has left before a deadline that ends on `last_day`.
+    pub fn working_days_left(&self, today: NaiveDate, last_day: NaiveDate) -> u32 {
+        today
+            .iter_days()
+            .take_while(|d| *d <= last_day)
+            .filter(|d| self.is_working_day(*d))
+            .count() as u32
+    }
+
     /// The `n`th working day after `date` (the day itself is not counted).
     pub fn nth_working_day_after(&self, date: NaiveDate, n: u32) -> NaiveDate {
         let mut d = date;
@@ -370,6 +380,22 @@ mod tests {
             cal.nth_working_day_after(d(2026, 11, 21), 2),
             d(2026, 11, 24)
         );
+    }
+
+    #[test]
+    fn working_days_left_count_today_and_the_last_day_and_skip_days_off() {
+        let c = Calendar::builtin();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // Tuesday to Thursday: three.
+        assert_eq!(c.working_days_left(d(12, 1), d(12, 3)), 3);
+        // Friday to Monday: the weekend is not counted.
+        assert_eq!(c.working_days_left(d(12, 4), d(12, 7)), 2);
+        // Independence Day (16 and 17 December) is not counted.
+        assert_eq!(c.working_days_left(d(12, 15), d(12, 18)), 2);
+        // On a day off before the last day: only the last day.
+        assert_eq!(c.working_days_left(d(12, 5), d(12, 7)), 1);
+        // Passed.
+        assert_eq!(c.working_days_left(d(12, 8), d(12, 7)), 0);
     }
 
     #[test]

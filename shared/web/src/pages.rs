@@ -18,6 +18,7 @@ pub(crate) struct Frame<'a> {
     here: String,
     support_phone: &'a str,
     signed_in: bool,
+    service: &'a kezek_core::Service,
 }
 
 impl<'a> Frame<'a> {
@@ -29,12 +30,32 @@ impl<'a> Frame<'a> {
             here: here.to_owned(),
             support_phone: &web.support_phone,
             signed_in: false,
+            service: &web.api.service,
         }
     }
 
     pub(crate) fn signed_in(mut self) -> Frame<'a> {
         self.signed_in = true;
         self
+    }
+}
+
+/// A deadline: its local date and time, and the working days left before it (today counted).
+fn deadline(f: &Frame, t: &kezek_core::time::Time) -> Markup {
+    let today = kezek_core::time::local_date(f.service.now());
+    let left = f
+        .service
+        .calendar()
+        .working_days_left(today, kezek_core::time::local_date(*t));
+    html! { (local(t)) br; span.hint { ((f.w.days_left)(left)) } }
+}
+
+/// A district's name in the page's language, by its code (the code when the reference has no
+/// such district).
+fn district_named(f: &Frame, code: &str) -> String {
+    match f.service.reference().district(code) {
+        Some(d) => district_name(f.lang, d),
+        None => code.to_owned(),
     }
 }
 
@@ -441,7 +462,7 @@ pub(crate) fn application(
             h2 { (w.information) }
             dl.summary {
                 dt { (w.status) } dd { strong.tag { (a.status_label) } }
-                dt { (w.district) } dd { (a.district) }
+                dt { (w.district) } dd { (district_named(f, &a.district)) }
                 dt { (w.queue) } dd { (a.queue.name) }
                 @if let Some(p) = a.queue.position {
                     dt { (w.position) } dd { (p) }
@@ -450,16 +471,18 @@ pub(crate) fn application(
                 dt { (w.registered_at) } dd { (local(&a.registered_at)) }
                 dt { (w.child) } dd { (a.child.iin_masked) }
                 @if let Some(t) = &a.reconfirm_by {
-                    dt { (w.reconfirm_by) } dd { (local(t)) }
+                    dt { (w.reconfirm_by) } dd { (deadline(f, t)) }
                 }
                 @if let Some(v) = &a.voucher {
-                    dt { (w.confirm_by) } dd { (local(&v.confirm_by)) }
+                    // Once confirmed, the choice's deadline is the one that counts.
                     @if let Some(t) = &v.choose_by {
-                        dt { (w.choose_by) } dd { (local(t)) }
+                        dt { (w.choose_by) } dd { (deadline(f, t)) }
+                    } @else {
+                        dt { (w.confirm_by) } dd { (deadline(f, &v.confirm_by)) }
                     }
                 }
                 @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
-                    dt { (w.restore_by) } dd { (local(t)) }
+                    dt { (w.restore_by) } dd { (deadline(f, t)) }
                 }
             }
             @if !actions.is_empty() {

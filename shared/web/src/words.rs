@@ -56,6 +56,8 @@ pub struct Words {
     pub actions: &'static str,
     /// Each action's button and its rule, in [`crate::ACTIONS`]' order.
     pub action_buttons: [(&'static str, &'static str); 6],
+    /// "N working days left", today counted, beside a deadline.
+    pub days_left: fn(u32) -> String,
     pub done: &'static str,
     pub apply: &'static str,
     pub step: &'static str,
@@ -86,6 +88,10 @@ pub struct Words {
 
 pub const KK: Words = Words {
     lang_name: "Қазақша",
+    days_left: |n| match n {
+        0 => "мерзімі өтті".into(),
+        n => format!("бүгінді қоса алғанда {n} жұмыс күні қалды"),
+    },
     service: "Мектепке дейінгі ұйымдарға жолдама алу үшін кезекке қою",
     region: "Ақмола облысы",
     description: "Баланы балабақшаға кезекке қойып, кезегі келгенде ваучер алып, балабақшаны таңдаңыз. Хабарламалар электрондық поштаға және SMS арқылы келеді.",
@@ -174,6 +180,10 @@ pub const KK: Words = Words {
 
 pub const RU: Words = Words {
     lang_name: "Русский",
+    days_left: |n| match n {
+        0 => "срок истёк".into(),
+        n => format!("осталось рабочих дней: {n}, включая сегодня"),
+    },
     service: "Постановка на очередь для получения направления в дошкольные организации",
     region: "Акмолинская область",
     description: "Поставьте ребёнка в очередь в детский сад, получите ваучер, когда подойдёт очередь, и выберите детский сад. Уведомления приходят на электронную почту и по SMS.",
@@ -262,6 +272,11 @@ pub const RU: Words = Words {
 
 pub const EN: Words = Words {
     lang_name: "English",
+    days_left: |n| match n {
+        0 => "the deadline has passed".into(),
+        1 => "1 working day left, today included".into(),
+        n => format!("{n} working days left, today included"),
+    },
     service: "Kindergarten queue and vouchers",
     region: "Akmola region",
     description: "Put your child in the kindergarten queue, get a voucher when your turn comes, and choose a kindergarten. Notices come by e-mail and SMS.",

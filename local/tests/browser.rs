@@ -1,0 +1,470 @@
+//! The parents' portal in a real browser (issue 17): headless Chromium driven through WebDriver
+//! (Debian's `chromium` and `chromium-driver`, installed by `./scripts/test`) walks parents through
+//! the pages only, in Kazakh and in Russian, while the test moves business time on the runner's
+//! simulated clock and starts the operator's voucher runs and sweeps (the operators' pages are
+//! issue 18). On every page: axe-core (npm, pinned in `tests/browser/`) finds no WCAG 2.1 A or AA
+//! violation, the page with its assets weighs at most 60 KB, and screenshots at 360 px and
+//! 1280 px wide are written to `$CARGO_TARGET_DIR/portal-screenshots/` (or
+//! `target/portal-screenshots/`); the test prints each page's figures.
+
+use chrono::TimeZone;
+use fantoccini::{Client, ClientBuilder, Locator};
+use kezek_core::inputs::RunInput;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::Channel;
+use kezek_local::keys::LocalKeys;
+use kezek_local::Local;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PARENT: &str = "900101300007";
+const PHONE: &str = "+7 701 123 45 67";
+const CHILD: &str = "230315500002";
+/// The most a page may weigh with its assets (issue 17).
+const PAGE_BUDGET: u64 = 60 * 1024;
+
+/// chromedriver on a free port of this machine, stopped with the test.
+struct Driver {
+    process: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn chromedriver() -> Driver {
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let process = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{binary}: {e}. The browser test needs Debian's chromium and chromium-driver \
+                 (./scripts/test installs them)"
+            )
+        });
+    let driver = Driver { process, port };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+/// A headless Chromium whose Accept-Language is `lang`.
+async fn browser(driver: &Driver, lang: &str) -> Client {
+    let mut options = serde_json::json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1280,900", "--hide-scrollbars"],
+        "prefs": { "intl.accept_languages": lang },
+    });
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = "/usr/bin/chromium".into();
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session")
+}
+
+/// The local runner on a free port with the seed catalogue, business time at `now`.
+async fn serve(now: chrono::DateTime<chrono::Utc>) -> (Local, String) {
+    let local = Local::new(&LocalKeys::generate().unwrap());
+    kezek_local::seed::seed(local.api.service.store.as_ref())
+        .await
+        .unwrap();
+    local.clock.set(now);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = local.clone().router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (local, base)
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| format!("{}/../target", env!("CARGO_MANIFEST_DIR")));
+    let dir = PathBuf::from(target).join("portal-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn axe_source() -> String {
+    let path = format!(
+        "{}/../tests/browser/node_modules/axe-core/axe.min.js",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{path}: {e}. Run `npm ci` in tests/browser (./scripts/test does)")
+    })
+}
+
+/// One parent's browser on the runner, checking every page it arrives at.
+struct Walk {
+    client: Client,
+    local: Local,
+    base: String,
+    /// Names the screenshots: the walk's name and language.
+    name: String,
+    pages: usize,
+    axe: String,
+    checked: Vec<String>,
+}
+
+impl Walk {
+    async fn open(&mut self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+        self.check().await;
+    }
+
+    async fn here(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn html(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    /// The checks of every page: axe-core, the weight, the screenshots at both widths.
+    async fn check(&mut self) {
+        let here = self.here().await;
+        let lang = self
+            .client
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap();
+        // axe-core, injected by WebDriver (the page's CSP allows no inline script; the
+        // driver's script is not the page's).
+        self.client
+            .execute(&format!("{}\nreturn true;", self.axe), vec![])
+            .await
+            .expect("axe-core injected");
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag',
+                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then(r => done(r.violations.map(v => ({ id: v.id, help: v.help,
+                       nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                   .catch(e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            violations,
+            serde_json::json!([]),
+            "axe-core on {here} ({lang}): {violations:#}"
+        );
+        // What the page weighs: the document and each asset, uncompressed (at most what a
+        // browser transfers).
+        let bytes = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('navigation')
+                    .concat(performance.getEntriesByType('resource'))
+                    .reduce((s, e) => s + (e.decodedBodySize || 0), 0);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert!(
+            bytes <= PAGE_BUDGET,
+            "{here}: {bytes} bytes, over the budget"
+        );
+        self.pages += 1;
+        // Named by the page, not the application's id, so a run replaces the last one's.
+        let page = match here.trim_matches('/') {
+            "" => "home".to_owned(),
+            p if p.starts_with("applications/") => "application".to_owned(),
+            p => p.replace('/', "-"),
+        };
+        let stem = format!("{}-{:02}-{page}", self.name, self.pages);
+        let dir = screenshots();
+        for (width, height) in [(360, 800), (1280, 900)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{stem}-{width}.png")), png).unwrap();
+        }
+        // At 360 px nothing is wider than the screen.
+        self.client.set_window_size(360, 800).await.unwrap();
+        let overflow = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            overflow,
+            serde_json::json!(0),
+            "{here} scrolls sideways at 360 px"
+        );
+        self.client.set_window_size(1280, 900).await.unwrap();
+        let line = format!(
+            "{}: {here} ({lang}) {bytes} B, axe: no violations",
+            self.name
+        );
+        println!("{line}");
+        self.checked.push(line);
+    }
+
+    async fn fill(&self, name: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("a field {name}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Presses the main form's button, then checks the page it leads to.
+    async fn submit(&mut self) {
+        self.press("#main form button[type=submit]").await;
+    }
+
+    /// Clicks, waits for the next page to have loaded (the old one marked, so its URL is never
+    /// taken for the new one's), then checks it.
+    async fn press(&mut self, css: &str) {
+        let here = self.here().await;
+        self.client
+            .execute("window.kezekOldPage = true; return true;", vec![])
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} on {here}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        for _ in 0..200 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.kezekOldPage === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .unwrap_or(serde_json::Value::Bool(false));
+            if loaded == serde_json::Value::Bool(true) {
+                self.check().await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{css} on {here} led to no page");
+    }
+
+    async fn follow(&mut self, css: &str) {
+        self.press(css).await;
+    }
+
+    /// The newest six-digit code the dev outbox sent by SMS.
+    fn code(&self) -> String {
+        let sent = self.local.outbox.messages();
+        let sms = sent
+            .iter()
+            .rev()
+            .find(|m| m.channel == Channel::Sms && m.body.contains(char::is_numeric))
+            .expect("an SMS with a code");
+        sms.body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("six digits")
+            .to_owned()
+    }
+
+    /// From the home page: the district, the login by one-time code (and the first login's
+    /// e-mail), the form's two steps and the signing with a fresh code; ends on the
+    /// application's page.
+    async fn register(&mut self, district: &str) {
+        self.open("/").await;
+        self.follow(&format!("a[href=\"/apply?district={district}\"]"))
+            .await;
+        assert_eq!(self.here().await, "/login");
+        self.fill("iin", PARENT).await;
+        self.fill("phone", PHONE).await;
+        self.submit().await;
+        assert_eq!(self.here().await, "/login/code");
+        let code = self.code();
+        self.fill("code", &code).await;
+        self.submit().await;
+        if self.here().await == "/profile/email" {
+            self.fill("email", "ata@mail.kz").await;
+            self.submit().await;
+        }
+        assert_eq!(self.here().await, "/apply");
+        // The form's error summary, then the answer corrected.
+        self.fill("phone", "12").await;
+        self.submit().await;
+        assert_eq!(self.here().await, "/apply");
+        assert!(self.html().await.contains("error-summary"));
+        self.fill("phone", PHONE).await;
+        self.submit().await;
+        assert_eq!(self.here().await, "/apply/child");
+        self.fill("child_iin", CHILD).await;
+        self.submit().await;
+        assert_eq!(self.here().await, "/apply/sign");
+        let code = self.code();
+        self.fill("code", &code).await;
+        self.submit().await;
+        assert!(self.here().await.starts_with("/applications/"));
+    }
+
+    /// The operator's voucher run for the child's district and age group (4 in December 2026:
+    /// the groups count to the coming September).
+    async fn voucher_run(&self, district: &str) {
+        let run = self
+            .local
+            .api
+            .service
+            .voucher_run(
+                None,
+                RunInput {
+                    district: district.into(),
+                    age_group: 4,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(run.offered, 1, "one voucher offered");
+        self.local.deliver().await.unwrap();
+    }
+
+    /// Reloads the page the browser is on (after business time moved).
+    async fn reload(&mut self) {
+        self.client.refresh().await.unwrap();
+        self.check().await;
+    }
+
+    fn has_action(html: &str, action: &str) -> bool {
+        html.contains(&format!("/{action}\""))
+    }
+}
+
+async fn walk(driver: &Driver, name: &str, lang: &str, local: Local, base: String) -> Walk {
+    Walk {
+        client: browser(driver, lang).await,
+        local,
+        base,
+        name: format!("{name}-{lang}"),
+        pages: 0,
+        axe: axe_source(),
+        checked: Vec::new(),
+    }
+}
+
+/// 10:00 in Kokshetau on a Tuesday.
+fn tuesday() -> chrono::DateTime<chrono::Utc> {
+    chrono::FixedOffset::east_opt(5 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 12, 1, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// A parent registers, gets a voucher and confirms it from the application's page.
+async fn to_a_confirmed_voucher(driver: &Driver, lang: &str) -> Walk {
+    let (local, base) = serve(tuesday()).await;
+    let mut w = walk(driver, "enrolment", lang, local, base).await;
+    w.register("KOK").await;
+    let html = w.html().await;
+    assert!(!Walk::has_action(&html, "confirm"), "no voucher yet");
+    w.voucher_run("KOK").await;
+    w.reload().await;
+    let html = w.html().await;
+    assert!(Walk::has_action(&html, "confirm"), "{html}");
+    assert!(Walk::has_action(&html, "refuse"));
+    // Offered on Tuesday: Tuesday, Wednesday and Thursday are left to confirm it.
+    let left = match lang {
+        "kk" => "бүгінді қоса алғанда 3 жұмыс күні қалды",
+        _ => "осталось рабочих дней: 3, включая сегодня",
+    };
+    assert!(html.contains(left), "{html}");
+    assert!(
+        html.contains("03.12.2026 23:59"),
+        "the deadline in local time"
+    );
+    w.press("form[action$=\"/confirm\"] button").await;
+    let html = w.html().await;
+    assert!(!Walk::has_action(&html, "confirm"), "confirmed once");
+    w.open("/journal").await;
+    w
+}
+
+/// A parent lets the voucher's two working days pass: the sweep moves the child to the
+/// stop-list; the parent restores it from the application's page.
+async fn to_the_stop_list_and_back(driver: &Driver, lang: &str) -> Walk {
+    let (local, base) = serve(tuesday()).await;
+    let mut w = walk(driver, "stop-list", lang, local, base).await;
+    w.register("STP").await;
+    w.voucher_run("STP").await;
+    w.reload().await;
+    assert!(Walk::has_action(&w.html().await, "confirm"));
+    // Thursday's deadline passes; Monday's sweep finds it.
+    w.local.clock.advance(chrono::Duration::days(6));
+    w.local.api.service.sweep(Sweep::Expiry).await.unwrap();
+    w.local.deliver().await.unwrap();
+    w.reload().await;
+    let html = w.html().await;
+    assert!(!Walk::has_action(&html, "confirm"), "the offer has lapsed");
+    assert!(Walk::has_action(&html, "restore"), "{html}");
+    w.press("form[action$=\"/restore\"] button").await;
+    let html = w.html().await;
+    assert!(!Walk::has_action(&html, "restore"), "restored once");
+    assert!(Walk::has_action(&html, "withdraw"), "back in the queue");
+    w
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parents_walk_the_portal_in_a_real_browser() {
+    let driver = chromedriver().await;
+    let _ = std::fs::remove_dir_all(screenshots());
+    let mut lines = Vec::new();
+    for lang in ["kk", "ru"] {
+        let w = to_a_confirmed_voucher(&driver, lang).await;
+        lines.extend(w.checked.clone());
+        w.client.close().await.unwrap();
+        let w = to_the_stop_list_and_back(&driver, lang).await;
+        lines.extend(w.checked.clone());
+        w.client.close().await.unwrap();
+    }
+    println!(
+        "{} pages checked; screenshots in {}",
+        lines.len(),
+        screenshots().display()
+    );
+}
