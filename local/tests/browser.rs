@@ -206,7 +206,11 @@ impl Walk {
         // Named by the page, not the application's id, so a run replaces the last one's.
         let page = match here.trim_matches('/') {
             "" => "home".to_owned(),
-            p if p.starts_with("applications/") => "application".to_owned(),
+            // The application's id left out.
+            p if p.starts_with("applications/") => std::iter::once("application")
+                .chain(p.split('/').skip(2))
+                .collect::<Vec<_>>()
+                .join("-"),
             p => p.replace('/', "-"),
         };
         let stem = format!("{}-{:02}-{page}", self.name, self.pages);
@@ -364,6 +368,31 @@ impl Walk {
         self.local.deliver().await.unwrap();
     }
 
+    /// Clicks something that stays on the page (a radio button).
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The district's free places for the age group, all kindergartens together.
+    async fn free_places(&self, district: &str) -> u32 {
+        self.local
+            .api
+            .service
+            .store
+            .kindergartens(Some(district))
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.free_places.get(&4).copied().unwrap_or(0))
+            .sum()
+    }
+
     /// Reloads the page the browser is on (after business time moved).
     async fn reload(&mut self) {
         self.client.refresh().await.unwrap();
@@ -421,6 +450,48 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str) -> Walk {
     w.press("form[action$=\"/confirm\"] button").await;
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "confirmed once");
+    // The kindergarten: the district's list for the age group, one picked, signed by code.
+    w.follow("a[href$=\"/choose\"]").await;
+    assert!(w.here().await.ends_with("/choose"));
+    let list = w.html().await;
+    assert!(list.contains("type=\"radio\""), "{list}");
+    assert!(list.contains("+7 716"), "the kindergartens' phones: {list}");
+    // Nothing picked: the error summary, nothing changed.
+    w.submit().await;
+    assert!(w.html().await.contains("error-summary"));
+    w.click("#kindergarten_id").await;
+    let places_before = w.free_places("KOK").await;
+    w.submit().await;
+    assert!(
+        w.here().await.ends_with("/choose/sign"),
+        "{}",
+        w.html().await
+    );
+    let code = w.code();
+    w.fill("code", "000000").await;
+    w.submit().await;
+    assert!(
+        w.html().await.contains("error-summary"),
+        "a wrong code is refused"
+    );
+    assert_eq!(w.free_places("KOK").await, places_before, "nothing taken");
+    w.fill("code", &code).await;
+    w.submit().await;
+    let html = w.html().await;
+    assert!(!html.contains("/choose\""), "chosen once: {html}");
+    assert_eq!(
+        w.free_places("KOK").await,
+        places_before - 1,
+        "one place taken"
+    );
+    let chosen = match lang {
+        "kk" => "Таңдалған балабақша",
+        _ => "Выбранный детский сад",
+    };
+    assert!(
+        html.contains(chosen),
+        "the choice on the application's page: {html}"
+    );
     w.open("/journal").await;
     w
 }

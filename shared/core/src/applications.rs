@@ -158,7 +158,25 @@ impl Service {
                 offered.push(action);
             }
         }
+        // The choice, offered while its window is open (the kindergarten is the parent's to pick).
+        let choose = ParentAction::Choose(ChooseInput {
+            kindergarten_id: String::new(),
+            signature: None,
+        });
+        if access::permit_role(who, choose.operation()).is_ok()
+            && self.permit_on(who, choose.operation(), &app).await.is_ok()
+            && lifecycle::choosing_open(&app, self.ctx(now))
+        {
+            offered.push(choose);
+        }
         Ok((view, offered))
+    }
+
+    /// Where a code that signs an action on the application goes: the application's phone (where
+    /// its notifications go), read under the same access rule as the application itself.
+    pub async fn contact_phone(&self, who: &Principal, id: &str) -> Result<String, Failure> {
+        let app = self.permitted(who, Operation::ReadApplication, id).await?;
+        Ok(app.phone)
     }
 
     pub async fn history(

@@ -390,8 +390,8 @@ mod tests {
         assert_eq!(c.working_days_left(d(12, 1), d(12, 3)), 3);
         // Friday to Monday: the weekend is not counted.
         assert_eq!(c.working_days_left(d(12, 4), d(12, 7)), 2);
-        // Independence Day (16 and 17 December) is not counted.
-        assert_eq!(c.working_days_left(d(12, 15), d(12, 18)), 2);
+        // Independence Day (16 December) is not counted.
+        assert_eq!(c.working_days_left(d(12, 15), d(12, 18)), 3);
         // On a day off before the last day: only the last day.
         assert_eq!(c.working_days_left(d(12, 5), d(12, 7)), 1);
         // Passed.

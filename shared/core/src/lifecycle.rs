@@ -266,6 +266,12 @@ pub fn submit(new: NewApplication, ctx: Context<'_>) -> Result<Decision, Refusal
 }
 
 /// Applies a command to an application at `ctx.now`.
+/// Whether the parent may choose a kindergarten now (the choice itself is checked by [`apply`]
+/// with the kindergarten: its district and its free places).
+pub fn choosing_open(app: &Application, ctx: Context<'_>) -> bool {
+    commands::choosing_open(app, ctx).is_ok()
+}
+
 pub fn apply(
     app: &Application,
     command: Command,

@@ -11,12 +11,14 @@
 //! at `/`.
 
 mod apply;
+mod choose;
 mod login;
 mod pages;
 mod parent;
 pub mod words;
 
 use apply::*;
+use choose::*;
 use login::*;
 pub use parent::ACTIONS;
 use parent::*;
@@ -126,6 +128,14 @@ impl Web {
             .route("/apply/child", get(child_page).post(child_post))
             .route("/apply/sign", get(sign_page).post(sign_post))
             .route("/applications/{id}", get(application))
+            .route(
+                "/applications/{id}/choose",
+                get(choose_page).post(choose_post),
+            )
+            .route(
+                "/applications/{id}/choose/sign",
+                get(choose_sign_page).post(choose_sign_post),
+            )
             .route(
                 "/applications/{id}/{action}",
                 axum::routing::post(application_action),

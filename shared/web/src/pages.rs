@@ -38,10 +38,23 @@ impl<'a> Frame<'a> {
         self.signed_in = true;
         self
     }
+
+    pub(crate) fn lang(&self) -> Language {
+        self.lang
+    }
+
+    pub(crate) fn words(&self) -> &'static Words {
+        self.w
+    }
+
+    /// The token every form of the page carries.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// A deadline: its local date and time, and the working days left before it (today counted).
-fn deadline(f: &Frame, t: &kezek_core::time::Time) -> Markup {
+pub(crate) fn deadline(f: &Frame, t: &kezek_core::time::Time) -> Markup {
     let today = kezek_core::time::local_date(f.service.now());
     let left = f
         .service
@@ -52,7 +65,7 @@ fn deadline(f: &Frame, t: &kezek_core::time::Time) -> Markup {
 
 /// A district's name in the page's language, by its code (the code when the reference has no
 /// such district).
-fn district_named(f: &Frame, code: &str) -> String {
+pub(crate) fn district_named(f: &Frame, code: &str) -> String {
     match f.service.reference().district(code) {
         Some(d) => district_name(f.lang, d),
         None => code.to_owned(),
@@ -71,7 +84,7 @@ fn layout(f: &Frame, title: &str, body: Markup) -> Markup {
 }
 
 /// A page whose `<title>` says first that something needs fixing (after a refusal).
-fn layout_error(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
+pub(crate) fn layout_error(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
     layout_with(f, title, failed, body)
 }
 
@@ -126,7 +139,7 @@ fn layout_with(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
 }
 
 /// The error summary: every refusal, each linking to its field.
-fn error_summary(f: &Frame, answers: &Answers) -> Markup {
+pub(crate) fn error_summary(f: &Frame, answers: &Answers) -> Markup {
     html! {
         @if !answers.errors.is_empty() {
             div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
@@ -142,7 +155,7 @@ fn error_summary(f: &Frame, answers: &Answers) -> Markup {
 }
 
 /// A text field with its label, hint and (after a refusal) its message.
-fn field(
+pub(crate) fn field(
     answers: &Answers,
     name: &'static str,
     label: &str,
@@ -439,6 +452,7 @@ pub(crate) fn application(
     a: &ApplicationView,
     actions: &[ParentAction],
     history: &[HistoryView],
+    kindergarten: Option<&str>,
     answers: &Answers,
 ) -> Markup {
     let w = f.w;
@@ -481,12 +495,21 @@ pub(crate) fn application(
                         dt { (w.confirm_by) } dd { (deadline(f, &v.confirm_by)) }
                     }
                 }
+                @if let Some(k) = kindergarten {
+                    dt { (w.chosen_kindergarten) } dd { (k) }
+                }
                 @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
                     dt { (w.restore_by) } dd { (deadline(f, t)) }
                 }
             }
             @if !actions.is_empty() {
                 h2 #actions { (w.actions) }
+                @if actions.iter().any(|a| matches!(a, ParentAction::Choose(_))) {
+                    div.action {
+                        p.hint { (w.choose_rule) }
+                        a.button href={ "/applications/" (a.id) "/choose" } { (w.choose_kindergarten) }
+                    }
+                }
                 @for action in actions {
                     @if let Some(slug) = crate::slug_of(action) {
                         @let i = crate::ACTIONS.iter().position(|s| *s == slug).unwrap_or(0);

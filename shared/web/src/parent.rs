@@ -91,9 +91,34 @@ pub(crate) async fn application_page(
                 Ok(h) => h,
                 Err(f) => return failure_page(web, visit, &f),
             };
+            // The chosen kindergarten, by name.
+            let chosen =
+                match app
+                    .voucher
+                    .as_ref()
+                    .and_then(|v| v.kindergarten_id.as_ref())
+                {
+                    Some(k) => {
+                        let filter = kezek_core::inputs::CatalogueFilter {
+                            district: Some(app.district.clone()),
+                            ..Default::default()
+                        };
+                        match web.api.service.catalogue(filter).await {
+                            Ok(list) => list.into_iter().find(|x| &x.id == k).map(|x| match visit
+                                .lang
+                            {
+                                Language::Kk => x.name_kk,
+                                _ => x.name_ru,
+                            }),
+                            Err(f) => return failure_page(web, visit, &f),
+                        }
+                    }
+                    None => None,
+                };
             let here = format!("/applications/{}", app.id);
             let frame = pages::Frame::new(web, visit, &here).signed_in();
-            let html = pages::application(&frame, &app, &actions, &history, answers);
+            let html =
+                pages::application(&frame, &app, &actions, &history, chosen.as_deref(), answers);
             page(web, visit, status, html)
         }
         Err(f) => failure_page(web, visit, &f),

@@ -56,6 +56,10 @@ pub struct Words {
     pub actions: &'static str,
     /// Each action's button and its rule, in [`crate::ACTIONS`]' order.
     pub action_buttons: [(&'static str, &'static str); 6],
+    /// The kindergarten choice's link on the application's page, and its rule.
+    pub choose_kindergarten: &'static str,
+    pub choose_rule: &'static str,
+    pub chosen_kindergarten: &'static str,
     /// "N working days left", today counted, beside a deadline.
     pub days_left: fn(u32) -> String,
     pub done: &'static str,
@@ -88,6 +92,9 @@ pub struct Words {
 
 pub const KK: Words = Words {
     lang_name: "Қазақша",
+    choose_kindergarten: "Мектепке дейінгі ұйымды таңдау",
+    chosen_kindergarten: "Таңдалған балабақша",
+    choose_rule: "Ваучер расталған соң 5 жұмыс күні ішінде балабақшаны таңдап, қол қойыңыз.",
     days_left: |n| match n {
         0 => "мерзімі өтті".into(),
         n => format!("бүгінді қоса алғанда {n} жұмыс күні қалды"),
@@ -180,6 +187,9 @@ pub const KK: Words = Words {
 
 pub const RU: Words = Words {
     lang_name: "Русский",
+    choose_kindergarten: "Выбор дошкольной организации",
+    chosen_kindergarten: "Выбранный детский сад",
+    choose_rule: "В течение 5 рабочих дней после подтверждения ваучера выберите детский сад и подпишите выбор.",
     days_left: |n| match n {
         0 => "срок истёк".into(),
         n => format!("осталось рабочих дней: {n}, включая сегодня"),
@@ -272,6 +282,9 @@ pub const RU: Words = Words {
 
 pub const EN: Words = Words {
     lang_name: "English",
+    choose_kindergarten: "Choose a kindergarten",
+    chosen_kindergarten: "Chosen kindergarten",
+    choose_rule: "Within 5 working days of confirming the voucher, choose a kindergarten and sign your choice.",
     days_left: |n| match n {
         0 => "the deadline has passed".into(),
         1 => "1 working day left, today included".into(),

@@ -147,6 +147,18 @@ pub(super) fn refuse(
 }
 
 /// `Command::ChooseKindergarten`.
+/// Whether a kindergarten may be chosen now: a confirmed voucher whose choice's deadline has not
+/// passed (which kindergarten is checked by [`choose_kindergarten`]).
+pub(super) fn choosing_open(app: &Application, ctx: Context<'_>) -> Result<(), Refusal> {
+    let State::VoucherActive { confirmed, .. } = &app.state else {
+        return Err(Refusal::NotInStatus(app.status()));
+    };
+    if ctx.passed(confirmed.choose_by) {
+        return Err(Refusal::DeadlinePassed);
+    }
+    Ok(())
+}
+
 pub(super) fn choose_kindergarten(
     app: &Application,
     next: &mut Application,
@@ -155,12 +167,10 @@ pub(super) fn choose_kindergarten(
     kindergarten: &Kindergarten,
     signed_with: SignedWith,
 ) -> Result<(), Refusal> {
+    choosing_open(app, ctx)?;
     let State::VoucherActive { offer, confirmed } = &app.state else {
         return Err(Refusal::NotInStatus(app.status()));
     };
-    if ctx.passed(confirmed.choose_by) {
-        return Err(Refusal::DeadlinePassed);
-    }
     if kindergarten.district != app.district {
         return Err(Refusal::KindergartenWrongDistrict);
     }
