@@ -62,6 +62,8 @@ pub struct Local {
     pub files: Option<Arc<files::FolderBlobs>>,
     /// The parents' portal's CSRF key.
     web_key: Arc<[u8]>,
+    /// Where the portal's pages find NCALayer (`wss://127.0.0.1:13579`, or a stand-in's).
+    pub ncalayer: String,
 }
 
 /// The support phone the local portal shows (eGov's contact centre).
@@ -98,6 +100,7 @@ impl Local {
             delivering: Arc::new(tokio::sync::Mutex::new(())),
             files: None,
             web_key: Arc::from(keys.web.as_slice()),
+            ncalayer: kezek_web::NCALAYER.to_owned(),
         }
     }
 
@@ -185,7 +188,15 @@ impl Local {
     pub fn router(self) -> Router {
         let api = self.api.router();
         // Plain http on this machine: the cookies are not `Secure`.
-        let portal = kezek_web::Web::new(self.api.clone(), &self.web_key, false, SUPPORT_PHONE)
+        let web = kezek_web::Web::new(self.api.clone(), &self.web_key, false, SUPPORT_PHONE);
+        let web = web
+            .clone()
+            .with_ncalayer(&self.ncalayer)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "NCALayer's address kept");
+                web
+            });
+        let portal = web
             .router_over(api)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),

@@ -60,6 +60,10 @@ struct Args {
     /// temporary directory when not given.
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Where the portal's pages find NCALayer for EDS signing: its own address on the parent's
+    /// computer, or a stand-in's (`ws(s)://127.0.0.1:PORT`).
+    #[arg(long, default_value = kezek_web::NCALAYER)]
+    ncalayer: String,
 }
 
 #[tokio::main]
@@ -103,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }
         };
+    local.ncalayer = args.ncalayer.clone();
     let data_dir = args
         .data_dir
         .clone()

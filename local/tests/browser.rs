@@ -7,6 +7,8 @@
 //! 1280 px wide are written to `$CARGO_TARGET_DIR/portal-screenshots/` (or
 //! `target/portal-screenshots/`); the test prints each page's figures.
 
+mod ncalayer;
+
 use chrono::TimeZone;
 use fantoccini::{Client, ClientBuilder, Locator};
 use kezek_core::inputs::RunInput;
@@ -16,6 +18,7 @@ use kezek_local::keys::LocalKeys;
 use kezek_local::Local;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 const PARENT: &str = "900101300007";
@@ -72,11 +75,13 @@ async fn chromedriver() -> Driver {
     panic!("chromedriver did not start on port {port}");
 }
 
-/// A headless Chromium whose Accept-Language is `lang`.
-async fn browser(driver: &Driver, lang: &str) -> Client {
+/// A headless Chromium whose Accept-Language is `lang`, accepting the stand-in NCALayer's
+/// certificate (that key only).
+async fn browser(driver: &Driver, lang: &str, ncalayer_spki: &str) -> Client {
     let mut options = serde_json::json!({
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,900", "--hide-scrollbars"],
+                 "--window-size=1280,900", "--hide-scrollbars",
+                 format!("--ignore-certificate-errors-spki-list={ncalayer_spki}")],
         "prefs": { "intl.accept_languages": lang },
     });
     if std::path::Path::new("/usr/bin/chromium").exists() {
@@ -91,9 +96,16 @@ async fn browser(driver: &Driver, lang: &str) -> Client {
         .expect("a WebDriver session")
 }
 
-/// The local runner on a free port with the seed catalogue, business time at `now`.
-async fn serve(now: chrono::DateTime<chrono::Utc>) -> (Local, String) {
-    let local = Local::new(&LocalKeys::generate().unwrap());
+/// The local runner on a free port with the seed catalogue, business time at `now`, trusting the
+/// test CA for EDS and sending its pages' signing to the stand-in NCALayer.
+async fn serve(now: chrono::DateTime<chrono::Utc>, eds: &Eds) -> (Local, String) {
+    let mut local = Local::new(&LocalKeys::generate().unwrap());
+    let roots = kezek_eds::Roots::from_der(&[eds.ca.certificate_der()]).unwrap();
+    // Revocation has its own tests against an OCSP responder (shared/http/tests/revocation.rs).
+    local.trust(Arc::new(
+        kezek_http::NcaVerifier::new(roots).with_revocation(kezek_http::Revocation::NotChecked),
+    ));
+    local.ncalayer = eds.layer.url.clone();
     kezek_local::seed::seed(local.api.service.store.as_ref())
         .await
         .unwrap();
@@ -216,7 +228,17 @@ impl Walk {
         let stem = format!("{}-{:02}-{page}", self.name, self.pages);
         let dir = screenshots();
         for (width, height) in [(360, 800), (1280, 900)] {
+            // The whole page: the window as tall as the document.
             self.client.set_window_size(width, height).await.unwrap();
+            let tall = self
+                .client
+                .execute("return document.documentElement.scrollHeight;", vec![])
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap_or(u64::from(height))
+                .clamp(u64::from(height), 6000) as u32;
+            self.client.set_window_size(width, tall).await.unwrap();
             let png = self.client.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{stem}-{width}.png")), png).unwrap();
         }
@@ -404,9 +426,29 @@ impl Walk {
     }
 }
 
-async fn walk(driver: &Driver, name: &str, lang: &str, local: Local, base: String) -> Walk {
+/// The test PKI's CA, and the stand-in NCALayer holding the parent's key.
+struct Eds {
+    ca: kezek_eds::testing::TestCa,
+    layer: ncalayer::NcaLayer,
+}
+
+async fn eds() -> Eds {
+    use kezek_eds::testing::{TestCa, TestSubject};
+    let ca = TestCa::root("Test NCA Portal");
+    let parent = ca.issue(&TestSubject::person(PARENT, "ATA ANA"));
+    let layer = ncalayer::NcaLayer::start(parent).await;
+    Eds { ca, layer }
+}
+
+async fn walk(
+    driver: &Driver,
+    name: &str,
+    lang: &str,
+    (local, base): (Local, String),
+    eds: &Eds,
+) -> Walk {
     Walk {
-        client: browser(driver, lang).await,
+        client: browser(driver, lang, &eds.layer.spki_sha256).await,
         local,
         base,
         name: format!("{name}-{lang}"),
@@ -425,10 +467,11 @@ fn tuesday() -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
-/// A parent registers, gets a voucher and confirms it from the application's page.
-async fn to_a_confirmed_voucher(driver: &Driver, lang: &str) -> Walk {
-    let (local, base) = serve(tuesday()).await;
-    let mut w = walk(driver, "enrolment", lang, local, base).await;
+/// A parent registers, gets a voucher, confirms it with EDS through NCALayer from the
+/// application's page, and chooses a kindergarten.
+async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
+    let runner = serve(tuesday(), eds).await;
+    let mut w = walk(driver, "enrolment", lang, runner, eds).await;
     w.register("KOK").await;
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "no voucher yet");
@@ -447,9 +490,20 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str) -> Walk {
         html.contains("03.12.2026 23:59"),
         "the deadline in local time"
     );
-    w.press("form[action$=\"/confirm\"] button").await;
+    // The page's script asks NCALayer to sign; the form goes with the signature.
+    let before = eds.layer.signatures();
+    w.press("form[action$=\"/confirm\"] [data-eds-sign]").await;
+    assert_eq!(eds.layer.signatures(), before + 1, "signed by NCALayer");
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "confirmed once");
+    let signed = match lang {
+        "kk" => "ЭЦҚ-мен қол қойылды",
+        _ => "подписано ЭЦП",
+    };
+    assert!(
+        html.contains(signed),
+        "the history says it was signed with EDS: {html}"
+    );
     // The kindergarten: the district's list for the age group, one picked, signed by code.
     w.follow("a[href$=\"/choose\"]").await;
     assert!(w.here().await.ends_with("/choose"));
@@ -498,9 +552,9 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str) -> Walk {
 
 /// A parent lets the voucher's two working days pass: the sweep moves the child to the
 /// stop-list; the parent restores it from the application's page.
-async fn to_the_stop_list_and_back(driver: &Driver, lang: &str) -> Walk {
-    let (local, base) = serve(tuesday()).await;
-    let mut w = walk(driver, "stop-list", lang, local, base).await;
+async fn to_the_stop_list_and_back(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
+    let runner = serve(tuesday(), eds).await;
+    let mut w = walk(driver, "stop-list", lang, runner, eds).await;
     w.register("STP").await;
     w.voucher_run("STP").await;
     w.reload().await;
@@ -523,13 +577,14 @@ async fn to_the_stop_list_and_back(driver: &Driver, lang: &str) -> Walk {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parents_walk_the_portal_in_a_real_browser() {
     let driver = chromedriver().await;
+    let eds = eds().await;
     let _ = std::fs::remove_dir_all(screenshots());
     let mut lines = Vec::new();
     for lang in ["kk", "ru"] {
-        let w = to_a_confirmed_voucher(&driver, lang).await;
+        let w = to_a_confirmed_voucher(&driver, lang, &eds).await;
         lines.extend(w.checked.clone());
         w.client.close().await.unwrap();
-        let w = to_the_stop_list_and_back(&driver, lang).await;
+        let w = to_the_stop_list_and_back(&driver, lang, &eds).await;
         lines.extend(w.checked.clone());
         w.client.close().await.unwrap();
     }

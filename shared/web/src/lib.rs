@@ -52,11 +52,12 @@ pub const LOGIN_COOKIE: &str = "kezek_login";
 /// when the application is submitted).
 pub const APPLY_COOKIE: &str = "kezek_apply";
 
-/// No inline script or style, no other host, no framing, forms only to this site.
+/// What any response of the portal's routes gets where a page has not set its own: no script at all.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 const CSS: &str = include_str!("../assets/kezek.css");
+const EDS_JS: &str = include_str!("../assets/eds.js");
 
 /// The portal over an API's use cases.
 #[derive(Clone)]
@@ -68,6 +69,23 @@ pub struct Web {
     secure: bool,
     /// The support phone shown on every page (the deployer's).
     support_phone: String,
+    /// NCALayer's local WebSocket, which the pages' EDS signing talks to.
+    ncalayer: String,
+    /// The pages' Content-Security-Policy: scripts of this site only, connections to NCALayer only.
+    csp: HeaderValue,
+}
+
+/// Where NCALayer listens on the parent's computer.
+pub const NCALAYER: &str = "wss://127.0.0.1:13579";
+
+/// The pages' policy: no inline script or style, scripts and styles of this site only, no
+/// connection but to NCALayer, no framing, forms only to this site.
+fn csp_for(ncalayer: &str) -> HeaderValue {
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; connect-src {ncalayer}; style-src 'self'; \
+         img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(CSP))
 }
 
 impl Web {
@@ -77,6 +95,30 @@ impl Web {
             csrf_key: Arc::from(csrf_key),
             secure,
             support_phone: support_phone.to_owned(),
+            ncalayer: NCALAYER.to_owned(),
+            csp: csp_for(NCALAYER),
+        }
+    }
+
+    /// Another address for NCALayer (a `ws://` or `wss://` URL of this computer), e.g. a
+    /// stand-in that signs with a test key. Anything else is refused and the default kept.
+    pub fn with_ncalayer(mut self, url: &str) -> Result<Web, String> {
+        let local = [
+            "wss://127.0.0.1:",
+            "ws://127.0.0.1:",
+            "wss://localhost:",
+            "ws://localhost:",
+        ];
+        let port = local.iter().find_map(|p| url.strip_prefix(p));
+        match port {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                self.ncalayer = url.to_owned();
+                self.csp = csp_for(url);
+                Ok(self)
+            }
+            _ => Err(format!(
+                "NCALayer's address must be ws(s)://127.0.0.1:PORT, not {url:?}"
+            )),
         }
     }
 
@@ -118,6 +160,7 @@ impl Web {
         Router::new()
             .route("/", get(home))
             .route("/assets/kezek.css", get(css))
+            .route("/assets/eds.js", get(eds_js))
             .route("/language/{lang}", get(language_switch))
             .route("/login", get(login_page).post(login_post))
             .route("/login/code", get(code_page).post(code_post))
@@ -267,10 +310,7 @@ fn page(web: &Web, visit: &Visit, status: StatusCode, html: maud::Markup) -> Res
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, web.csp.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -377,6 +417,19 @@ async fn css() -> Response {
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+async fn eds_js() -> Response {
+    let mut r = EDS_JS.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
     );
     r.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -19,6 +19,10 @@ pub(crate) struct Frame<'a> {
     support_phone: &'a str,
     signed_in: bool,
     service: &'a kezek_core::Service,
+    /// NCALayer's address, for the forms signed with EDS.
+    ncalayer: &'a str,
+    /// Whether the page has a form signed with EDS (and so loads the signing script).
+    eds: bool,
 }
 
 impl<'a> Frame<'a> {
@@ -31,11 +35,19 @@ impl<'a> Frame<'a> {
             support_phone: &web.support_phone,
             signed_in: false,
             service: &web.api.service,
+            ncalayer: &web.ncalayer,
+            eds: false,
         }
     }
 
     pub(crate) fn signed_in(mut self) -> Frame<'a> {
         self.signed_in = true;
+        self
+    }
+
+    /// The page has a form signed with EDS: it loads the signing script.
+    pub(crate) fn with_eds(mut self) -> Frame<'a> {
+        self.eds = true;
         self
     }
 
@@ -72,6 +84,23 @@ pub(crate) fn district_named(f: &Frame, code: &str) -> String {
     }
 }
 
+/// The bytes a form signed with EDS signs (the API's body for the same action, canonical), base64.
+pub(crate) fn to_sign(body: &serde_json::Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(kezek_core::identity::signed_bytes(body))
+}
+
+/// The EDS part of a form marked `data-eds`: the signature's field, the button that asks
+/// NCALayer for it (shown by the script only), and the place of its message (kept, so nothing
+/// moves when it appears).
+pub(crate) fn eds_controls(button: &str) -> Markup {
+    html! {
+        input type="hidden" name="signature" value="";
+        button.button.secondary type="button" hidden data-eds-sign { (button) }
+        p.message.eds-error tabindex="-1" role="alert" {}
+    }
+}
+
 /// Local time in Kazakhstan (UTC+5), as the seeds show it: `01.07.2026 10:00`.
 fn local(t: &kezek_core::time::Time) -> String {
     t.with_timezone(&chrono_tz::Asia::Almaty)
@@ -101,6 +130,9 @@ fn layout_with(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
                     @if title == w.service { (w.service) } @else { (title) " – " (w.service) }
                 }
                 link rel="stylesheet" href="/assets/kezek.css";
+                @if f.eds {
+                    script src="/assets/eds.js" defer {}
+                }
             }
             body {
                 a.skip href="#main" { (w.skip) }
@@ -514,6 +546,18 @@ pub(crate) fn application(
                     @if let Some(slug) = crate::slug_of(action) {
                         @let i = crate::ACTIONS.iter().position(|s| *s == slug).unwrap_or(0);
                         @let (button, rule) = w.action_buttons[i];
+                        @if slug == "confirm" {
+                            // Confirmed with EDS through NCALayer where it runs; with the session
+                            // alone otherwise.
+                            form.action method="post" action={ "/applications/" (a.id) "/confirm" }
+                                data-eds=(to_sign(&crate::parent::confirm_body(&a.id)))
+                                data-ncalayer=(f.ncalayer) data-eds-error=(w.eds_error) {
+                                input type="hidden" name="csrf" value=(f.csrf);
+                                p.hint { (rule) }
+                                (eds_controls(w.confirm_with_eds))
+                                button.button type="submit" { (button) }
+                            }
+                        } @else {
                         form.action method="post" action={ "/applications/" (a.id) "/" (slug) } {
                             input type="hidden" name="csrf" value=(f.csrf);
                             p.hint { (rule) }
@@ -522,6 +566,7 @@ pub(crate) fn application(
                             } @else {
                                 button.button type="submit" { (button) }
                             }
+                        }
                         }
                     }
                 }
@@ -535,6 +580,11 @@ pub(crate) fn application(
                         li {
                             strong { (h.action_label) }
                             " · " (local(&h.at))
+                            @match h.signed_with {
+                                Some(kezek_core::domain::SignedWith::Eds) => { " · " (w.signed_eds) }
+                                Some(kezek_core::domain::SignedWith::OneTimeCode) => { " · " (w.signed_code) }
+                                _ => {}
+                            }
                             @if let Some(r) = &h.reason {
                                 br; span.hint { (r) }
                             }

@@ -116,7 +116,13 @@ pub(crate) async fn application_page(
                     None => None,
                 };
             let here = format!("/applications/{}", app.id);
-            let frame = pages::Frame::new(web, visit, &here).signed_in();
+            let mut frame = pages::Frame::new(web, visit, &here).signed_in();
+            if actions
+                .iter()
+                .any(|a| matches!(a, ParentAction::ConfirmVoucher))
+            {
+                frame = frame.with_eds();
+            }
             let html =
                 pages::application(&frame, &app, &actions, &history, chosen.as_deref(), answers);
             page(web, visit, status, html)
@@ -134,27 +140,68 @@ pub(crate) async fn application_action(
     body: Bytes,
 ) -> Response {
     let visit = Visit::of(&headers);
+    /// The confirmation's EDS signature (CMS, base64), when NCALayer made one.
     #[derive(Deserialize)]
-    struct Nothing {}
-    if let Err(r) = form::<Nothing>(&web, &visit, &body) {
-        return *r;
+    struct Signed {
+        #[serde(default)]
+        signature: String,
     }
+    let input = match form::<Signed>(&web, &visit, &body) {
+        Ok(i) => i,
+        Err(r) => return *r,
+    };
     let Some(who) = principal(&web, &visit) else {
         return see_other("/login");
     };
     let Some(action) = action_of(&slug) else {
         return error_page(&web, &visit, StatusCode::NOT_FOUND);
     };
-    match web.api.service.act(&who, &id, action, visit.lang).await {
+    let refused = |f: Failure| {
+        let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::CONFLICT);
+        let answers = Answers {
+            values: vec![],
+            errors: vec![field_error(&web, visit.lang, &f, &[], "actions")],
+        };
+        (status, answers)
+    };
+    // A signature is checked over what the page gave NCALayer to sign: this action on this
+    // application, by this parent's certificate.
+    let signed_with =
+        if input.signature.trim().is_empty() || !matches!(action, ParentAction::ConfirmVoucher) {
+            kezek_core::domain::SignedWith::Session
+        } else {
+            let mut body = confirm_body(&id);
+            body["signature"] = serde_json::Value::String(input.signature.trim().to_owned());
+            match web.api.identity.sign_off(&who, &body).await {
+                Ok(s) => s,
+                Err(
+                    f @ (Failure::Unauthorized { .. }
+                    | Failure::Forbidden { .. }
+                    | Failure::BadInput { .. }),
+                ) => {
+                    let (status, answers) = refused(f);
+                    return application_page(&web, &visit, &who, &id, status, &answers).await;
+                }
+                Err(f) => return failure_page(&web, &visit, &f),
+            }
+        };
+    match web
+        .api
+        .service
+        .act_signed(&who, &id, action, signed_with, visit.lang)
+        .await
+    {
         Ok(app) => see_other(&format!("/applications/{}", app.id)),
         Err(f @ (Failure::Conflict { .. } | Failure::BadInput { .. })) => {
-            let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::CONFLICT);
-            let answers = Answers {
-                values: vec![],
-                errors: vec![field_error(&web, visit.lang, &f, &[], "actions")],
-            };
+            let (status, answers) = refused(f);
             application_page(&web, &visit, &who, &id, status, &answers).await
         }
         Err(f) => failure_page(&web, &visit, &f),
     }
+}
+
+/// What a parent signs with EDS to confirm a voucher: the action and the application (the API's
+/// body for the same confirmation, without the signature).
+pub(crate) fn confirm_body(id: &str) -> serde_json::Value {
+    serde_json::json!({ "action": "confirm", "application_id": id })
 }

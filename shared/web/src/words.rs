@@ -60,6 +60,13 @@ pub struct Words {
     pub choose_kindergarten: &'static str,
     pub choose_rule: &'static str,
     pub chosen_kindergarten: &'static str,
+    /// Signing with EDS through NCALayer: the confirm button, and the message when NCALayer
+    /// does not answer or refuses.
+    pub confirm_with_eds: &'static str,
+    pub eds_error: &'static str,
+    /// How a history entry was signed.
+    pub signed_eds: &'static str,
+    pub signed_code: &'static str,
     /// "N working days left", today counted, beside a deadline.
     pub days_left: fn(u32) -> String,
     pub done: &'static str,
@@ -94,6 +101,10 @@ pub const KK: Words = Words {
     lang_name: "Қазақша",
     choose_kindergarten: "Мектепке дейінгі ұйымды таңдау",
     chosen_kindergarten: "Таңдалған балабақша",
+    confirm_with_eds: "ЭЦҚ-мен қол қойып растау",
+    signed_eds: "ЭЦҚ-мен қол қойылды",
+    signed_code: "бір реттік кодпен қол қойылды",
+    eds_error: "NCALayer жауап бермеді немесе қол қоюдан бас тартылды. NCALayer-ді іске қосып, қайталап көріңіз.",
     choose_rule: "Ваучер расталған соң 5 жұмыс күні ішінде балабақшаны таңдап, қол қойыңыз.",
     days_left: |n| match n {
         0 => "мерзімі өтті".into(),
@@ -189,6 +200,10 @@ pub const RU: Words = Words {
     lang_name: "Русский",
     choose_kindergarten: "Выбор дошкольной организации",
     chosen_kindergarten: "Выбранный детский сад",
+    confirm_with_eds: "Подписать ЭЦП и подтвердить",
+    signed_eds: "подписано ЭЦП",
+    signed_code: "подписано одноразовым кодом",
+    eds_error: "NCALayer не ответил или подписание отменено. Запустите NCALayer и попробуйте снова.",
     choose_rule: "В течение 5 рабочих дней после подтверждения ваучера выберите детский сад и подпишите выбор.",
     days_left: |n| match n {
         0 => "срок истёк".into(),
@@ -284,6 +299,10 @@ pub const EN: Words = Words {
     lang_name: "English",
     choose_kindergarten: "Choose a kindergarten",
     chosen_kindergarten: "Chosen kindergarten",
+    confirm_with_eds: "Sign with EDS and confirm",
+    signed_eds: "signed with EDS",
+    signed_code: "signed with a one-time code",
+    eds_error: "NCALayer did not answer, or the signing was cancelled. Start NCALayer and try again.",
     choose_rule: "Within 5 working days of confirming the voucher, choose a kindergarten and sign your choice.",
     days_left: |n| match n {
         0 => "the deadline has passed".into(),
