@@ -26,6 +26,8 @@ enum Setup {
 /// What the response must be.
 enum Expect {
     Status(u16),
+    /// A page of the portal: this status, its HTML containing this text.
+    Page(u16, &'static str),
     /// 4xx with this error code, its message in Kazakh.
     ErrorKk(u16, &'static str),
     /// A scheduled run's report with this field.
@@ -139,6 +141,9 @@ const CASES: &[(&str, Setup, Expect)] = &[
     ),
     ("documents/list.json", Queued, Status(200)),
     ("authorizer/parent.json", Nothing, Authorized(false)),
+    ("web/home.json", Nothing, Page(200, "<html lang=\"kk\"")),
+    // The journal of the session's parent, in the language of the cookie, with the application.
+    ("web/journal.json", Queued, Page(200, "Журнал заявлений")),
     (
         "notifier/batch.json",
         Queued,
@@ -304,7 +309,10 @@ async fn every_sample_event_gets_its_expected_response() {
         let event: Value = serde_json::from_str(&text).unwrap();
         // The authorizer sees the route it guards, served by another function.
         let route = event.get("routeKey").and_then(Value::as_str);
-        if let Some(route) = route.filter(|_| function != Function::Authorizer) {
+        // The portal's pages are every path outside /v1: no route of the API's.
+        if let Some(route) =
+            route.filter(|_| !matches!(function, Function::Authorizer | Function::Web))
+        {
             assert_eq!(
                 Function::of_route(route),
                 Some(function),
@@ -313,6 +321,15 @@ async fn every_sample_event_gets_its_expected_response() {
         }
         let out = env.invoke(function, event).await;
         match expect {
+            Page(s, text) => {
+                assert_eq!(out["statusCode"], *s, "{file}: {out}");
+                let html = out["body"].as_str().unwrap_or_default();
+                assert!(html.contains(text), "{file}: {html}");
+                assert!(
+                    out.to_string().contains("content-security-policy"),
+                    "{file}: {out}"
+                );
+            }
             Status(s) => {
                 let (status, body) = response(&out);
                 assert_eq!(status, *s, "{file}: {body}");

@@ -359,6 +359,8 @@ async fn a_malformed_secret_stops_the_cold_start() {
         queue_url: None,
         sweep_queue_url: None,
         max_receives: None,
+        support_phone: "1414".into(),
+        ncalayer_url: None,
         calendar_from_table: false,
     };
     let err =

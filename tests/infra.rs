@@ -32,6 +32,16 @@ fn every_route_of_the_openapi_definition_has_its_function() {
                 continue;
             }
             let route = format!("{} {path}", method.to_uppercase());
+            // Paths outside /v1 are the portal's pages.
+            if !path.starts_with("/v1") {
+                let target = &op["x-amazon-apigateway-integration"]["uri"]["Fn::GetAtt"];
+                assert_eq!(
+                    target[0].as_str(),
+                    Some(Function::Web.logical_id()),
+                    "{route}"
+                );
+                continue;
+            }
             let function = Function::of_route(&route)
                 .unwrap_or_else(|| panic!("{route}: no function serves it"));
             let integration = &op["x-amazon-apigateway-integration"];
@@ -202,8 +212,8 @@ fn every_function_is_in_the_template_with_its_triggers() {
         let permission = &template["Resources"][format!("{base}ApiPermission").as_str()];
         assert_eq!(
             permission["Type"].as_str().is_some(),
-            !f.routes().is_empty() || f == Function::Authorizer,
-            "{}: API Gateway may invoke exactly the functions with routes and the authorizer",
+            f.serves_http() || f == Function::Authorizer,
+            "{}: API Gateway may invoke exactly the functions with routes or pages, and the authorizer",
             f.name()
         );
         for alarm in ["ErrorsAlarm", "ThrottlesAlarm"] {
@@ -434,7 +444,7 @@ fn each_secret_is_read_only_where_it_is_used() {
         }
         assert!(!has("SESSION_SECRET_ID"), "{}", f.name());
     }
-    assert_eq!(readers["SessionSigningKey"], ["auth"]);
+    assert_eq!(readers["SessionSigningKey"], ["auth", "web"]);
     let no_secret = Function::ALL
         .into_iter()
         .filter(|f| !f.signs_sessions() && !f.checks_codes() && !f.asks_registers())

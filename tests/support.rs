@@ -178,7 +178,7 @@ impl Env {
             .map(|f| {
                 // Each function's keys as deployed: only the login function signs sessions, only
                 // the code-checking ones hold the code key.
-                let api = (!f.routes().is_empty()).then(|| {
+                let api = f.serves_http().then(|| {
                     let sessions = if f.signs_sessions() {
                         sessions.clone()
                     } else {
@@ -193,10 +193,15 @@ impl Env {
                         verifier.clone(),
                     )
                 });
+                // The portal over the web function's API, its form key derived as deployed.
+                let web = api.as_ref().filter(|_| f.serves_pages()).map(|api| {
+                    kezek_web::Web::new(api.clone(), &kezek_web::csrf_key_from(KEY), true, "1414")
+                });
                 let adapters = Adapters {
                     sender: Some(recorder.clone() as Arc<dyn Sender>),
                     queue: Some(queue.clone() as Arc<dyn NotificationQueue>),
                     work: Some(work.clone() as Arc<dyn WorkQueue>),
+                    web,
                 };
                 let mut h = Handler::new(f, service.clone(), api, adapters);
                 if f == Function::Authorizer {
@@ -350,6 +355,8 @@ impl Env {
             queue_url: Some(queue_url.clone()),
             sweep_queue_url: None,
             max_receives: Some(max_receives),
+            support_phone: "1414".into(),
+            ncalayer_url: None,
         };
         let mut handlers = BTreeMap::new();
         for f in Function::ALL {
@@ -399,8 +406,7 @@ impl Env {
         let h = self.handler(Function::Notifier);
         let adapters = Adapters {
             sender: Some(sender),
-            queue: None,
-            work: None,
+            ..Adapters::default()
         };
         let notifier = Handler::new(Function::Notifier, h.service.clone(), None, adapters)
             .with_max_receives(max_receives);

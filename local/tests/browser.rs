@@ -571,6 +571,37 @@ async fn to_the_stop_list_and_back(driver: &Driver, lang: &str, eds: &Eds) -> Wa
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "restore"), "restored once");
     assert!(Walk::has_action(&html, "withdraw"), "back in the queue");
+    // The profile: a bad phone comes back with the error summary and the other answers kept;
+    // then the language of notices changes.
+    w.follow("a[href=\"/profile\"]").await;
+    w.fill("phone", "8 701").await;
+    w.fill("email", "ata.ana@mail.kz").await;
+    w.submit().await;
+    let html = w.html().await;
+    assert!(html.contains("error-summary"), "{html}");
+    assert!(html.contains("ata.ana@mail.kz"), "the e-mail kept");
+    w.fill("phone", PHONE).await;
+    w.click("#language-en").await;
+    w.submit().await;
+    assert!(w.html().await.contains("role=\"status\""), "saved");
+    let profile = w
+        .local
+        .api
+        .service
+        .profile(&kezek_core::Principal {
+            iin: kezek_core::iin::Iin::try_from(PARENT.to_owned()).unwrap(),
+            role: kezek_core::Role::Parent,
+            districts: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(profile.email.as_deref(), Some("ata.ana@mail.kz"));
+    assert_eq!(profile.language, kezek_core::domain::Language::En);
+    // Linking a child the kinship register does not confirm: refused, with its reason.
+    w.follow("a[href=\"/profile/children\"]").await;
+    w.fill("child_iin", "850505300001").await;
+    w.submit().await;
+    assert!(w.html().await.contains("error-summary"));
     w
 }
 

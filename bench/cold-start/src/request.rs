@@ -97,7 +97,7 @@ async fn count_requests(
 
 /// Each function's real request: its sample event (`events/<function>/<file>`). A sweep has
 /// two: the schedule's (it sends the parts) and one part's, measured as `<function>:part`.
-pub const EVENTS: [(&str, &str); 18] = [
+pub const EVENTS: [(&str, &str); 19] = [
     ("auth", "otp-verify-wrong-code.json"),
     ("authorizer", "operator.json"),
     ("confirm", "voucher-confirm.json"),
@@ -116,6 +116,7 @@ pub const EVENTS: [(&str, &str); 18] = [
     ("reconfirmation-reminder:part", "part.json"),
     ("select-kindergarten", "choose.json"),
     ("submit", "submit.json"),
+    ("web", "journal.json"),
 ];
 
 const PARENT: &str = "900101300007";

@@ -55,6 +55,12 @@ pub struct Settings {
     pub sweep_queue_url: Option<String>,
     /// `MAX_RECEIVES`: the queue's receives before the dead-letter queue (the notifier).
     pub max_receives: Option<u32>,
+    /// `SUPPORT_PHONE`: the support phone every page of the portal shows (the web function);
+    /// eGov's contact centre, 1414, when unset.
+    pub support_phone: String,
+    /// `NCALAYER_URL`: where the portal's pages find NCALayer; its own address on the parent's
+    /// computer (`wss://127.0.0.1:13579`) when unset.
+    pub ncalayer_url: Option<String>,
     /// `CALENDAR_FROM_TABLE=true`: read the working-day calendar files an operator published in
     /// the table (`kezek-admin calendar-publish`) at cold start, over the shipped years.
     pub calendar_from_table: bool,
@@ -112,6 +118,8 @@ impl Settings {
             queue_url: var("NOTIFICATION_QUEUE_URL"),
             sweep_queue_url: var("SWEEP_QUEUE_URL"),
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
+            support_phone: var("SUPPORT_PHONE").unwrap_or_else(|| "1414".to_owned()),
+            ncalayer_url: var("NCALAYER_URL"),
             calendar_from_table: var("CALENDAR_FROM_TABLE").is_some_and(|v| v == "true"),
         })
     }
@@ -196,6 +204,8 @@ mod tests {
             queue_url: None,
             sweep_queue_url: None,
             max_receives: None,
+            support_phone: "1414".into(),
+            ncalayer_url: None,
             calendar_from_table: false,
         }
     }

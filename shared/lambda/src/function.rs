@@ -38,6 +38,8 @@ pub enum Function {
     /// Issues the documents of an event (registration, the confirmed voucher, enrolment) from
     /// the outbox entries on the table's stream.
     IssueDocuments,
+    /// The parents' portal: HTML pages (every path outside `/v1`) over the same use cases.
+    Web,
 }
 
 /// What starts a function besides API routes.
@@ -56,7 +58,7 @@ pub enum Trigger {
 }
 
 impl Function {
-    pub const ALL: [Function; 16] = [
+    pub const ALL: [Function; 17] = [
         Function::Submit,
         Function::Confirm,
         Function::SelectKindergarten,
@@ -73,6 +75,7 @@ impl Function {
         Function::Authorizer,
         Function::Documents,
         Function::IssueDocuments,
+        Function::Web,
     ];
 
     /// The crate and binary name under `functions/`, and the folder of its sample events.
@@ -94,6 +97,7 @@ impl Function {
             Function::Authorizer => "authorizer",
             Function::Documents => "documents",
             Function::IssueDocuments => "issue-documents",
+            Function::Web => "web",
         }
     }
 
@@ -116,6 +120,7 @@ impl Function {
             Function::Authorizer => "AuthorizerFunction",
             Function::Documents => "DocumentsFunction",
             Function::IssueDocuments => "IssueDocumentsFunction",
+            Function::Web => "WebFunction",
         }
     }
 
@@ -189,14 +194,25 @@ impl Function {
         )
     }
 
-    /// Whether the function needs the session key (it serves routes or authorizes them).
+    /// Whether the function serves the portal's pages (every path outside `/v1`).
+    pub fn serves_pages(self) -> bool {
+        self == Function::Web
+    }
+
+    /// Whether API Gateway sends it requests: API routes or pages.
+    pub fn serves_http(self) -> bool {
+        !self.routes().is_empty() || self.serves_pages()
+    }
+
+    /// Whether the function needs the session key (it serves routes or pages, or authorizes
+    /// them).
     pub fn needs_sessions(self) -> bool {
-        !self.routes().is_empty() || self == Function::Authorizer
+        self.serves_http() || self == Function::Authorizer
     }
 
     /// Issues sessions (logs people in): holds the session private key. No other function does.
     pub fn signs_sessions(self) -> bool {
-        self == Function::Auth
+        matches!(self, Function::Auth | Function::Web)
     }
 
     /// Checks one-time codes (login, and actions signed with a code) and EDS nonces: holds the
@@ -209,12 +225,16 @@ impl Function {
                 | Function::Confirm
                 | Function::ParentActions
                 | Function::SelectKindergarten
+                | Function::Web
         )
     }
 
     /// Asks the state registers (mobile citizens at login, kinship at submit and linking).
     pub fn asks_registers(self) -> bool {
-        matches!(self, Function::Auth | Function::Submit | Function::Profile)
+        matches!(
+            self,
+            Function::Auth | Function::Submit | Function::Profile | Function::Web
+        )
     }
 
     /// The function that serves a route key, if any.

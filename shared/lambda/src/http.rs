@@ -58,6 +58,9 @@ impl Handler {
     /// The axum router of this function's routes (every route's in the local runner is
     /// [`kezek_http::Api::router`]); a path of another function is 404 here.
     pub fn router(&self) -> axum::Router {
+        if let Some(web) = &self.web {
+            return web.router();
+        }
         match &self.api {
             Some(api) => api.function_router(self.function.name()),
             None => axum::Router::new(),

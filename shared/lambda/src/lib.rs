@@ -52,6 +52,8 @@ pub struct Handler {
     queue: Option<Arc<dyn NotificationQueue>>,
     /// The sweep's work queue (the sweep functions).
     work: Option<Arc<dyn WorkQueue>>,
+    /// The portal's pages (the web function).
+    web: Option<kezek_web::Web>,
     /// The queue's receive count after which a message goes to the dead-letter queue.
     max_receives: u32,
 }
@@ -65,6 +67,8 @@ pub struct Adapters {
     pub queue: Option<Arc<dyn NotificationQueue>>,
     /// A sweep's work queue of parts.
     pub work: Option<Arc<dyn WorkQueue>>,
+    /// The portal over the function's API (the web function).
+    pub web: Option<kezek_web::Web>,
 }
 
 /// Receives of a notification message before SQS moves it to the dead-letter queue (the
@@ -89,6 +93,7 @@ impl Handler {
             sender: adapters.sender,
             queue: adapters.queue,
             work: adapters.work,
+            web: adapters.web,
             max_receives: DEFAULT_MAX_RECEIVES,
         }
     }

@@ -240,10 +240,18 @@ pub async fn build(
             service.registers = Arc::new(kezek_registers::HttpRegisters::new(url, token));
         }
     }
+    // The portal's form key, derived from the code key (read at start where pages are served).
+    let page_key = function.serves_pages().then(|| {
+        let key = match &secrets.code {
+            Some(s) => s.code_key.as_bytes().to_vec(),
+            None => settings.code_key.clone().unwrap_or_default(),
+        };
+        kezek_web::csrf_key_from(&key)
+    });
     if function.needs_sessions() {
         let sessions = sessions(function, settings, secrets.signing)?;
         let code_key = code_key(function, shared, settings, secrets.code)?;
-        if function.routes().is_empty() {
+        if !function.serves_http() {
             sessions_ = Some(sessions);
         } else {
             let roots = settings.nca_roots.as_deref().unwrap_or_default();
@@ -288,6 +296,13 @@ pub async fn build(
             .as_deref()
             .ok_or("SWEEP_QUEUE_URL is not set")?;
         adapters.work = Some(make(shared, url));
+    }
+    if let (Some(key), Some(api)) = (page_key, &api_) {
+        let web = kezek_web::Web::new(api.clone(), &key, true, &settings.support_phone);
+        adapters.web = Some(match &settings.ncalayer_url {
+            Some(url) => web.with_ncalayer(url)?,
+            None => web,
+        });
     }
     let mut handler = Handler::new(function, service, api_, adapters);
     if let Some(s) = sessions_ {

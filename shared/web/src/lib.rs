@@ -15,6 +15,7 @@ mod choose;
 mod login;
 mod pages;
 mod parent;
+mod profile;
 pub mod words;
 
 use apply::*;
@@ -22,6 +23,7 @@ use choose::*;
 use login::*;
 pub use parent::ACTIONS;
 use parent::*;
+use profile::*;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -73,6 +75,14 @@ pub struct Web {
     ncalayer: String,
     /// The pages' Content-Security-Policy: scripts of this site only, connections to NCALayer only.
     csp: HeaderValue,
+}
+
+/// The key of the portal's form tokens, derived from a secret of another purpose (the code key)
+/// with a label of its own, so neither key can stand for the other.
+pub fn csrf_key_from(secret: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(b"kezek-web-csrf-key-v1");
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// Where NCALayer listens on the parent's computer.
@@ -167,6 +177,8 @@ impl Web {
             .route("/logout", axum::routing::post(logout))
             .route("/journal", get(journal))
             .route("/profile/email", get(email_page).post(email_post))
+            .route("/profile", get(profile_page).post(profile_post))
+            .route("/profile/children", get(link_page).post(link_post))
             .route("/apply", get(apply_page).post(apply_post))
             .route("/apply/child", get(child_page).post(child_post))
             .route("/apply/sign", get(sign_page).post(sign_post))
@@ -537,6 +549,7 @@ pub(crate) fn label_of(lang: Language, field: &str) -> &'static str {
         "district" => w.district,
         "child_iin" => w.child,
         "category" => w.category,
+        "language" => w.language,
         _ => w.actions,
     }
 }

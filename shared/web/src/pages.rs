@@ -5,9 +5,8 @@
 use crate::words::{self, Words};
 use crate::{Answers, Visit, Web};
 use kezek_core::domain::Language;
-use kezek_core::inputs::ParentAction;
 use kezek_core::reference::{District, PrivilegeCategory};
-use kezek_core::views::{ApplicationView, HistoryView};
+use kezek_core::views::ApplicationView;
 use maud::{html, Markup, DOCTYPE};
 
 /// What every page shares: the language, the words, the form token, where it is.
@@ -59,6 +58,11 @@ impl<'a> Frame<'a> {
         self.w
     }
 
+    /// NCALayer's address, for a form signed with EDS.
+    pub(crate) fn ncalayer(&self) -> &str {
+        self.ncalayer
+    }
+
     /// The token every form of the page carries.
     pub(crate) fn csrf(&self) -> &str {
         &self.csrf
@@ -102,7 +106,7 @@ pub(crate) fn eds_controls(button: &str) -> Markup {
 }
 
 /// Local time in Kazakhstan (UTC+5), as the seeds show it: `01.07.2026 10:00`.
-fn local(t: &kezek_core::time::Time) -> String {
+pub(crate) fn local(t: &kezek_core::time::Time) -> String {
     t.with_timezone(&chrono_tz::Asia::Almaty)
         .format("%d.%m.%Y %H:%M")
         .to_string()
@@ -150,6 +154,10 @@ fn layout_with(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
                             }
                         }
                         @if f.signed_in {
+                            nav.account aria-label=(w.account) {
+                                a href="/journal" { (w.journal) }
+                                a href="/profile" { (w.profile) }
+                            }
                             form.logout method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(f.csrf);
                                 button.link type="submit" { (w.logout) }
@@ -470,123 +478,6 @@ pub(crate) fn journal(f: &Frame, apps: &[ApplicationView]) -> Markup {
                                     dt { (w.position) } dd { (p) }
                                 }
                                 dt { (w.registered_at) } dd { (local(&a.registered_at)) }
-                            }
-                        }
-                    }
-                }
-            }
-        },
-    )
-}
-
-pub(crate) fn application(
-    f: &Frame,
-    a: &ApplicationView,
-    actions: &[ParentAction],
-    history: &[HistoryView],
-    kindergarten: Option<&str>,
-    answers: &Answers,
-) -> Markup {
-    let w = f.w;
-    layout_error(
-        f,
-        &a.registration_number,
-        !answers.errors.is_empty(),
-        html! {
-            (error_summary(f, answers))
-            @if answers.value("registered") == "1" {
-                div.panel role="status" {
-                    h2 { (w.registered) }
-                    p { (w.registration_number) ": " strong { (a.registration_number) } }
-                    @if let Some(p) = a.queue.position {
-                        p { (w.position) ": " strong { (p) } }
-                    }
-                }
-            }
-            p { a href="/journal" { (w.back_to_journal) } }
-            h1 { (a.registration_number) }
-            h2 { (w.information) }
-            dl.summary {
-                dt { (w.status) } dd { strong.tag { (a.status_label) } }
-                dt { (w.district) } dd { (district_named(f, &a.district)) }
-                dt { (w.queue) } dd { (a.queue.name) }
-                @if let Some(p) = a.queue.position {
-                    dt { (w.position) } dd { (p) }
-                }
-                dt { (w.registration_number) } dd { (a.registration_number) }
-                dt { (w.registered_at) } dd { (local(&a.registered_at)) }
-                dt { (w.child) } dd { (a.child.iin_masked) }
-                @if let Some(t) = &a.reconfirm_by {
-                    dt { (w.reconfirm_by) } dd { (deadline(f, t)) }
-                }
-                @if let Some(v) = &a.voucher {
-                    // Once confirmed, the choice's deadline is the one that counts.
-                    @if let Some(t) = &v.choose_by {
-                        dt { (w.choose_by) } dd { (deadline(f, t)) }
-                    } @else {
-                        dt { (w.confirm_by) } dd { (deadline(f, &v.confirm_by)) }
-                    }
-                }
-                @if let Some(k) = kindergarten {
-                    dt { (w.chosen_kindergarten) } dd { (k) }
-                }
-                @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
-                    dt { (w.restore_by) } dd { (deadline(f, t)) }
-                }
-            }
-            @if !actions.is_empty() {
-                h2 #actions { (w.actions) }
-                @if actions.iter().any(|a| matches!(a, ParentAction::Choose(_))) {
-                    div.action {
-                        p.hint { (w.choose_rule) }
-                        a.button href={ "/applications/" (a.id) "/choose" } { (w.choose_kindergarten) }
-                    }
-                }
-                @for action in actions {
-                    @if let Some(slug) = crate::slug_of(action) {
-                        @let i = crate::ACTIONS.iter().position(|s| *s == slug).unwrap_or(0);
-                        @let (button, rule) = w.action_buttons[i];
-                        @if slug == "confirm" {
-                            // Confirmed with EDS through NCALayer where it runs; with the session
-                            // alone otherwise.
-                            form.action method="post" action={ "/applications/" (a.id) "/confirm" }
-                                data-eds=(to_sign(&crate::parent::confirm_body(&a.id)))
-                                data-ncalayer=(f.ncalayer) data-eds-error=(w.eds_error) {
-                                input type="hidden" name="csrf" value=(f.csrf);
-                                p.hint { (rule) }
-                                (eds_controls(w.confirm_with_eds))
-                                button.button type="submit" { (button) }
-                            }
-                        } @else {
-                        form.action method="post" action={ "/applications/" (a.id) "/" (slug) } {
-                            input type="hidden" name="csrf" value=(f.csrf);
-                            p.hint { (rule) }
-                            @if slug == "refuse" || slug == "withdraw" {
-                                button.button.warning type="submit" { (button) }
-                            } @else {
-                                button.button type="submit" { (button) }
-                            }
-                        }
-                        }
-                    }
-                }
-            }
-            h2 { (f.w.history) }
-            @if history.is_empty() {
-                p { "–" }
-            } @else {
-                ol.history {
-                    @for h in history {
-                        li {
-                            strong { (h.action_label) }
-                            " · " (local(&h.at))
-                            @match h.signed_with {
-                                Some(kezek_core::domain::SignedWith::Eds) => { " · " (w.signed_eds) }
-                                Some(kezek_core::domain::SignedWith::OneTimeCode) => { " · " (w.signed_code) }
-                                _ => {}
-                            }
-                            @if let Some(r) = &h.reason {
-                                br; span.hint { (r) }
                             }
                         }
                     }

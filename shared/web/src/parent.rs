@@ -1,6 +1,8 @@
 //! The journal and an application's page, with the parent's actions its rules allow now.
 
 use super::*;
+use kezek_core::views::{ApplicationView, HistoryView};
+use maud::{html, Markup};
 
 /// The parent's actions a page offers, by the path segment of their form
 /// (`POST /applications/{id}/{action}`), in the order of [`words::Words::action_buttons`].
@@ -124,7 +126,7 @@ pub(crate) async fn application_page(
                 frame = frame.with_eds();
             }
             let html =
-                pages::application(&frame, &app, &actions, &history, chosen.as_deref(), answers);
+                application_html(&frame, &app, &actions, &history, chosen.as_deref(), answers);
             page(web, visit, status, html)
         }
         Err(f) => failure_page(web, visit, &f),
@@ -204,4 +206,123 @@ pub(crate) async fn application_action(
 /// body for the same confirmation, without the signature).
 pub(crate) fn confirm_body(id: &str) -> serde_json::Value {
     serde_json::json!({ "action": "confirm", "application_id": id })
+}
+
+/// An application's page: the seeds' information and change history, and each action its rules
+/// allow now with the rule beside it.
+fn application_html(
+    f: &pages::Frame,
+    a: &ApplicationView,
+    actions: &[ParentAction],
+    history: &[HistoryView],
+    kindergarten: Option<&str>,
+    answers: &Answers,
+) -> Markup {
+    let w = f.words();
+    pages::layout_error(
+        f,
+        &a.registration_number,
+        !answers.errors.is_empty(),
+        html! {
+            (pages::error_summary(f, answers))
+            @if answers.value("registered") == "1" {
+                div.panel role="status" {
+                    h2 { (w.registered) }
+                    p { (w.registration_number) ": " strong { (a.registration_number) } }
+                    @if let Some(p) = a.queue.position {
+                        p { (w.position) ": " strong { (p) } }
+                    }
+                }
+            }
+            p { a href="/journal" { (w.back_to_journal) } }
+            h1 { (a.registration_number) }
+            h2 { (w.information) }
+            dl.summary {
+                dt { (w.status) } dd { strong.tag { (a.status_label) } }
+                dt { (w.district) } dd { (pages::district_named(f, &a.district)) }
+                dt { (w.queue) } dd { (a.queue.name) }
+                @if let Some(p) = a.queue.position {
+                    dt { (w.position) } dd { (p) }
+                }
+                dt { (w.registration_number) } dd { (a.registration_number) }
+                dt { (w.registered_at) } dd { (pages::local(&a.registered_at)) }
+                dt { (w.child) } dd { (a.child.iin_masked) }
+                @if let Some(t) = &a.reconfirm_by {
+                    dt { (w.reconfirm_by) } dd { (pages::deadline(f, t)) }
+                }
+                @if let Some(v) = &a.voucher {
+                    // Once confirmed, the choice's deadline is the one that counts.
+                    @if let Some(t) = &v.choose_by {
+                        dt { (w.choose_by) } dd { (pages::deadline(f, t)) }
+                    } @else {
+                        dt { (w.confirm_by) } dd { (pages::deadline(f, &v.confirm_by)) }
+                    }
+                }
+                @if let Some(k) = kindergarten {
+                    dt { (w.chosen_kindergarten) } dd { (k) }
+                }
+                @if let Some(t) = a.stop_list.as_ref().and_then(|s| s.restore_by.as_ref()) {
+                    dt { (w.restore_by) } dd { (pages::deadline(f, t)) }
+                }
+            }
+            @if !actions.is_empty() {
+                h2 #actions { (w.actions) }
+                @if actions.iter().any(|a| matches!(a, ParentAction::Choose(_))) {
+                    div.action {
+                        p.hint { (w.choose_rule) }
+                        a.button href={ "/applications/" (a.id) "/choose" } { (w.choose_kindergarten) }
+                    }
+                }
+                @for action in actions {
+                    @if let Some(slug) = slug_of(action) {
+                        @let i = ACTIONS.iter().position(|s| *s == slug).unwrap_or(0);
+                        @let (button, rule) = w.action_buttons[i];
+                        @if slug == "confirm" {
+                            // Confirmed with EDS through NCALayer where it runs; with the session
+                            // alone otherwise.
+                            form.action method="post" action={ "/applications/" (a.id) "/confirm" }
+                                data-eds=(pages::to_sign(&confirm_body(&a.id)))
+                                data-ncalayer=(f.ncalayer()) data-eds-error=(w.eds_error) {
+                                input type="hidden" name="csrf" value=(f.csrf());
+                                p.hint { (rule) }
+                                (pages::eds_controls(w.confirm_with_eds))
+                                button.button type="submit" { (button) }
+                            }
+                        } @else {
+                        form.action method="post" action={ "/applications/" (a.id) "/" (slug) } {
+                            input type="hidden" name="csrf" value=(f.csrf());
+                            p.hint { (rule) }
+                            @if slug == "refuse" || slug == "withdraw" {
+                                button.button.warning type="submit" { (button) }
+                            } @else {
+                                button.button type="submit" { (button) }
+                            }
+                        }
+                        }
+                    }
+                }
+            }
+            h2 { (w.history) }
+            @if history.is_empty() {
+                p { "–" }
+            } @else {
+                ol.history {
+                    @for h in history {
+                        li {
+                            strong { (h.action_label) }
+                            " · " (pages::local(&h.at))
+                            @match h.signed_with {
+                                Some(kezek_core::domain::SignedWith::Eds) => { " · " (w.signed_eds) }
+                                Some(kezek_core::domain::SignedWith::OneTimeCode) => { " · " (w.signed_code) }
+                                _ => {}
+                            }
+                            @if let Some(r) = &h.reason {
+                                br; span.hint { (r) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
 }

@@ -58,6 +58,9 @@ pub struct Words {
     pub action_buttons: [(&'static str, &'static str); 6],
     /// The kindergarten choice's link on the application's page, and its rule.
     pub choose_kindergarten: &'static str,
+    /// The signed-in parent's links in the header.
+    pub account: &'static str,
+    pub profile: &'static str,
     pub choose_rule: &'static str,
     pub chosen_kindergarten: &'static str,
     /// Signing with EDS through NCALayer: the confirm button, and the message when NCALayer
@@ -100,6 +103,8 @@ pub struct Words {
 pub const KK: Words = Words {
     lang_name: "Қазақша",
     choose_kindergarten: "Мектепке дейінгі ұйымды таңдау",
+    account: "Жеке кабинет",
+    profile: "Жеке деректер",
     chosen_kindergarten: "Таңдалған балабақша",
     confirm_with_eds: "ЭЦҚ-мен қол қойып растау",
     signed_eds: "ЭЦҚ-мен қол қойылды",
@@ -199,6 +204,8 @@ pub const KK: Words = Words {
 pub const RU: Words = Words {
     lang_name: "Русский",
     choose_kindergarten: "Выбор дошкольной организации",
+    account: "Личный кабинет",
+    profile: "Личные данные",
     chosen_kindergarten: "Выбранный детский сад",
     confirm_with_eds: "Подписать ЭЦП и подтвердить",
     signed_eds: "подписано ЭЦП",
@@ -298,6 +305,8 @@ pub const RU: Words = Words {
 pub const EN: Words = Words {
     lang_name: "English",
     choose_kindergarten: "Choose a kindergarten",
+    account: "Your account",
+    profile: "Your details",
     chosen_kindergarten: "Chosen kindergarten",
     confirm_with_eds: "Sign with EDS and confirm",
     signed_eds: "signed with EDS",
