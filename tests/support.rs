@@ -369,8 +369,7 @@ impl Env {
                 sender: Some(kezek_aws::aws_sender),
                 queue: Some(kezek_aws::sqs_queue),
                 work: Some(kezek_aws::sqs_work_queue),
-                blobs: f
-                    .keeps_documents()
+                blobs: (f.keeps_documents() || f.serves_pages())
                     .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
                 render: f
                     .keeps_documents()

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use kezek_core::documents::url_encode;
-use kezek_core::ports::{Blobs, StoreError};
+use kezek_core::ports::{Blobs, StoreError, UploadForm};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::path::PathBuf;
@@ -21,6 +21,16 @@ pub struct FileQuery {
     pub size: Option<u64>,
     #[serde(default)]
     pub name: Option<String>,
+    pub expires: i64,
+    pub sig: String,
+}
+
+/// The signed fields of a form upload, before its file.
+#[derive(Debug, Default)]
+pub struct FormFields {
+    pub key: String,
+    pub max: u64,
+    pub redirect: String,
     pub expires: i64,
     pub sig: String,
 }
@@ -143,6 +153,39 @@ impl FolderBlobs {
         Ok((bytes, content_type, q.name.clone().unwrap_or_default()))
     }
 
+    /// The fields of a form upload's policy, signed: the key, the largest size, where to send the
+    /// browser after, and the expiry (S3's POST policy, in the runner's own signature).
+    fn form_signature(&self, key: &str, max: u64, redirect: &str, expires: i64) -> String {
+        self.sign(&[
+            "post",
+            key,
+            &max.to_string(),
+            redirect,
+            &expires.to_string(),
+        ])
+    }
+
+    /// A form upload (`POST /v1/dev/uploads`, multipart): the signed policy's key, size range,
+    /// redirect and expiry, as S3 checks a POST policy. Where to send the browser, once written.
+    pub fn accept_post(&self, fields: &FormFields, file: &[u8]) -> Result<String, Refused> {
+        let path = self.path(&fields.key).ok_or((403, "forbidden"))?;
+        let expected =
+            self.form_signature(&fields.key, fields.max, &fields.redirect, fields.expires);
+        if fields.sig.len() != expected.len() || fields.sig != expected {
+            return Err((403, "forbidden"));
+        }
+        if chrono::Utc::now().timestamp() > fields.expires {
+            return Err((403, "link_expired"));
+        }
+        if file.is_empty() || file.len() as u64 > fields.max {
+            return Err((400, "document_too_large"));
+        }
+        // As S3 without a Content-Type field: the service tells the type by the first bytes.
+        self.write(&path, file, "application/octet-stream")
+            .map_err(|_| (503, "unavailable"))?;
+        Ok(fields.redirect.clone())
+    }
+
     fn write(
         &self,
         path: &std::path::Path,
@@ -218,5 +261,56 @@ impl Blobs for FolderBlobs {
             .path(key)
             .ok_or_else(|| StoreError(format!("bad key {key}")))?;
         Ok(std::fs::metadata(path).ok().map(|m| m.len()))
+    }
+
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_size: u64,
+        redirect: &str,
+        expires_in: Duration,
+    ) -> Result<UploadForm, StoreError> {
+        self.path(key)
+            .ok_or_else(|| StoreError(format!("bad key {key}")))?;
+        let expires = chrono::Utc::now().timestamp() + expires_in.as_secs() as i64;
+        let sig = self.form_signature(key, max_size, redirect, expires);
+        Ok(UploadForm {
+            action: format!("{}/v1/dev/uploads", self.base),
+            fields: vec![
+                ("key".into(), key.into()),
+                ("max".into(), max_size.to_string()),
+                ("redirect".into(), redirect.into()),
+                ("expires".into(), expires.to_string()),
+                ("sig".into(), sig),
+            ],
+        })
+    }
+
+    async fn first_bytes(&self, key: &str, n: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        use std::io::Read;
+        let path = self
+            .path(key)
+            .ok_or_else(|| StoreError(format!("bad key {key}")))?;
+        let Ok(file) = std::fs::File::open(path) else {
+            return Ok(None);
+        };
+        let mut first = Vec::with_capacity(n);
+        file.take(n as u64)
+            .read_to_end(&mut first)
+            .map_err(|e| StoreError(format!("files: {e}")))?;
+        Ok(Some(first))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self
+            .path(key)
+            .ok_or_else(|| StoreError(format!("bad key {key}")))?;
+        let _ = std::fs::remove_file(path.with_extension("content-type"));
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StoreError(format!("files: {e}")))
+            }
+            _ => Ok(()),
+        }
     }
 }

@@ -214,6 +214,16 @@ impl Local {
                 "/v1/dev/files/{*key}",
                 get(get_file).put(put_file).fallback(dev_405),
             )
+            // A form upload straight to the data folder, as a browser posts to S3 (the file may
+            // be up to the documents' limit, past the API's body limit).
+            .route(
+                "/v1/dev/uploads",
+                post(post_upload)
+                    .fallback(dev_405)
+                    .layer(axum::extract::DefaultBodyLimit::max(
+                        kezek_core::documents::MAX_UPLOAD_BYTES as usize + 64 * 1024,
+                    )),
+            )
             .with_state(self)
             .merge(portal)
     }
@@ -307,6 +317,7 @@ fn file_refused(local: &Local, (status, code): files::Refused, lang: Language) -
     let f = match status {
         404 => Failure::NotFound { code },
         403 => Failure::Forbidden { code },
+        400 => Failure::bad(code, "file"),
         _ => Failure::Unavailable(code.into()),
     };
     fail(local, f, lang)
@@ -357,6 +368,56 @@ async fn put_file(
     match files.accept_put(&key, &q, content_type, &bytes) {
         Ok(()) => Response::builder()
             .status(StatusCode::OK)
+            .body(AxumBody::empty())
+            .unwrap_or_default(),
+        Err(r) => file_refused(&local, r, lang),
+    }
+}
+
+/// A form upload of the data folder (multipart: the signed fields, then the file), answered as
+/// S3 answers a POST with `success_action_redirect`: 303 to it.
+async fn post_upload(
+    State(local): State<Local>,
+    headers: axum::http::HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let lang = language(&headers);
+    let (Some(files), Ok(mut multipart)) = (&local.files, multipart) else {
+        return file_refused(&local, (400, "invalid_field"), lang);
+    };
+    let mut fields = files::FormFields::default();
+    let mut file = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return file_refused(&local, (400, "document_too_large"), lang),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let Ok(bytes) = field.bytes().await else {
+            return file_refused(&local, (400, "document_too_large"), lang);
+        };
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "key" => fields.key = text(),
+            "max" => fields.max = text().parse().unwrap_or(0),
+            "redirect" => fields.redirect = text(),
+            "expires" => fields.expires = text().parse().unwrap_or(0),
+            "sig" => fields.sig = text(),
+            "file" => {
+                file = Some(bytes);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(file) = file else {
+        return file_refused(&local, (400, "upload_missing"), lang);
+    };
+    match files.accept_post(&fields, &file) {
+        Ok(to) => Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header("location", to)
             .body(AxumBody::empty())
             .unwrap_or_default(),
         Err(r) => file_refused(&local, r, lang),

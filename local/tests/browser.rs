@@ -112,6 +112,11 @@ async fn serve(now: chrono::DateTime<chrono::Utc>, eds: &Eds) -> (Local, String)
     local.clock.set(now);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    // Uploads and issued documents in a data folder of the test's own, behind the runner's URLs.
+    let dir = std::env::temp_dir().join(format!("kezek-browser-{}", uuid::Uuid::new_v4()));
+    local
+        .keep_files(dir, &base, b"browser-test-files-key-0123456789")
+        .unwrap();
     let router = local.clone().router();
     tokio::spawn(async move { axum::serve(listener, router).await });
     (local, base)
@@ -336,7 +341,7 @@ impl Walk {
     /// From the home page: the district, the login by one-time code (and the first login's
     /// e-mail), the form's two steps and the signing with a fresh code; ends on the
     /// application's page.
-    async fn register(&mut self, district: &str) {
+    async fn register(&mut self, district: &str, privilege: bool) {
         self.open("/").await;
         self.follow(&format!("a[href=\"/apply?district={district}\"]"))
             .await;
@@ -362,7 +367,34 @@ impl Walk {
         self.submit().await;
         assert_eq!(self.here().await, "/apply/child");
         self.fill("child_iin", CHILD).await;
-        self.submit().await;
+        if privilege {
+            // A category, then its proof uploaded by the form that posts to storage.
+            self.click("#category option:nth-child(2)").await;
+            self.submit().await;
+            assert_eq!(self.here().await, "/apply/proof");
+            let dir = std::env::temp_dir().join(format!("kezek-proof-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = dir.join("note.txt");
+            std::fs::write(&text, "not a scan").unwrap();
+            let pdf = dir.join("proof.pdf");
+            std::fs::write(
+                &pdf,
+                b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+            )
+            .unwrap();
+            // Not a PDF, JPEG or PNG: refused with the reason, nothing kept.
+            self.attach(&text).await;
+            self.submit().await;
+            assert_eq!(self.here().await, "/apply/proof/done");
+            assert!(self.html().await.contains("error-summary"));
+            self.attach(&pdf).await;
+            self.submit().await;
+            assert_eq!(self.here().await, "/apply/proof");
+            assert!(self.html().await.contains(": 1</h2>"), "one proof uploaded");
+            self.follow("a.button[href=\"/apply/sign\"]").await;
+        } else {
+            self.submit().await;
+        }
         assert_eq!(self.here().await, "/apply/sign");
         let code = self.code();
         self.fill("code", &code).await;
@@ -388,6 +420,17 @@ impl Walk {
             .unwrap();
         assert_eq!(run.offered, 1, "one voucher offered");
         self.local.deliver().await.unwrap();
+    }
+
+    /// Chooses a file for the page's file field.
+    async fn attach(&self, path: &std::path::Path) {
+        self.client
+            .find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
     }
 
     /// Clicks something that stays on the page (a radio button).
@@ -472,7 +515,7 @@ fn tuesday() -> chrono::DateTime<chrono::Utc> {
 async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
     let runner = serve(tuesday(), eds).await;
     let mut w = walk(driver, "enrolment", lang, runner, eds).await;
-    w.register("KOK").await;
+    w.register("KOK", true).await;
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "no voucher yet");
     w.voucher_run("KOK").await;
@@ -555,7 +598,7 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
 async fn to_the_stop_list_and_back(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
     let runner = serve(tuesday(), eds).await;
     let mut w = walk(driver, "stop-list", lang, runner, eds).await;
-    w.register("STP").await;
+    w.register("STP", false).await;
     w.voucher_run("STP").await;
     w.reload().await;
     assert!(Walk::has_action(&w.html().await, "confirm"));

@@ -23,6 +23,7 @@ async fn runner() -> (Local, std::path::PathBuf) {
 async fn the_data_folder_keeps_the_blob_contract() {
     let (local, dir) = runner().await;
     presigned_round_trip(local.files.as_ref().unwrap().as_ref()).await;
+    kezek_contract::blobs::form_round_trip(local.files.as_ref().unwrap().as_ref()).await;
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -136,4 +137,50 @@ async fn dev_routes_answer_in_the_contract_shape_and_language() {
     let (_, ru) = send("GET", "/v1/dev/files/uploads/x?sig=bad", "ru").await;
     assert_ne!(en["error"]["message"], ru["error"]["message"]);
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A form upload the policy does not allow is refused and nothing is written: a tampered
+/// signature, another key, a file over the signed size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_upload_outside_its_policy_is_refused() {
+    use kezek_core::ports::Blobs;
+    let (local, dir) = runner().await;
+    let files = local.files.as_ref().unwrap();
+    let key = "uploads/0123456789abcdef/form-2";
+    let form = files
+        .upload_form(
+            key,
+            100,
+            "http://127.0.0.1:9/done",
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let file = dir.join("big.pdf");
+    std::fs::write(&file, vec![b'%'; 101]).unwrap();
+    let tampered = |name: &str, value: &str| {
+        let mut f = form.clone();
+        for (k, v) in f.fields.iter_mut() {
+            if k == name {
+                *v = value.to_owned();
+            }
+        }
+        f
+    };
+    let small = dir.join("small.pdf");
+    std::fs::write(&small, b"%PDF-1.4").unwrap();
+    for (bad, upload) in [
+        (tampered("sig", &"0".repeat(64)), &small),
+        (tampered("key", "uploads/0123456789abcdef/other"), &small),
+        (tampered("max", "1000"), &small),
+        (form.clone(), &file),
+    ] {
+        let (status, _) = kezek_contract::blobs::curl_form(&bad, upload);
+        assert!(status == "403" || status == "400", "{status}");
+    }
+    assert_eq!(files.size(key).await.unwrap(), None, "nothing written");
+    assert_eq!(
+        files.size("uploads/0123456789abcdef/other").await.unwrap(),
+        None
+    );
 }

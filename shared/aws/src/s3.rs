@@ -20,7 +20,7 @@ use aws_sigv4::sign::v4;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use kezek_core::documents::url_encode;
-use kezek_core::ports::{Blobs, StoreError};
+use kezek_core::ports::{Blobs, StoreError, UploadForm};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -235,6 +235,69 @@ impl S3Blobs {
     }
 }
 
+impl S3Blobs {
+    /// A browser form's POST to the bucket (S3's POST policy, signed with SigV4 at `time`): the
+    /// key, 1 to `max_size` bytes, the redirect and the expiry bound by the policy.
+    pub async fn post_form(
+        &self,
+        key: &str,
+        max_size: u64,
+        redirect: &str,
+        expires_in: Duration,
+        time: SystemTime,
+    ) -> Result<UploadForm, StoreError> {
+        use base64::Engine;
+        let provider = self
+            .inner
+            .credentials
+            .as_ref()
+            .ok_or_else(|| err("no credentials"))?;
+        let credentials = provider.provide_credentials().await.map_err(err)?;
+        let at: chrono::DateTime<chrono::Utc> = time.into();
+        let date = at.format("%Y%m%d").to_string();
+        let amz_date = at.format("%Y%m%dT%H%M%SZ").to_string();
+        let credential = format!(
+            "{}/{date}/{}/s3/aws4_request",
+            credentials.access_key_id(),
+            self.inner.region
+        );
+        let expiration = (at
+            + chrono::Duration::from_std(expires_in.min(MAX_EXPIRY)).map_err(err)?)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+        let mut fields: Vec<(String, String)> = vec![
+            ("key".into(), key.into()),
+            ("success_action_redirect".into(), redirect.into()),
+            ("x-amz-algorithm".into(), "AWS4-HMAC-SHA256".into()),
+            ("x-amz-credential".into(), credential),
+            ("x-amz-date".into(), amz_date),
+        ];
+        if let Some(token) = credentials.session_token() {
+            fields.push(("x-amz-security-token".into(), token.into()));
+        }
+        let mut conditions: Vec<serde_json::Value> = fields
+            .iter()
+            .map(|(k, v)| serde_json::json!({ k: v }))
+            .collect();
+        conditions.push(serde_json::json!(["content-length-range", 1, max_size]));
+        let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions });
+        let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+        let signing_key = v4::generate_signing_key(
+            credentials.secret_access_key(),
+            time,
+            &self.inner.region,
+            "s3",
+        );
+        let signature = v4::calculate_signature(signing_key, policy.as_bytes());
+        fields.push(("policy".into(), policy));
+        fields.push(("x-amz-signature".into(), signature));
+        Ok(UploadForm {
+            action: format!("{}/", self.inner.base),
+            fields,
+        })
+    }
+}
+
 /// S3's error code in an error response (`<Code>…</Code>`), or the status.
 fn failure(method: &str, status: http::StatusCode, body: &[u8]) -> StoreError {
     let text = String::from_utf8_lossy(body);
@@ -319,5 +382,39 @@ impl Blobs for S3Blobs {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
         ))
+    }
+
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_size: u64,
+        redirect: &str,
+        expires_in: Duration,
+    ) -> Result<UploadForm, StoreError> {
+        self.post_form(key, max_size, redirect, expires_in, SystemTime::now())
+            .await
+    }
+
+    async fn first_bytes(&self, key: &str, n: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        let range = format!("bytes=0-{}", n.max(1) - 1);
+        let (status, _, body) = self
+            .call_retrying("GET", key, &[("range", &range)], Vec::new())
+            .await?;
+        match status {
+            http::StatusCode::NOT_FOUND => Ok(None),
+            // An empty object has no byte 0.
+            http::StatusCode::RANGE_NOT_SATISFIABLE => Ok(Some(Vec::new())),
+            s if s.is_success() => Ok(Some(body.iter().take(n).copied().collect())),
+            s => Err(failure("GetObject", s, &body)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let (status, _, body) = self.call_retrying("DELETE", key, &[], Vec::new()).await?;
+        if status.is_success() || status == http::StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(failure("DeleteObject", status, &body))
+        }
     }
 }

@@ -45,6 +45,53 @@ async fn upload_and_download_through_presigned_urls() {
     kezek_contract::blobs::presigned_round_trip(&blobs).await;
 }
 
+/// A browser form posts straight to the bucket: S3's POST policy binds the key, the size range,
+/// the redirect and the expiry, signed with SigV4 (moto stores the file and redirects, but does
+/// not enforce a policy: the policy's content is checked here).
+#[tokio::test]
+async fn a_form_uploads_straight_to_the_bucket() {
+    use base64::Engine;
+    let blobs = blobs().await;
+    kezek_contract::blobs::form_round_trip(&blobs).await;
+    let form = blobs
+        .post_form(
+            "uploads/x/y",
+            1000,
+            "https://kezek.example.kz/apply/proof/done?id=y",
+            std::time::Duration::from_secs(900),
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_782_900_000),
+        )
+        .await
+        .unwrap();
+    let field = |k: &str| {
+        form.fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let policy: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(field("policy"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy["expiration"], "2026-07-01T10:15:00.000Z");
+    let conditions = policy["conditions"].as_array().unwrap();
+    for wanted in [
+        serde_json::json!({"key": "uploads/x/y"}),
+        serde_json::json!({"success_action_redirect": "https://kezek.example.kz/apply/proof/done?id=y"}),
+        serde_json::json!(["content-length-range", 1, 1000]),
+        serde_json::json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}),
+        serde_json::json!({"x-amz-date": "20260701T100000Z"}),
+    ] {
+        assert!(conditions.contains(&wanted), "{wanted} in {policy}");
+    }
+    assert!(field("x-amz-credential").ends_with("/20260701/us-east-1/s3/aws4_request"));
+    assert_eq!(field("x-amz-signature").len(), 64);
+    assert!(form.action.ends_with('/'), "{}", form.action);
+}
+
 /// The query of a URL as sorted pairs (decoded), and its path.
 fn parts(url: &str) -> (String, Vec<(String, String)>) {
     let (path, query) = url.split_once('?').expect("a query");

@@ -84,3 +84,63 @@ pub async fn presigned_round_trip(blobs: &dyn Blobs) {
     assert_eq!(std::fs::read(&saved2).unwrap(), b"%PDF-issued");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A form upload as a browser posts it (`multipart/form-data`: the signed fields, then the file):
+/// the status and where the browser is sent.
+pub fn curl_form(form: &kezek_core::ports::UploadForm, file: &std::path::Path) -> (String, String) {
+    let mut args: Vec<String> = vec![
+        "-s".into(),
+        "-o".into(),
+        "/dev/null".into(),
+        "-w".into(),
+        "%{http_code} %{redirect_url}".into(),
+    ];
+    for (k, v) in &form.fields {
+        args.push("--form-string".into());
+        args.push(format!("{k}={v}"));
+    }
+    args.push("-F".into());
+    args.push(format!(
+        "{}=@{}",
+        kezek_core::ports::UploadForm::FILE_FIELD,
+        file.display()
+    ));
+    args.push(form.action.clone());
+    let out = Command::new("curl").args(&args).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (status, to) = text.split_once(' ').unwrap_or((&text, ""));
+    (status.to_owned(), to.to_owned())
+}
+
+/// A form upload straight to storage: posted, the browser sent to the signed redirect, the object
+/// there with its first bytes; then removed.
+pub async fn form_round_trip(blobs: &dyn Blobs) {
+    let dir = std::env::temp_dir().join(format!("kezek-form-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scan.png");
+    let bytes: Vec<u8> = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]
+        .into_iter()
+        .chain((0..3000u32).map(|i| (i % 253) as u8))
+        .collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let key = "uploads/0123456789abcdef/form-1";
+    let redirect = "http://127.0.0.1:9/apply/proof/done?id=form-1";
+    let form = blobs
+        .upload_form(key, 10 * 1024 * 1024, redirect, Duration::from_secs(900))
+        .await
+        .unwrap();
+    assert!(form.origin().is_some(), "{}", form.action);
+    assert_eq!(blobs.first_bytes(key, 8).await.unwrap(), None);
+    let (status, to) = curl_form(&form, &file);
+    assert_eq!(status, "303", "storage sends the browser on");
+    assert!(to.starts_with(redirect), "to the signed redirect: {to}");
+    assert_eq!(blobs.size(key).await.unwrap(), Some(bytes.len() as u64));
+    assert_eq!(
+        blobs.first_bytes(key, 8).await.unwrap().as_deref(),
+        Some(&bytes[..8])
+    );
+    blobs.delete(key).await.unwrap();
+    assert_eq!(blobs.size(key).await.unwrap(), None);
+    blobs.delete(key).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

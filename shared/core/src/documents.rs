@@ -319,7 +319,7 @@ fn dmy(t: crate::time::Time) -> String {
 }
 
 impl Service {
-    fn blobs(&self) -> Result<&Arc<dyn Blobs>, Failure> {
+    pub(crate) fn blobs(&self) -> Result<&Arc<dyn Blobs>, Failure> {
         self.blobs.as_ref().ok_or_else(unavailable)
     }
 

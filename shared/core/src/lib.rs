@@ -41,6 +41,7 @@ pub mod sweeps;
 pub mod telemetry;
 pub mod texts;
 pub mod time;
+pub mod uploads;
 pub mod usecases;
 pub mod values;
 pub mod views;

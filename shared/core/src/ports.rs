@@ -604,6 +604,41 @@ pub trait Blobs: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
     /// The size of the object at `key`, if there is one.
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
+    /// An HTML form that POSTs one file of 1 to `max_size` bytes straight to storage at `key`
+    /// until it expires (no JavaScript, and past a function's request limit); storage then sends
+    /// the browser to `redirect`. Storage refuses any other key, size or redirect.
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_size: u64,
+        redirect: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<UploadForm, StoreError>;
+    /// The first `n` bytes of the object at `key` (fewer if it is shorter), if there is one.
+    async fn first_bytes(&self, key: &str, n: usize) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes the object at `key` (an upload refused once it arrived).
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A form that uploads one file straight to storage: where it posts, and the fields (the signed
+/// policy) it carries before the file's field, [`UploadForm::FILE_FIELD`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadForm {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl UploadForm {
+    /// The name of the file's field, last in the form (S3 reads the fields before it).
+    pub const FILE_FIELD: &'static str = "file";
+
+    /// The origin the form posts to (`scheme://host[:port]`), for the page's `form-action`.
+    pub fn origin(&self) -> Option<&str> {
+        let rest = self.action.split_once("://")?.1;
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        let end = self.action.len() - rest.len() + host_end;
+        Some(&self.action[..end])
+    }
 }
 
 /// Renders an issued document as a PDF ([`crate::documents::render_pdf`] in the functions that issue documents).

@@ -49,6 +49,29 @@ impl kezek_core::ports::Blobs for MemBlobs {
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
         Ok(self.0.lock().unwrap().get(key).map(|n| *n as u64))
     }
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_size: u64,
+        redirect: &str,
+        _: std::time::Duration,
+    ) -> Result<kezek_core::ports::UploadForm, StoreError> {
+        Ok(kezek_core::ports::UploadForm {
+            action: "mem://uploads".into(),
+            fields: vec![
+                ("key".into(), key.into()),
+                ("max".into(), max_size.to_string()),
+                ("redirect".into(), redirect.into()),
+            ],
+        })
+    }
+    async fn first_bytes(&self, _: &str, _: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(Some(b"%PDF-1.7".to_vec()))
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
 }
 
 /// Submissions per applicant: below the live limit (`MAX_LIVE_APPLICATIONS_PER_APPLICANT`), so a

@@ -224,7 +224,14 @@ pub(crate) async fn child_post(
         };
         return child_step(&web, &visit, StatusCode::BAD_REQUEST, &answers);
     }
-    let mut r = see_other("/apply/sign");
+    // A privilege is proven by an uploaded document before signing.
+    let next = if a.category.is_empty() {
+        a.documents.clear();
+        "/apply/sign"
+    } else {
+        "/apply/proof"
+    };
+    let mut r = see_other(next);
     add_cookie(&mut r, apply_cookie(&web, &a));
     r
 }
@@ -292,7 +299,7 @@ pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: 
         language: Some(visit.lang.code().to_owned()),
         privilege: (!a.category.is_empty()).then(|| kezek_core::inputs::PrivilegeInput {
             category: a.category.clone(),
-            document_ids: vec![],
+            document_ids: a.documents(),
         }),
         signature: None,
     };

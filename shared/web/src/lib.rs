@@ -16,6 +16,7 @@ mod login;
 mod pages;
 mod parent;
 mod profile;
+mod proof;
 pub mod words;
 
 use apply::*;
@@ -24,6 +25,7 @@ use login::*;
 pub use parent::ACTIONS;
 use parent::*;
 use profile::*;
+use proof::*;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -110,6 +112,22 @@ impl Web {
         }
     }
 
+    /// The pages' policy, with one more origin a form may post to (storage, for an upload).
+    fn csp_with_form_target(&self, origin: &str) -> String {
+        let policy = self.csp.to_str().unwrap_or(CSP).to_owned();
+        let clean = origin
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":/.-[]".contains(&b));
+        if clean {
+            policy.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+            )
+        } else {
+            policy
+        }
+    }
+
     /// Another address for NCALayer (a `ws://` or `wss://` URL of this computer), e.g. a
     /// stand-in that signs with a test key. Anything else is refused and the default kept.
     pub fn with_ncalayer(mut self, url: &str) -> Result<Web, String> {
@@ -182,6 +200,8 @@ impl Web {
             .route("/apply", get(apply_page).post(apply_post))
             .route("/apply/child", get(child_page).post(child_post))
             .route("/apply/sign", get(sign_page).post(sign_post))
+            .route("/apply/proof", get(proof_page))
+            .route("/apply/proof/done", get(proof_done))
             .route("/applications/{id}", get(application))
             .route(
                 "/applications/{id}/choose",
@@ -242,6 +262,9 @@ pub(crate) struct Application {
     pub child_iin: String,
     #[serde(default)]
     pub category: String,
+    /// The proofs uploaded for the privilege: document ids, comma-separated.
+    #[serde(default)]
+    pub documents: String,
 }
 
 impl Visit {
@@ -550,6 +573,7 @@ pub(crate) fn label_of(lang: Language, field: &str) -> &'static str {
         "child_iin" => w.child,
         "category" => w.category,
         "language" => w.language,
+        "file" => w.file,
         _ => w.actions,
     }
 }

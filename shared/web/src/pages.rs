@@ -426,6 +426,9 @@ pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answe
                 dt { (w.phone) } dd { (a.phone) }
                 dt { (w.child) } dd { (a.child_iin) }
                 dt { (w.category) } dd { (category.unwrap_or_else(|| w.no_category.to_owned())) }
+                @if !a.category.is_empty() {
+                    dt { (w.proofs) } dd { (a.documents().len()) }
+                }
             }
             p { (w.sign_hint) }
             form method="post" action="/apply/sign" novalidate {

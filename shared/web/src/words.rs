@@ -58,6 +58,9 @@ pub struct Words {
     pub action_buttons: [(&'static str, &'static str); 6],
     /// The kindergarten choice's link on the application's page, and its rule.
     pub choose_kindergarten: &'static str,
+    /// An uploaded file's field, and the proofs' row on the check page.
+    pub file: &'static str,
+    pub proofs: &'static str,
     /// The signed-in parent's links in the header.
     pub account: &'static str,
     pub profile: &'static str,
@@ -103,6 +106,8 @@ pub struct Words {
 pub const KK: Words = Words {
     lang_name: "Қазақша",
     choose_kindergarten: "Мектепке дейінгі ұйымды таңдау",
+    file: "Файл",
+    proofs: "Жеңілдікті растайтын құжаттар",
     account: "Жеке кабинет",
     profile: "Жеке деректер",
     chosen_kindergarten: "Таңдалған балабақша",
@@ -204,6 +209,8 @@ pub const KK: Words = Words {
 pub const RU: Words = Words {
     lang_name: "Русский",
     choose_kindergarten: "Выбор дошкольной организации",
+    file: "Файл",
+    proofs: "Документы, подтверждающие льготу",
     account: "Личный кабинет",
     profile: "Личные данные",
     chosen_kindergarten: "Выбранный детский сад",
@@ -305,6 +312,8 @@ pub const RU: Words = Words {
 pub const EN: Words = Words {
     lang_name: "English",
     choose_kindergarten: "Choose a kindergarten",
+    file: "File",
+    proofs: "Proofs of the privilege",
     account: "Your account",
     profile: "Your details",
     chosen_kindergarten: "Chosen kindergarten",
