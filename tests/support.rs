@@ -371,8 +371,7 @@ impl Env {
                 work: Some(kezek_aws::sqs_work_queue),
                 blobs: (f.keeps_documents() || f.serves_pages())
                     .then_some(kezek_aws::s3_blobs as kezek_lambda::MakeBlobs),
-                render: f
-                    .keeps_documents()
+                render: (f.keeps_documents() || f.serves_pages())
                     .then_some(kezek_core::documents::render_pdf as kezek_core::documents::Render),
             };
             let h = kezek_lambda::build(f, &shared, &settings, make)

@@ -400,6 +400,21 @@ impl Walk {
         self.fill("code", &code).await;
         self.submit().await;
         assert!(self.here().await.starts_with("/applications/"));
+        // The confirmation links the registration document: a PDF.
+        let link = self
+            .client
+            .find(Locator::Css("a.panel-link"))
+            .await
+            .expect("the registration document's link")
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let out = std::process::Command::new("curl")
+            .args(["-s", &link])
+            .output()
+            .unwrap();
+        assert!(out.stdout.starts_with(b"%PDF"), "a PDF at {link}");
     }
 
     /// The operator's voucher run for the child's district and age group (4 in December 2026:
@@ -645,6 +660,14 @@ async fn to_the_stop_list_and_back(driver: &Driver, lang: &str, eds: &Eds) -> Wa
     w.fill("child_iin", "850505300001").await;
     w.submit().await;
     assert!(w.html().await.contains("error-summary"));
+    // Signed out, then in again with EDS: NCALayer signs the page's nonce.
+    w.press("form.logout button").await;
+    w.open("/login").await;
+    w.follow("a[href=\"/login/eds\"]").await;
+    let before = eds.layer.signatures();
+    w.press("form[action=\"/login/eds\"] [data-eds-sign]").await;
+    assert_eq!(eds.layer.signatures(), before + 1, "signed by NCALayer");
+    assert_eq!(w.here().await, "/journal", "{}", w.html().await);
     w
 }
 

@@ -8,8 +8,9 @@ use kezek_lambda::{cold_start, lambda_http, with_metrics, Error, Function, Make}
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Once per cold start: the configuration, DynamoDB, the session and code keys.
-    // S3 signs the proofs' upload forms (posted by the browser straight to the bucket).
-    let handler = cold_start(Function::Web, Make::uploads()).await?;
+    // S3: the proofs' upload forms (posted by the browser straight to the bucket) and the
+    // application's documents (issued PDFs made on first view, as the documents function does).
+    let handler = cold_start(Function::Web, Make::documents()).await?;
     // Each request: the portal's router.
     lambda_http::run(with_metrics(handler.router())).await
 }

@@ -36,14 +36,6 @@ pub struct Make {
 }
 
 impl Make {
-    /// What the portal gives: S3, to sign the forms that upload proofs straight to the bucket.
-    pub fn uploads() -> Make {
-        Make {
-            blobs: Some(kezek_aws::s3_blobs),
-            ..Make::default()
-        }
-    }
-
     /// What the functions that keep documents give: S3 and the PDF renderer.
     pub fn documents() -> Make {
         Make {

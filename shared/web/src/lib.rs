@@ -12,6 +12,8 @@
 
 mod apply;
 mod choose;
+mod documents;
+mod eds_login;
 mod login;
 mod pages;
 mod parent;
@@ -21,6 +23,7 @@ pub mod words;
 
 use apply::*;
 use choose::*;
+use eds_login::*;
 use login::*;
 pub use parent::ACTIONS;
 use parent::*;
@@ -192,6 +195,7 @@ impl Web {
             .route("/language/{lang}", get(language_switch))
             .route("/login", get(login_page).post(login_post))
             .route("/login/code", get(code_page).post(code_post))
+            .route("/login/eds", get(eds_page).post(eds_post))
             .route("/logout", axum::routing::post(logout))
             .route("/journal", get(journal))
             .route("/profile/email", get(email_page).post(email_post))
@@ -574,6 +578,7 @@ pub(crate) fn label_of(lang: Language, field: &str) -> &'static str {
         "category" => w.category,
         "language" => w.language,
         "file" => w.file,
+        "eds" => w.login_by_eds,
         _ => w.actions,
     }
 }

@@ -112,15 +112,22 @@ pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: 
         Ok(l) => l,
         Err(f) => return refused(f),
     };
+    match start_session(&web, &visit, login).await {
+        Ok(r) => r,
+        Err(f) => refused(f),
+    }
+}
+
+/// After a login (by code or EDS): the profile's first-login check, the session cookie, and the
+/// page it leads to.
+pub(crate) async fn start_session(
+    web: &Web,
+    visit: &Visit,
+    login: kezek_core::identity::Login,
+) -> Result<Response, Failure> {
     let who = login.principal;
-    let email_required = match web.api.service.after_login(&who, login.name).await {
-        Ok(required) => required,
-        Err(f) => return refused(f),
-    };
-    let token = match web.api.sessions.issue(&who, chrono::Utc::now()) {
-        Ok(t) => t,
-        Err(f) => return refused(f),
-    };
+    let email_required = web.api.service.after_login(&who, login.name).await?;
+    let token = web.api.sessions.issue(&who, chrono::Utc::now())?;
     // Back to the application form when the home page's district choice led to the login.
     let next = if email_required {
         // The first login asks for an e-mail address.
@@ -133,19 +140,19 @@ pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: 
     let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
     add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
-    remove_cookie(&web, &mut r, LOGIN_COOKIE);
+    remove_cookie(web, &mut r, LOGIN_COOKIE);
     // A form begun by whoever used this browser before is not this parent's: only the district
     // chosen before this login is kept.
     if visit.apply.district.is_empty() {
-        remove_cookie(&web, &mut r, APPLY_COOKIE);
+        remove_cookie(web, &mut r, APPLY_COOKIE);
     } else {
         let district_only = Application {
             district: visit.apply.district.clone(),
             ..Application::default()
         };
-        add_cookie(&mut r, apply_cookie(&web, &district_only));
+        add_cookie(&mut r, apply_cookie(web, &district_only));
     }
-    r
+    Ok(r)
 }
 
 pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {

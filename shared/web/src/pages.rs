@@ -277,6 +277,7 @@ pub(crate) fn login(f: &Frame, answers: &Answers) -> Markup {
             }
             h2 { (w.login_by_eds) }
             p.hint { (w.login_by_eds_hint) }
+            p { a.button.secondary href="/login/eds" { (w.login_by_eds) } }
         },
     )
 }

@@ -125,8 +125,16 @@ pub(crate) async fn application_page(
             {
                 frame = frame.with_eds();
             }
-            let html =
-                application_html(&frame, &app, &actions, &history, chosen.as_deref(), answers);
+            let docs = crate::documents::documents_of(web, who, &app.id).await;
+            let html = application_html(
+                &frame,
+                &app,
+                &actions,
+                &history,
+                chosen.as_deref(),
+                &docs,
+                answers,
+            );
             page(web, visit, status, html)
         }
         Err(f) => failure_page(web, visit, &f),
@@ -216,6 +224,7 @@ fn application_html(
     actions: &[ParentAction],
     history: &[HistoryView],
     kindergarten: Option<&str>,
+    docs: &[kezek_core::documents::DocumentView],
     answers: &Answers,
 ) -> Markup {
     let w = f.words();
@@ -231,6 +240,9 @@ fn application_html(
                     p { (w.registration_number) ": " strong { (a.registration_number) } }
                     @if let Some(p) = a.queue.position {
                         p { (w.position) ": " strong { (p) } }
+                    }
+                    @if let Some(url) = crate::documents::registration_link(docs) {
+                        p { a.panel-link href=(url) { (w.registration_document) } }
                     }
                 }
             }
@@ -302,6 +314,7 @@ fn application_html(
                     }
                 }
             }
+            (crate::documents::section(f, docs))
             h2 { (w.history) }
             @if history.is_empty() {
                 p { "–" }

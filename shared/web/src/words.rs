@@ -61,6 +61,8 @@ pub struct Words {
     /// An uploaded file's field, and the proofs' row on the check page.
     pub file: &'static str,
     pub proofs: &'static str,
+    /// The confirmation's link to the registration document (PDF).
+    pub registration_document: &'static str,
     /// The signed-in parent's links in the header.
     pub account: &'static str,
     pub profile: &'static str,
@@ -108,6 +110,7 @@ pub const KK: Words = Words {
     choose_kindergarten: "Мектепке дейінгі ұйымды таңдау",
     file: "Файл",
     proofs: "Жеңілдікті растайтын құжаттар",
+    registration_document: "Кезекке тіркеу туралы анықтаманы жүктеп алу (PDF)",
     account: "Жеке кабинет",
     profile: "Жеке деректер",
     chosen_kindergarten: "Таңдалған балабақша",
@@ -211,6 +214,7 @@ pub const RU: Words = Words {
     choose_kindergarten: "Выбор дошкольной организации",
     file: "Файл",
     proofs: "Документы, подтверждающие льготу",
+    registration_document: "Скачать справку о постановке в очередь (PDF)",
     account: "Личный кабинет",
     profile: "Личные данные",
     chosen_kindergarten: "Выбранный детский сад",
@@ -314,6 +318,7 @@ pub const EN: Words = Words {
     choose_kindergarten: "Choose a kindergarten",
     file: "File",
     proofs: "Proofs of the privilege",
+    registration_document: "Download the registration document (PDF)",
     account: "Your account",
     profile: "Your details",
     chosen_kindergarten: "Chosen kindergarten",
