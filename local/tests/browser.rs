@@ -341,7 +341,7 @@ impl Walk {
     /// From the home page: the district, the login by one-time code (and the first login's
     /// e-mail), the form's two steps and the signing with a fresh code; ends on the
     /// application's page.
-    async fn register(&mut self, district: &str, privilege: bool) {
+    async fn register(&mut self, district: &str, privilege: bool, sign_with_eds: bool) {
         self.open("/").await;
         self.follow(&format!("a[href=\"/apply?district={district}\"]"))
             .await;
@@ -396,9 +396,21 @@ impl Walk {
             self.submit().await;
         }
         assert_eq!(self.here().await, "/apply/sign");
-        let code = self.code();
-        self.fill("code", &code).await;
-        self.submit().await;
+        if sign_with_eds {
+            // NCALayer signs the application's body; the history says so.
+            self.press("form[action=\"/apply/sign\"] [data-eds-sign]")
+                .await;
+            assert!(self.here().await.starts_with("/applications/"));
+            let html = self.html().await;
+            assert!(
+                html.contains("ЭЦҚ-мен қол қойылды") || html.contains("подписано ЭЦП"),
+                "{html}"
+            );
+        } else {
+            let code = self.code();
+            self.fill("code", &code).await;
+            self.submit().await;
+        }
         assert!(self.here().await.starts_with("/applications/"));
         // The confirmation links the registration document: a PDF.
         let link = self
@@ -530,7 +542,7 @@ fn tuesday() -> chrono::DateTime<chrono::Utc> {
 async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
     let runner = serve(tuesday(), eds).await;
     let mut w = walk(driver, "enrolment", lang, runner, eds).await;
-    w.register("KOK", true).await;
+    w.register("KOK", true, false).await;
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "no voucher yet");
     w.voucher_run("KOK").await;
@@ -587,8 +599,17 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
         "a wrong code is refused"
     );
     assert_eq!(w.free_places("KOK").await, places_before, "nothing taken");
-    w.fill("code", &code).await;
-    w.submit().await;
+    if lang == "kk" {
+        // Signed with the code.
+        w.fill("code", &code).await;
+        w.submit().await;
+    } else {
+        // Signed with EDS through NCALayer.
+        let before = eds.layer.signatures();
+        w.press("form[action$=\"/choose/sign\"] [data-eds-sign]")
+            .await;
+        assert_eq!(eds.layer.signatures(), before + 1, "signed by NCALayer");
+    }
     let html = w.html().await;
     assert!(!html.contains("/choose\""), "chosen once: {html}");
     assert_eq!(
@@ -613,7 +634,7 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
 async fn to_the_stop_list_and_back(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
     let runner = serve(tuesday(), eds).await;
     let mut w = walk(driver, "stop-list", lang, runner, eds).await;
-    w.register("STP", false).await;
+    w.register("STP", false, lang == "ru").await;
     w.voucher_run("STP").await;
     w.reload().await;
     assert!(Walk::has_action(&w.html().await, "confirm"));

@@ -716,3 +716,69 @@ async fn a_parent_registers_a_child_through_the_pages() {
         "{history:?}"
     );
 }
+
+/// A voucher's confirmation with a signature that is not a CMS of the parent's over this action:
+/// refused on the page with the reason, the voucher still to confirm.
+#[tokio::test]
+async fn a_forged_eds_signature_confirms_nothing() {
+    let local = runner();
+    kezek_local::seed::seed(local.api.service.store.as_ref())
+        .await
+        .unwrap();
+    let (mut b, id) = signed_in_parent(&local, "kk").await;
+    let app = local
+        .api
+        .service
+        .store
+        .application(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    let age_group = kezek_core::queue::age_group(
+        app.child_birth_date,
+        kezek_core::time::local_date(local.api.service.now()),
+    );
+    let run = local
+        .api
+        .service
+        .voucher_run(
+            None,
+            kezek_core::inputs::RunInput {
+                district: "KOK".into(),
+                age_group: i64::from(age_group),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.offered, 1);
+    let path = format!("/applications/{id}");
+    let card = b.get(&path).await;
+    assert!(
+        card.html.contains(&format!("{path}/confirm\"")),
+        "{}",
+        card.html
+    );
+    assert!(
+        card.html.contains("data-eds="),
+        "the confirmation can be signed with EDS"
+    );
+    for forged in ["bm90IGEgY21z", "%%%"] {
+        let refused = b
+            .post(
+                &format!("{path}/confirm"),
+                &[("csrf", &csrf(&card.html)), ("signature", forged)],
+            )
+            .await;
+        assert!(
+            refused.status.is_client_error(),
+            "{}: {}",
+            refused.status,
+            refused.html
+        );
+        assert!(refused.html.contains("class=\"error-summary\""));
+        assert!(
+            refused.html.contains(&format!("{path}/confirm\"")),
+            "still to confirm"
+        );
+    }
+}

@@ -245,14 +245,24 @@ pub(crate) async fn sign_page(State(web): State<Web>, headers: HeaderMap) -> Res
     if visit.apply.child_iin.is_empty() {
         return see_other("/apply");
     }
-    let frame = pages::Frame::new(&web, &visit, "/apply/sign").signed_in();
+    let frame = pages::Frame::new(&web, &visit, "/apply/sign")
+        .signed_in()
+        .with_eds();
     let html = pages::sign(&frame, &web, &visit.apply, &Answers::default());
     page(&web, &visit, StatusCode::OK, html)
 }
 
 pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
     let visit = Visit::of(&headers);
-    let input: CodeForm = match form(&web, &visit, &body) {
+    /// The code, or the EDS signature NCALayer made over the application's body.
+    #[derive(Deserialize)]
+    struct SignForm {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        signature: String,
+    }
+    let input: SignForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
     };
@@ -263,7 +273,12 @@ pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: 
     if a.child_iin.is_empty() {
         return see_other("/apply");
     }
-    let input_body = serde_json_body(&a, input.code.trim());
+    let mut input_body = a.submit_body();
+    if input.signature.trim().is_empty() {
+        input_body["code"] = serde_json::Value::String(input.code.trim().to_owned());
+    } else {
+        input_body["signature"] = serde_json::Value::String(input.signature.trim().to_owned());
+    }
     let refused = |f: Failure| {
         let status = StatusCode::from_u16(f.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         let fields = [
@@ -279,7 +294,9 @@ pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: 
             values: vec![],
             errors: vec![(if field == "code" { "code" } else { field }, message)],
         };
-        let frame = pages::Frame::new(&web, &visit, "/apply/sign").signed_in();
+        let frame = pages::Frame::new(&web, &visit, "/apply/sign")
+            .signed_in()
+            .with_eds();
         page(
             &web,
             &visit,
@@ -318,13 +335,15 @@ pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: 
     }
 }
 
-/// The signed body of a submission (what `POST /v1/applications` takes), with the code.
-pub(crate) fn serde_json_body(a: &Application, code: &str) -> serde_json::Value {
-    serde_json::json!({
-        "district": a.district,
-        "child_iin": a.child_iin,
-        "email": a.email,
-        "phone": a.phone,
-        "code": code,
-    })
+impl Application {
+    /// What a submission signs (what `POST /v1/applications` takes), without the code or the
+    /// signature.
+    pub(crate) fn submit_body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "district": self.district,
+            "child_iin": self.child_iin,
+            "email": self.email,
+            "phone": self.phone,
+        })
+    }
 }

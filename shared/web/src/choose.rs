@@ -22,6 +22,7 @@ struct Words {
     check: &'static str,
     sign_hint: &'static str,
     sign: &'static str,
+    sign_eds: &'static str,
     phone: &'static str,
     ownership: &'static str,
     address: &'static str,
@@ -52,6 +53,7 @@ const KK: Words = Words {
     check: "Таңдауды тексеріп, қол қойыңыз",
     sign_hint: "Телефоныңызға жіберілген бір реттік кодты енгізіңіз: ол таңдауға қол қояды.",
     sign: "Қол қою және жіберу",
+    sign_eds: "ЭЦҚ-мен қол қою және жіберу",
     phone: "Телефон",
     ownership: "Меншік нысаны",
     address: "Мекен-жайы",
@@ -82,6 +84,7 @@ const RU: Words = Words {
     check: "Проверьте выбор и подпишите",
     sign_hint: "Введите одноразовый код, отправленный на ваш телефон: он подписывает выбор.",
     sign: "Подписать и отправить",
+    sign_eds: "Подписать ЭЦП и отправить",
     phone: "Телефон",
     ownership: "Форма собственности",
     address: "Адрес",
@@ -112,6 +115,7 @@ const EN: Words = Words {
     check: "Check your choice and sign it",
     sign_hint: "Enter the one-time code sent to your phone: it signs your choice.",
     sign: "Sign and send",
+    sign_eds: "Sign with EDS and send",
     phone: "Phone",
     ownership: "Ownership",
     address: "Address",
@@ -180,6 +184,9 @@ pub(crate) struct ChoiceForm {
     kindergarten_id: String,
     #[serde(default)]
     code: String,
+    /// The choice's EDS signature (CMS, base64), when NCALayer made one.
+    #[serde(default)]
+    signature: String,
 }
 
 /// The district's kindergartens, one to pick.
@@ -266,8 +273,9 @@ pub(crate) async fn choose_sign_page(
     let Some(k) = list.iter().find(|k| k.id == wanted) else {
         return see_other(&format!("/applications/{}/choose", app.id));
     };
-    let frame =
-        pages::Frame::new(&web, &visit, &format!("/applications/{}/choose", app.id)).signed_in();
+    let frame = pages::Frame::new(&web, &visit, &format!("/applications/{}/choose", app.id))
+        .signed_in()
+        .with_eds();
     let html = sign_page(&frame, &app, k, &Answers::default());
     page(&web, &visit, StatusCode::OK, html)
 }
@@ -300,14 +308,17 @@ pub(crate) async fn choose_sign_post(
             errors: vec![("code", message)],
         };
         let frame = pages::Frame::new(&web, &visit, &format!("/applications/{}/choose", app.id))
-            .signed_in();
+            .signed_in()
+            .with_eds();
         page(&web, &visit, status, sign_page(&frame, &app, k, &answers))
     };
-    // What is signed: the API's body for the same choice, with the code.
-    let signed = serde_json::json!({
-        "kindergarten_id": k.id,
-        "code": input.code.trim(),
-    });
+    // What is signed: the API's body for the same choice, with the code or the EDS signature.
+    let mut signed = choice_body(&k.id);
+    if input.signature.trim().is_empty() {
+        signed["code"] = serde_json::Value::String(input.code.trim().to_owned());
+    } else {
+        signed["signature"] = serde_json::Value::String(input.signature.trim().to_owned());
+    }
     let signed_with = match web.api.identity.sign_off(&who, &signed).await {
         Ok(s) => s,
         Err(f) => return refused(f),
@@ -326,6 +337,11 @@ pub(crate) async fn choose_sign_post(
         Err(f @ (Failure::Conflict { .. } | Failure::BadInput { .. })) => refused(f),
         Err(f) => failure_page(&web, &visit, &f),
     }
+}
+
+/// What a choice signs: the API's body for it (`PUT /v1/applications/{id}/kindergarten`).
+fn choice_body(kindergarten_id: &str) -> serde_json::Value {
+    serde_json::json!({ "kindergarten_id": kindergarten_id })
 }
 
 /// A kindergarten's card: the seeds' fields.
@@ -440,9 +456,13 @@ fn sign_page(f: &Frame, app: &ApplicationView, k: &KindergartenView, answers: &A
             h2 { (w.chosen) ": " (name(f, k)) }
             (card(f, k, app.age_group, "chosen-card"))
             p { (w.sign_hint) }
-            form method="post" action={ "/applications/" (app.id) "/choose/sign" } novalidate {
+            // Signed with EDS through NCALayer where it runs, else with the code.
+            form method="post" action={ "/applications/" (app.id) "/choose/sign" } novalidate
+                data-eds=(pages::to_sign(&choice_body(&k.id)))
+                data-ncalayer=(f.ncalayer()) data-eds-error=(f.words().eds_error) {
                 input type="hidden" name="csrf" value=(f.csrf());
                 input type="hidden" name="kindergarten_id" value=(k.id);
+                (pages::eds_controls(w.sign_eds))
                 (pages::field(answers, "code", f.words().code, f.words().code_hint, "text", "one-time-code", "numeric"))
                 button.button type="submit" { (w.sign) }
             }

@@ -432,8 +432,12 @@ pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answe
                 }
             }
             p { (w.sign_hint) }
-            form method="post" action="/apply/sign" novalidate {
+            // Signed with EDS through NCALayer where it runs, else with the code.
+            form method="post" action="/apply/sign" novalidate
+                data-eds=(to_sign(&a.submit_body()))
+                data-ncalayer=(f.ncalayer) data-eds-error=(w.eds_error) {
                 input type="hidden" name="csrf" value=(f.csrf);
+                (eds_controls(w.sign_with_eds))
                 (field(answers, "code", w.code, w.code_hint, "text", "one-time-code", "numeric"))
                 button.button type="submit" { (w.send) }
             }

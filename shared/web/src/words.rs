@@ -71,6 +71,7 @@ pub struct Words {
     /// Signing with EDS through NCALayer: the confirm button, and the message when NCALayer
     /// does not answer or refuses.
     pub confirm_with_eds: &'static str,
+    pub sign_with_eds: &'static str,
     pub eds_error: &'static str,
     /// How a history entry was signed.
     pub signed_eds: &'static str,
@@ -115,6 +116,7 @@ pub const KK: Words = Words {
     profile: "Жеке деректер",
     chosen_kindergarten: "Таңдалған балабақша",
     confirm_with_eds: "ЭЦҚ-мен қол қойып растау",
+    sign_with_eds: "ЭЦҚ-мен қол қою және жіберу",
     signed_eds: "ЭЦҚ-мен қол қойылды",
     signed_code: "бір реттік кодпен қол қойылды",
     eds_error: "NCALayer жауап бермеді немесе қол қоюдан бас тартылды. NCALayer-ді іске қосып, қайталап көріңіз.",
@@ -219,6 +221,7 @@ pub const RU: Words = Words {
     profile: "Личные данные",
     chosen_kindergarten: "Выбранный детский сад",
     confirm_with_eds: "Подписать ЭЦП и подтвердить",
+    sign_with_eds: "Подписать ЭЦП и отправить",
     signed_eds: "подписано ЭЦП",
     signed_code: "подписано одноразовым кодом",
     eds_error: "NCALayer не ответил или подписание отменено. Запустите NCALayer и попробуйте снова.",
@@ -323,6 +326,7 @@ pub const EN: Words = Words {
     profile: "Your details",
     chosen_kindergarten: "Chosen kindergarten",
     confirm_with_eds: "Sign with EDS and confirm",
+    sign_with_eds: "Sign with EDS and send",
     signed_eds: "signed with EDS",
     signed_code: "signed with a one-time code",
     eds_error: "NCALayer did not answer, or the signing was cancelled. Start NCALayer and try again.",
