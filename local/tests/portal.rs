@@ -244,6 +244,7 @@ async fn a_parent_logs_in_by_code_and_sees_the_application() {
     assert_eq!(journal.location.as_deref(), Some("/login"));
     let login = b.get("/login").await;
     let token = csrf(&login.html);
+    let csrf_before = b.jar.get("kezek_csrf").cloned();
     let sent = b
         .post(
             "/login",
@@ -268,6 +269,11 @@ async fn a_parent_logs_in_by_code_and_sees_the_application() {
     let done = past_email(&mut b, done).await;
     assert_eq!(done.location.as_deref(), Some("/journal"), "{}", done.html);
     assert!(b.jar.contains_key("kezek_session"));
+    // The login renewed the CSRF cookie: a form token from before it is refused now.
+    assert_ne!(b.jar.get("kezek_csrf").cloned(), csrf_before);
+    let stale = b.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.html);
+    assert!(b.jar.contains_key("kezek_session"), "still signed in");
     let journal = b.follow(&done).await;
     assert_eq!(journal.status, StatusCode::OK);
     assert!(journal.html.contains("Журнал заявлений"));

@@ -140,6 +140,12 @@ pub(crate) async fn start_session(
     let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
     add_cookie(&mut r, web.cookie(SESSION_COOKIE, token.token, max_age));
+    // A new CSRF cookie with the session: a form token handed out before the login (to whoever
+    // used this browser, or planted in it) is worth nothing after it.
+    add_cookie(
+        &mut r,
+        web.cookie(CSRF_COOKIE, random_hex16(), 60 * 60 * 24),
+    );
     remove_cookie(web, &mut r, LOGIN_COOKIE);
     // A form begun by whoever used this browser before is not this parent's: only the district
     // chosen before this login is kept.
