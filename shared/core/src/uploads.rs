@@ -80,21 +80,21 @@ impl Service {
             return Err(Failure::bad("upload_missing", "file"));
         };
         let first = blobs.first_bytes(&key, 8).await?.unwrap_or_default();
-        let refused = match sniff(&first) {
-            _ if size == 0 => Some(UploadError::InvalidSize),
-            _ if size > MAX_UPLOAD_BYTES => Some(UploadError::TooLarge),
-            None => Some(UploadError::UnsupportedType),
-            Some(_) => None,
+        // The type by the first bytes, and the extension the document is kept under.
+        let checked = match sniff(&first) {
+            _ if size == 0 => Err(UploadError::InvalidSize),
+            _ if size > MAX_UPLOAD_BYTES => Err(UploadError::TooLarge),
+            None => Err(UploadError::UnsupportedType),
+            Some("application/pdf") => Ok(("application/pdf", "pdf")),
+            Some("image/png") => Ok(("image/png", "png")),
+            Some(other) => Ok((other, "jpg")),
         };
-        if let Some(e) = refused {
-            blobs.delete(&key).await?;
-            return Err(Failure::bad(e.code(), "file"));
-        }
-        let content_type = sniff(&first).unwrap_or("application/octet-stream");
-        let ext = match content_type {
-            "application/pdf" => "pdf",
-            "image/png" => "png",
-            _ => "jpg",
+        let (content_type, ext) = match checked {
+            Ok(c) => c,
+            Err(e) => {
+                blobs.delete(&key).await?;
+                return Err(Failure::bad(e.code(), "file"));
+            }
         };
         let record = DocumentRecord {
             id,
