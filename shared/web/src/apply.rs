@@ -5,7 +5,7 @@ use super::*;
 
 pub(crate) fn apply_cookie(web: &Web, answers: &Application) -> Cookie<'static> {
     let value = serde_urlencoded::to_string(answers).unwrap_or_default();
-    web.cookie(APPLY_COOKIE, value, 60 * 60)
+    web.sealed_cookie(APPLY_COOKIE, value, 60 * 60)
 }
 
 /// Step 1: the applicant's contacts and the district (the name comes from the register).
@@ -14,7 +14,7 @@ pub(crate) async fn apply_page(
     headers: HeaderMap,
     Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let mut a = visit.apply.clone();
     if let Some(d) = q.get("district") {
         a.district = d.clone();
@@ -74,7 +74,7 @@ pub(crate) async fn apply_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: Application = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -139,7 +139,7 @@ pub(crate) async fn apply_post(
 
 /// Step 2: the child, and a privilege category if any.
 pub(crate) async fn child_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     if principal(&web, &visit).is_none() {
         return see_other("/login");
     }
@@ -162,7 +162,7 @@ pub(crate) async fn child_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: Application = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -238,7 +238,7 @@ pub(crate) async fn child_post(
 
 /// Check and sign: the answers, and the one-time code that signs them.
 pub(crate) async fn sign_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     if principal(&web, &visit).is_none() {
         return see_other("/login");
     }
@@ -253,7 +253,7 @@ pub(crate) async fn sign_page(State(web): State<Web>, headers: HeaderMap) -> Res
 }
 
 pub(crate) async fn sign_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     /// The code, or the EDS signature NCALayer made over the application's body.
     #[derive(Deserialize)]
     struct SignForm {

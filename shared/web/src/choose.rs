@@ -152,7 +152,7 @@ async fn chooser(
     id: &str,
 ) -> Result<(Principal, ApplicationView, Vec<KindergartenView>), Response> {
     let Some(who) = principal(web, visit) else {
-        return Err(see_other("/login"));
+        return Err(to_login(web, &format!("/applications/{id}/choose")));
     };
     let (app, actions) = web
         .api
@@ -195,7 +195,7 @@ pub(crate) async fn choose_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     match chooser(&web, &visit, &id).await {
         Ok((_, app, list)) => {
             let frame =
@@ -215,7 +215,7 @@ pub(crate) async fn choose_post(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: ChoiceForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -264,7 +264,7 @@ pub(crate) async fn choose_sign_page(
     Path(id): Path<String>,
     Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let (_, app, list) = match chooser(&web, &visit, &id).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -288,7 +288,7 @@ pub(crate) async fn choose_sign_post(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: ChoiceForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,

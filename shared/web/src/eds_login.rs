@@ -51,7 +51,7 @@ pub(crate) struct EdsForm {
 }
 
 pub(crate) async fn eds_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     eds_response(&web, &visit, StatusCode::OK, &Answers::default()).await
 }
 
@@ -70,7 +70,7 @@ async fn eds_response(web: &Web, visit: &Visit, status: StatusCode, answers: &An
 }
 
 pub(crate) async fn eds_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: EdsForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,

@@ -58,6 +58,8 @@ pub const LOGIN_COOKIE: &str = "kezek_login";
 /// The application form's answers between its steps (the parent's own; each is checked again
 /// when the application is submitted).
 pub const APPLY_COOKIE: &str = "kezek_apply";
+/// Where a visitor sent to the login was going: the page the login leads back to.
+pub const NEXT_COOKIE: &str = "kezek_next";
 
 /// What any response of the portal's routes gets where a page has not set its own: no script at all.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -72,6 +74,9 @@ pub struct Web {
     api: Api,
     /// Keys the CSRF tokens (a key of the portal's own).
     csrf_key: Arc<[u8]>,
+    /// Seals the cookies that carry personal data between pages (derived from the CSRF key
+    /// with a label of its own).
+    seal_key: cookie::Key,
     /// Whether cookies are `Secure` (the site is served over https).
     secure: bool,
     /// The support phone shown on every page (the deployer's).
@@ -88,6 +93,20 @@ pub fn csrf_key_from(secret: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
     mac.update(b"kezek-web-csrf-key-v1");
     mac.finalize().into_bytes().to_vec()
+}
+
+/// The key that seals cookies: 64 bytes, two MACs of the portal's key under labels of their own.
+fn seal_key_from(key: &[u8]) -> cookie::Key {
+    let mut bytes = Vec::with_capacity(64);
+    for label in [
+        &b"kezek-web-seal-key-v1/1"[..],
+        &b"kezek-web-seal-key-v1/2"[..],
+    ] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+        mac.update(label);
+        bytes.extend_from_slice(&mac.finalize().into_bytes());
+    }
+    cookie::Key::from(&bytes)
 }
 
 /// Where NCALayer listens on the parent's computer.
@@ -108,6 +127,7 @@ impl Web {
         Web {
             api,
             csrf_key: Arc::from(csrf_key),
+            seal_key: seal_key_from(csrf_key),
             secure,
             support_phone: support_phone.to_owned(),
             ncalayer: NCALAYER.to_owned(),
@@ -180,7 +200,7 @@ impl Web {
                         .await
                         .unwrap_or_else(|e| match e {})
                 } else {
-                    let visit = Visit::of(req.headers());
+                    let visit = Visit::of(&web, req.headers());
                     error_page(&web, &visit, StatusCode::NOT_FOUND)
                 }
             }
@@ -221,11 +241,40 @@ impl Web {
             )
     }
 
-    fn csrf_token(&self, cookie: &str) -> String {
+    /// A form's token: the MAC of the browser's CSRF cookie and its session, so a token is
+    /// worth nothing in another browser or after the login or logout that changed the session.
+    fn csrf_token(&self, visit: &Visit) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.csrf_key).expect("HMAC takes any key");
         mac.update(b"kezek-csrf\0");
-        mac.update(cookie.as_bytes());
+        mac.update(visit.csrf_cookie.as_bytes());
+        mac.update(b"\0");
+        mac.update(visit.session.as_deref().unwrap_or_default().as_bytes());
         hex(&mac.finalize().into_bytes())
+    }
+
+    /// A cookie whose value the browser can neither read nor change (AES-256-GCM; its name is
+    /// bound in, so one sealed cookie cannot stand for another).
+    fn sealed_cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age_secs: i64,
+    ) -> Cookie<'static> {
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&self.seal_key)
+            .add(self.cookie(name, value, max_age_secs));
+        jar.get(name)
+            .cloned()
+            .unwrap_or_else(|| self.cookie(name, String::new(), 0))
+    }
+
+    /// The value of a sealed cookie, or `None` when it was changed, forged or sealed with
+    /// another key.
+    fn unseal(&self, c: &Cookie<'_>) -> Option<String> {
+        let jar = cookie::CookieJar::new();
+        jar.private(&self.seal_key)
+            .decrypt(c.clone().into_owned())
+            .map(|c| c.value().to_owned())
     }
 
     fn cookie<'a>(&self, name: &'a str, value: String, max_age_secs: i64) -> Cookie<'a> {
@@ -251,6 +300,8 @@ struct Visit {
     session: Option<String>,
     login: Option<(String, String)>,
     apply: Application,
+    /// The page the login leads back to (a path of this site).
+    next: Option<String>,
 }
 
 /// The application form's answers so far.
@@ -272,8 +323,9 @@ pub(crate) struct Application {
 }
 
 impl Visit {
-    fn of(headers: &HeaderMap) -> Visit {
+    fn of(web: &Web, headers: &HeaderMap) -> Visit {
         let mut lang = None;
+        let mut next = None;
         let mut csrf = None;
         let mut session = None;
         let mut login = None;
@@ -286,14 +338,17 @@ impl Visit {
                     CSRF_COOKIE if c.value().len() == 32 => csrf = Some(c.value().to_owned()),
                     SESSION_COOKIE => session = Some(c.value().to_owned()),
                     APPLY_COOKIE => {
-                        apply = serde_urlencoded::from_str(c.value()).unwrap_or_default()
+                        apply = web
+                            .unseal(&c)
+                            .and_then(|v| serde_urlencoded::from_str(&v).ok())
+                            .unwrap_or_default()
                     }
                     LOGIN_COOKIE => {
-                        login = c
-                            .value()
-                            .split_once('.')
-                            .map(|(i, p)| (i.to_owned(), p.to_owned()))
+                        login = web.unseal(&c).and_then(|v| {
+                            v.split_once('.').map(|(i, p)| (i.to_owned(), p.to_owned()))
+                        })
                     }
+                    NEXT_COOKIE => next = web.unseal(&c).filter(|p| local_path(p)),
                     _ => {}
                 }
             }
@@ -327,8 +382,30 @@ impl Visit {
             session,
             login,
             apply,
+            next,
         }
     }
+}
+
+/// A path of this site (not `//host`, no scheme, no backslash): where a redirect may lead.
+fn local_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.contains('\\')
+        && p.len() <= 200
+        && p.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// To the login, remembering the page asked for (a path of this site) to come back to after it.
+fn to_login(web: &Web, path: &str) -> Response {
+    let mut r = see_other("/login");
+    if local_path(path) {
+        add_cookie(
+            &mut r,
+            web.sealed_cookie(NEXT_COOKIE, path.to_owned(), 60 * 30),
+        );
+    }
+    r
 }
 
 fn random_hex16() -> String {
@@ -414,7 +491,7 @@ fn form<T: for<'de> Deserialize<'de>>(
     }
     let forbidden = || Box::new(error_page(web, visit, StatusCode::FORBIDDEN));
     let token: Token = serde_urlencoded::from_bytes(body).map_err(|_| forbidden())?;
-    let expected = web.csrf_token(&visit.csrf_cookie);
+    let expected = web.csrf_token(visit);
     match token.csrf {
         Some(t) if !visit.new_csrf && constant_eq(t.as_bytes(), expected.as_bytes()) => {}
         _ => return Err(forbidden()),
@@ -447,7 +524,7 @@ fn error_page(web: &Web, visit: &Visit, status: StatusCode) -> Response {
 }
 
 async fn not_found(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     error_page(&web, &visit, StatusCode::NOT_FOUND)
 }
 
@@ -478,7 +555,7 @@ async fn eds_js() -> Response {
 }
 
 async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let frame = pages::Frame::new(&web, &visit, "/");
     let html = pages::home(&frame, &web.api.service.reference().districts);
     page(&web, &visit, StatusCode::OK, html)

@@ -4,7 +4,7 @@
 use super::*;
 
 pub(crate) async fn login_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let frame = pages::Frame::new(&web, &visit, "/login");
     page(
         &web,
@@ -27,7 +27,7 @@ pub(crate) async fn login_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: LoginForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -45,7 +45,7 @@ pub(crate) async fn login_post(
             let mut r = see_other("/login/code");
             add_cookie(
                 &mut r,
-                web.cookie(
+                web.sealed_cookie(
                     LOGIN_COOKIE,
                     format!("{}.{}", input.iin.trim(), phone),
                     60 * 10,
@@ -66,7 +66,7 @@ pub(crate) async fn login_post(
 }
 
 pub(crate) async fn code_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     if visit.login.is_none() {
         return see_other("/login");
     }
@@ -86,7 +86,7 @@ pub(crate) struct CodeForm {
 }
 
 pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: CodeForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -118,6 +118,16 @@ pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: 
     }
 }
 
+/// Where a login leads: the page that sent the visitor to it, else the application form when the
+/// home page's district choice led to the login, else the journal.
+fn after_login(visit: &Visit) -> &str {
+    match &visit.next {
+        Some(path) => path,
+        None if visit.apply.district.is_empty() => "/journal",
+        None => "/apply",
+    }
+}
+
 /// After a login (by code or EDS): the profile's first-login check, the session cookie, and the
 /// page it leads to.
 pub(crate) async fn start_session(
@@ -129,13 +139,12 @@ pub(crate) async fn start_session(
     let email_required = web.api.service.after_login(&who, login.name).await?;
     let token = web.api.sessions.issue(&who, chrono::Utc::now())?;
     // Back to the application form when the home page's district choice led to the login.
+    // Or back to the page that sent the visitor to the login (after the e-mail question).
     let next = if email_required {
         // The first login asks for an e-mail address.
         "/profile/email"
-    } else if visit.apply.district.is_empty() {
-        "/journal"
     } else {
-        "/apply"
+        after_login(visit)
     };
     let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
@@ -147,6 +156,9 @@ pub(crate) async fn start_session(
         web.cookie(CSRF_COOKIE, random_hex16(), 60 * 60 * 24),
     );
     remove_cookie(web, &mut r, LOGIN_COOKIE);
+    if !email_required {
+        remove_cookie(web, &mut r, NEXT_COOKIE);
+    }
     // A form begun by whoever used this browser before is not this parent's: only the district
     // chosen before this login is kept.
     if visit.apply.district.is_empty() {
@@ -162,7 +174,7 @@ pub(crate) async fn start_session(
 }
 
 pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     #[derive(Deserialize)]
     struct Nothing {}
     if let Err(r) = form::<Nothing>(&web, &visit, &body) {
@@ -170,7 +182,7 @@ pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Byt
     }
     let mut r = see_other("/");
     // The session, and whatever of this parent's the browser still holds between steps.
-    for name in [SESSION_COOKIE, APPLY_COOKIE, LOGIN_COOKIE] {
+    for name in [SESSION_COOKIE, APPLY_COOKIE, LOGIN_COOKIE, NEXT_COOKIE] {
         remove_cookie(&web, &mut r, name);
     }
     r
@@ -178,7 +190,7 @@ pub(crate) async fn logout(State(web): State<Web>, headers: HeaderMap, body: Byt
 
 /// The first login's question: the e-mail address notices go to.
 pub(crate) async fn email_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     if principal(&web, &visit).is_none() {
         return see_other("/login");
     }
@@ -196,7 +208,7 @@ pub(crate) async fn email_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     #[derive(Deserialize)]
     struct EmailForm {
         #[serde(default)]
@@ -216,8 +228,11 @@ pub(crate) async fn email_post(
         name: None,
     };
     match web.api.service.update_profile(&who, update).await {
-        Ok(_) if visit.apply.district.is_empty() => see_other("/journal"),
-        Ok(_) => see_other("/apply"),
+        Ok(_) => {
+            let mut r = see_other(after_login(&visit));
+            remove_cookie(&web, &mut r, NEXT_COOKIE);
+            r
+        }
         Err(f @ Failure::BadInput { .. }) => {
             let answers = Answers {
                 values: vec![("email", input.email)],

@@ -29,7 +29,7 @@ impl<'a> Frame<'a> {
         Frame {
             lang: visit.lang,
             w: words::of(visit.lang),
-            csrf: web.csrf_token(&visit.csrf_cookie),
+            csrf: web.csrf_token(visit),
             here: here.to_owned(),
             support_phone: &web.support_phone,
             signed_in: false,

@@ -41,9 +41,9 @@ pub(crate) fn slug_of(action: &ParentAction) -> Option<&'static str> {
 }
 
 pub(crate) async fn journal(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let Some(who) = principal(&web, &visit) else {
-        return see_other("/login");
+        return to_login(&web, "/journal");
     };
     match web.api.service.journal(&who, visit.lang).await {
         Ok(apps) => {
@@ -60,9 +60,9 @@ pub(crate) async fn application(
     Path(id): Path<String>,
     Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let Some(who) = principal(&web, &visit) else {
-        return see_other("/login");
+        return to_login(&web, &format!("/applications/{id}"));
     };
     let mut answers = Answers::default();
     if q.contains_key("registered") {
@@ -149,7 +149,7 @@ pub(crate) async fn application_action(
     Path((id, slug)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     /// The confirmation's EDS signature (CMS, base64), when NCALayer made one.
     #[derive(Deserialize)]
     struct Signed {

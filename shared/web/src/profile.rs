@@ -96,9 +96,9 @@ pub(crate) async fn profile_page(
     headers: HeaderMap,
     Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let Some(who) = principal(&web, &visit) else {
-        return see_other("/login");
+        return to_login(&web, "/profile");
     };
     let p = match web.api.service.profile(&who).await {
         Ok(p) => p,
@@ -123,7 +123,7 @@ pub(crate) async fn profile_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: ContactsForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -170,9 +170,9 @@ pub(crate) async fn profile_post(
 }
 
 pub(crate) async fn link_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     if principal(&web, &visit).is_none() {
-        return see_other("/login");
+        return to_login(&web, "/profile/children");
     }
     let frame = Frame::new(&web, &visit, "/profile/children").signed_in();
     page(
@@ -184,7 +184,7 @@ pub(crate) async fn link_page(State(web): State<Web>, headers: HeaderMap) -> Res
 }
 
 pub(crate) async fn link_post(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let input: LinkForm = match form(&web, &visit, &body) {
         Ok(f) => f,
         Err(r) => return *r,

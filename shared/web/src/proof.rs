@@ -103,7 +103,7 @@ fn return_url(web: &Web, headers: &HeaderMap) -> Option<String> {
 
 /// The upload page: the form to storage, and the proofs uploaded so far.
 pub(crate) async fn proof_page(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     proof_response(&web, &visit, &headers, StatusCode::OK, &Answers::default()).await
 }
 
@@ -147,7 +147,7 @@ pub(crate) async fn proof_done(
     headers: HeaderMap,
     Query(q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let visit = Visit::of(&headers);
+    let visit = Visit::of(&web, &headers);
     let Some(who) = principal(&web, &visit) else {
         return see_other("/login");
     };
