@@ -211,6 +211,78 @@ async fn parent_routes_stay_within_their_request_budgets() {
     assert!(n <= 2, "withdraw: {n}");
 }
 
+/// The providers as the notifier sees them, accepting every message (only DynamoDB is counted).
+struct Accepting;
+
+#[async_trait::async_trait]
+impl kezek_core::ports::Sender for Accepting {
+    async fn send(
+        &self,
+        _: &kezek_core::ports::OutgoingMessage,
+    ) -> Result<(), kezek_core::ports::SendError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_reads_the_application_only_when_its_text_names_the_queue() {
+    use kezek_core::domain::NotificationKind;
+    use kezek_core::ports::Outbox;
+    let e = env().await;
+    e.kindergarten(1).await;
+    let id = e.submit().await;
+    e.run().await;
+    let pending = e.store.pending(50).await.expect("outbox");
+    let of = |kind| {
+        pending
+            .iter()
+            .find(|n| n.kind == kind && n.application_id.as_deref() == Some(id.as_str()))
+            .cloned()
+            .expect("the notification")
+    };
+    let (registered, offered) = (
+        of(NotificationKind::Registered),
+        of(NotificationKind::VoucherOffered),
+    );
+    // "Registered" names the queue: the application, then a claim and a record per channel and
+    // the outbox's mark (the application is no longer queued: no position query).
+    let (d, with_read) = e
+        .measure(
+            "deliver (registered: + application)",
+            e.svc.deliver(&registered, &Accepting),
+        )
+        .await;
+    assert_eq!(
+        d.expect("delivered"),
+        kezek_core::notifications::Delivered::Sent
+    );
+    // A voucher's notice carries all it says: no application read.
+    let (d, without) = e
+        .measure(
+            "deliver (voucher offered)",
+            e.svc.deliver(&offered, &Accepting),
+        )
+        .await;
+    assert_eq!(
+        d.expect("delivered"),
+        kezek_core::notifications::Delivered::Sent
+    );
+    assert_eq!(without + 1, with_read, "{without} and {with_read}");
+    assert!(without <= 2 + 2 + 2, "deliver: {without}");
+    // Delivered twice (an SQS redelivery): the claims find both sent, nothing is sent again.
+    let (d, again) = e
+        .measure(
+            "deliver again (voucher offered)",
+            e.svc.deliver(&offered, &Accepting),
+        )
+        .await;
+    assert_eq!(
+        d.expect("delivered"),
+        kezek_core::notifications::Delivered::Sent
+    );
+    assert!(again <= 2 + 2 + 2, "again: {again}");
+}
+
 #[tokio::test]
 async fn a_voucher_run_reads_one_page_and_writes_one_transaction_per_offer() {
     let e = env().await;

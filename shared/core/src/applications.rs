@@ -86,19 +86,8 @@ impl Service {
             self.ctx(now),
         )?;
         let app = decision.application.clone();
-        // The position counts the queued applications ahead of this one's queue key, which the
-        // key alone decides (its own entry is not among them): read beside the commit, it is
-        // the position at the moment of the commit, one round trip sooner.
-        let (committed, position) = futures::join!(self.commit(decision), self.position(&app, now));
-        committed?;
-        let age = crate::queue::age_group(app.child_birth_date, today);
-        Ok(ApplicationView::new(
-            &app,
-            age,
-            position?,
-            self.texts(),
-            lang,
-        ))
+        self.commit(decision).await?;
+        self.view(&app, now, lang).await
     }
 
     /// The journal: the parent's own and linked applications, newest first.

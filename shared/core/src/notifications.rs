@@ -9,6 +9,16 @@ use crate::service::Service;
 use crate::texts::QueueFacts;
 use crate::time::local_date;
 
+/// What became of one message of a notification.
+enum Sent {
+    /// Sent now, or before.
+    Done,
+    /// Another delivery holds its claim: try the notification again later.
+    Busy,
+    /// The provider refused it; its claim is given up.
+    Failed(Channel, SendError),
+}
+
 /// How long a claim on a send holds off other deliveries of the same message.
 pub const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// How long an outbox entry stays pending before the expiry sweep publishes it again.
@@ -47,121 +57,48 @@ impl Service {
     /// notification delivered twice (an SQS redelivery, a retry after one channel failed) sends
     /// each message once. A retryable failure records nothing but gives the claim up: the caller
     /// tries again later.
-    ///
-    /// The critical path is three round trips: the claims go with the reads the texts need, the
-    /// e-mail and the SMS go at once, and their records go with the outbox's mark. Each step
-    /// depends only on what it waits for: a message is sent only once claimed and rendered, the
-    /// mark says "delivered" only once every provider has accepted its message.
     pub async fn deliver(
         &self,
         n: &Notification,
         sender: &dyn Sender,
     ) -> Result<Delivered, Failure> {
-        let channels: Vec<Channel> = [
-            (n.email.is_some(), Channel::Email),
-            (n.phone.is_some(), Channel::Sms),
-        ]
-        .into_iter()
-        .filter_map(|(has, c)| has.then_some(c))
-        .collect();
-        let now = self.now();
-        let (rendered, claims) = futures::join!(
-            self.render(n),
-            futures::future::join_all(
-                channels
-                    .iter()
-                    .map(|&c| self.outbox.claim_send(&n.id, c, now, SEND_LEASE))
-            )
-        );
-        let mut claimed = Vec::new();
-        let mut claim_error = None;
-        let mut busy = false;
-        for (c, claim) in channels.iter().zip(claims) {
-            match claim {
-                Ok(SendClaim::Claimed) => claimed.push(*c),
-                Ok(SendClaim::AlreadySent) => {}
-                Ok(SendClaim::Busy) => busy = true,
-                Err(e) => claim_error = Some(e),
-            }
-        }
-        let messages = match (rendered, claim_error) {
-            (Ok(m), None) => m,
-            // Nothing was sent: the claims taken are given up, so a retry finds them free.
-            (Err(e), _) => {
-                self.release(n, &claimed).await;
-                return Err(e);
-            }
-            (Ok(_), Some(e)) => {
-                self.release(n, &claimed).await;
-                return Err(e.into());
-            }
-        };
-        // A channel whose text is empty (no message of that kind) is not sent; its claim goes.
-        let unsent: Vec<Channel> = claimed
-            .iter()
-            .copied()
-            .filter(|c| !messages.iter().any(|m| m.channel == *c))
-            .collect();
-        self.release(n, &unsent).await;
-        // Only the claimed messages go: the others were sent before or are being sent.
-        let to_send: Vec<&OutgoingMessage> = messages
-            .iter()
-            .filter(|m| claimed.contains(&m.channel))
-            .collect();
-        let results = futures::future::join_all(to_send.iter().map(|m| sender.send(m))).await;
-        let at = self.now();
+        let messages = self.render(n).await?;
+        // The e-mail and the SMS go at once (the parent gets both sooner); each is claimed,
+        // sent and recorded on its own, so one channel's failure neither stops nor repeats the
+        // other's: a retry finds the sent one recorded and sends only what failed.
+        let outcomes =
+            futures::future::join_all(messages.iter().map(|m| self.send_one(n, m, sender))).await;
         let mut failed: Option<(Channel, SendError)> = None;
-        let mut sent = Vec::new();
-        for (m, result) in to_send.iter().zip(results) {
-            match result {
-                Ok(()) => sent.push(m.channel),
-                Err(e) => {
+        let mut busy = false;
+        for outcome in outcomes {
+            match outcome? {
+                Sent::Done => {}
+                Sent::Busy => busy = true,
+                Sent::Failed(channel, e) => {
                     // A permanent failure decides over a retryable one.
                     let worse = match &failed {
                         None => true,
                         Some((_, f)) => !e.retryable && f.retryable,
                     };
                     if worse {
-                        failed = Some((m.channel, e));
+                        failed = Some((channel, e));
                     }
                 }
             }
-        }
-        let failed_channels: Vec<Channel> = to_send
-            .iter()
-            .map(|m| m.channel)
-            .filter(|c| !sent.contains(c))
-            .collect();
-        let records =
-            futures::future::join_all(sent.iter().map(|&c| self.outbox.record_sent(&n.id, c, at)));
-        let releases = futures::future::join_all(
-            failed_channels
-                .iter()
-                .map(|&c| self.outbox.release_send(&n.id, c)),
-        );
-        // Delivered: every message was accepted now or before, and none is being sent elsewhere.
-        let delivered = failed.is_none() && !busy;
-        let mark = async {
-            if delivered {
-                self.outbox.mark(&n.id, Delivery::Delivered { at }).await
-            } else {
-                Ok(())
-            }
-        };
-        let (records, releases, mark) = futures::join!(records, releases, mark);
-        for r in records.into_iter().chain(releases).chain([mark]) {
-            r?;
-        }
-        for c in &sent {
-            crate::telemetry::notification(c.as_str(), true);
         }
         // Another delivery is sending a message of it: that one decides, this one retries later
         // (the failed message's claim is given up, so the retry tries it again).
         if busy {
             return Ok(Delivered::Retry);
         }
+        let now = self.now();
         Ok(match failed {
-            None => Delivered::Sent,
+            None => {
+                self.outbox
+                    .mark(&n.id, Delivery::Delivered { at: now })
+                    .await?;
+                Delivered::Sent
+            }
             Some((channel, e)) if !e.retryable => {
                 self.give_up(n, &e.message).await?;
                 crate::telemetry::notification(channel.as_str(), false);
@@ -175,14 +112,34 @@ impl Service {
         })
     }
 
-    /// Gives claims up (best effort: a claim not given up lapses after [`SEND_LEASE`]).
-    async fn release(&self, n: &Notification, channels: &[Channel]) {
-        for r in
-            futures::future::join_all(channels.iter().map(|&c| self.outbox.release_send(&n.id, c)))
-                .await
+    /// One message of a notification: claimed, sent, and recorded once the provider accepts it
+    /// (the claim given up when it does not).
+    async fn send_one(
+        &self,
+        n: &Notification,
+        m: &OutgoingMessage,
+        sender: &dyn Sender,
+    ) -> Result<Sent, Failure> {
+        match self
+            .outbox
+            .claim_send(&n.id, m.channel, self.now(), SEND_LEASE)
+            .await?
         {
-            if let Err(e) = r {
-                tracing::warn!(notification = %n.id, error = %e, "a send claim left to lapse");
+            SendClaim::AlreadySent => return Ok(Sent::Done),
+            SendClaim::Busy => return Ok(Sent::Busy),
+            SendClaim::Claimed => {}
+        }
+        match sender.send(m).await {
+            Ok(()) => {
+                self.outbox
+                    .record_sent(&n.id, m.channel, self.now())
+                    .await?;
+                crate::telemetry::notification(m.channel.as_str(), true);
+                Ok(Sent::Done)
+            }
+            Err(e) => {
+                self.outbox.release_send(&n.id, m.channel).await?;
+                Ok(Sent::Failed(m.channel, e))
             }
         }
     }
@@ -240,10 +197,15 @@ impl Service {
     /// The e-mail and SMS of a notification in the parent's language.
     pub async fn render(&self, n: &Notification) -> Result<Vec<OutgoingMessage>, Failure> {
         let mut facts = QueueFacts::default();
-        if let Some(app) = match &n.application_id {
-            Some(id) => self.store.application(id).await?,
-            None => None,
-        } {
+        // The application is read only for a text that names its queue (registered, restored,
+        // a privilege rejected); a deadline's or a voucher's notice carries all it says.
+        let app = match &n.application_id {
+            Some(id) if self.texts().names_queue(n.kind, n.language) => {
+                self.store.application(id).await?
+            }
+            _ => None,
+        };
+        if let Some(app) = app {
             let now = self.now();
             facts.age_group = Some(queue::age_group(app.child_birth_date, local_date(now)));
             facts.position = self.position(&app, now).await?;

@@ -185,6 +185,16 @@ impl Texts {
         self.templates.get(&(kind.as_str().to_owned(), lang))
     }
 
+    /// Whether a notification's text names its queue (`{position}`, `{queue_name}`): only then
+    /// does rendering it need the application read.
+    pub fn names_queue(&self, kind: NotificationKind, lang: Language) -> bool {
+        self.template(kind, lang).is_some_and(|t| {
+            [&t.subject, &t.body, &t.sms]
+                .iter()
+                .any(|s| s.contains("{position}") || s.contains("{queue_name}"))
+        })
+    }
+
     /// Renders a notification in its language; `queue` fills `{position}` and `{queue_name}`.
     pub fn render(
         &self,
