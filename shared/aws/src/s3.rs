@@ -27,6 +27,8 @@ use std::time::{Duration, SystemTime};
 /// How long one PutObject or HeadObject may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest presigned URL SigV4 allows (7 days).
+/// The type an upload by form is stored with (see `post_form`).
+pub const UPLOAD_TYPE: &str = "application/octet-stream";
 const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone)]
@@ -267,6 +269,11 @@ impl S3Blobs {
         .to_string();
         let mut fields: Vec<(String, String)> = vec![
             ("key".into(), key.into()),
+            // The type the object is stored with, bound by the policy: a form cannot know the
+            // file's real type without a script, and a field it does not name is refused, so an
+            // upload can never be stored as, say, `text/html`. The real type is read from the
+            // file's first bytes when the browser comes back (`core::uploads`).
+            ("Content-Type".into(), UPLOAD_TYPE.into()),
             ("success_action_redirect".into(), redirect.into()),
             ("x-amz-algorithm".into(), "AWS4-HMAC-SHA256".into()),
             ("x-amz-credential".into(), credential),

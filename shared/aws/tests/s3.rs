@@ -80,6 +80,7 @@ async fn a_form_uploads_straight_to_the_bucket() {
     let conditions = policy["conditions"].as_array().unwrap();
     for wanted in [
         serde_json::json!({"key": "uploads/x/y"}),
+        serde_json::json!({"Content-Type": "application/octet-stream"}),
         serde_json::json!({"success_action_redirect": "https://kezek.example.kz/apply/proof/done?id=y"}),
         serde_json::json!(["content-length-range", 1, 1000]),
         serde_json::json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}),
