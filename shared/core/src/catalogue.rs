@@ -101,6 +101,16 @@ impl Service {
         })
     }
 
+    /// A kindergarten as its operators see it (the operators' catalogue pages): refused unless
+    /// the caller may manage its district's catalogue.
+    pub async fn managed_kindergarten(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<KindergartenView, Failure> {
+        Ok((&self.kindergarten_of(who, id).await?).into())
+    }
+
     pub(crate) async fn kindergarten_of(
         &self,
         who: &Principal,

@@ -12,6 +12,10 @@
 
 mod apply;
 mod choose;
+mod desk;
+mod desk_catalogue;
+mod desk_places;
+mod desk_words;
 mod documents;
 mod eds_login;
 mod login;
@@ -19,7 +23,10 @@ mod pages;
 mod parent;
 mod profile;
 mod proof;
+mod visit;
 pub mod words;
+
+pub(crate) use visit::{random_hex16, to_login, Application, Visit};
 
 use apply::*;
 use choose::*;
@@ -214,6 +221,21 @@ impl Web {
             .route("/assets/eds.js", get(eds_js))
             .route("/language/{lang}", get(language_switch))
             .route("/login", get(login_page).post(login_post))
+            .route("/admin", get(desk::desk))
+            .route("/admin/queue", get(desk::queue))
+            .route("/admin/kindergartens", get(desk_catalogue::list))
+            .route(
+                "/admin/kindergartens/new",
+                get(desk_catalogue::new_page).post(desk_catalogue::new_post),
+            )
+            .route(
+                "/admin/kindergartens/{id}",
+                get(desk_catalogue::edit_page).post(desk_catalogue::edit_post),
+            )
+            .route(
+                "/admin/kindergartens/{id}/places",
+                get(desk_places::places_page).post(desk_places::places_post),
+            )
             .route("/login/code", get(code_page).post(code_post))
             .route("/login/eds", get(eds_page).post(eds_post))
             .route("/logout", axum::routing::post(logout))
@@ -290,132 +312,6 @@ impl Web {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What a request brings: its cookies, its language, its CSRF cookie (made when missing).
-struct Visit {
-    lang: Language,
-    csrf_cookie: String,
-    new_csrf: bool,
-    session: Option<String>,
-    login: Option<(String, String)>,
-    apply: Application,
-    /// The page the login leads back to (a path of this site).
-    next: Option<String>,
-}
-
-/// The application form's answers so far.
-#[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
-pub(crate) struct Application {
-    #[serde(default)]
-    pub district: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub child_iin: String,
-    #[serde(default)]
-    pub category: String,
-    /// The proofs uploaded for the privilege: document ids, comma-separated.
-    #[serde(default)]
-    pub documents: String,
-}
-
-impl Visit {
-    fn of(web: &Web, headers: &HeaderMap) -> Visit {
-        let mut lang = None;
-        let mut next = None;
-        let mut csrf = None;
-        let mut session = None;
-        let mut login = None;
-        let mut apply = Application::default();
-        for value in headers.get_all(header::COOKIE) {
-            let Ok(text) = value.to_str() else { continue };
-            for c in Cookie::split_parse(text).flatten() {
-                match c.name() {
-                    LANG_COOKIE => lang = Language::parse(c.value()),
-                    CSRF_COOKIE if c.value().len() == 32 => csrf = Some(c.value().to_owned()),
-                    SESSION_COOKIE => session = Some(c.value().to_owned()),
-                    APPLY_COOKIE => {
-                        apply = web
-                            .unseal(&c)
-                            .and_then(|v| serde_urlencoded::from_str(&v).ok())
-                            .unwrap_or_default()
-                    }
-                    LOGIN_COOKIE => {
-                        login = web.unseal(&c).and_then(|v| {
-                            v.split_once('.').map(|(i, p)| (i.to_owned(), p.to_owned()))
-                        })
-                    }
-                    NEXT_COOKIE => next = web.unseal(&c).filter(|p| local_path(p)),
-                    _ => {}
-                }
-            }
-        }
-        // The first visit follows Accept-Language (Kazakh, the state language, when it names
-        // none of ours).
-        let lang = lang.unwrap_or_else(|| {
-            let asked = headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let names_ours = asked.split(',').any(|part| {
-                let tag = part.split(';').next().unwrap_or("").trim();
-                Language::parse(tag.split('-').next().unwrap_or("")).is_some()
-            });
-            if names_ours {
-                kezek_http::language(headers)
-            } else {
-                Language::Kk
-            }
-        });
-        let (csrf_cookie, new_csrf) = match csrf {
-            Some(c) => (c, false),
-            None => (random_hex16(), true),
-        };
-        Visit {
-            lang,
-            csrf_cookie,
-            new_csrf,
-            session,
-            login,
-            apply,
-            next,
-        }
-    }
-}
-
-/// A path of this site (not `//host`, no scheme, no backslash): where a redirect may lead.
-fn local_path(p: &str) -> bool {
-    p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.contains('\\')
-        && p.len() <= 200
-        && p.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// To the login, remembering the page asked for (a path of this site) to come back to after it.
-fn to_login(web: &Web, path: &str) -> Response {
-    let mut r = see_other("/login");
-    if local_path(path) {
-        add_cookie(
-            &mut r,
-            web.sealed_cookie(NEXT_COOKIE, path.to_owned(), 60 * 30),
-        );
-    }
-    r
-}
-
-fn random_hex16() -> String {
-    let mut b = [0u8; 16];
-    // The OS's random source; on failure a time-based value still differs per browser.
-    if getrandom::getrandom(&mut b).is_err() {
-        let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        b[..8].copy_from_slice(&t.to_be_bytes());
-    }
-    hex(&b)
 }
 
 /// A page: HTML with the portal's headers, and the CSRF cookie when the visit had none.

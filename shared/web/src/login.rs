@@ -119,10 +119,12 @@ pub(crate) async fn code_post(State(web): State<Web>, headers: HeaderMap, body: 
 }
 
 /// Where a login leads: the page that sent the visitor to it, else the application form when the
-/// home page's district choice led to the login, else the journal.
-fn after_login(visit: &Visit) -> &str {
+/// home page's district choice led to the login, else the journal (a parent's) or the desk.
+/// An operator lands on the operators' desk.
+fn after_login<'a>(visit: &'a Visit, who: &Principal) -> &'a str {
     match &visit.next {
         Some(path) => path,
+        None if who.role == kezek_core::Role::Operator => "/admin",
         None if visit.apply.district.is_empty() => "/journal",
         None => "/apply",
     }
@@ -144,7 +146,7 @@ pub(crate) async fn start_session(
         // The first login asks for an e-mail address.
         "/profile/email"
     } else {
-        after_login(visit)
+        after_login(visit, &who)
     };
     let mut r = see_other(next);
     let max_age = (token.expires_at.timestamp() - chrono::Utc::now().timestamp()).max(60);
@@ -229,7 +231,7 @@ pub(crate) async fn email_post(
     };
     match web.api.service.update_profile(&who, update).await {
         Ok(_) => {
-            let mut r = see_other(after_login(&visit));
+            let mut r = see_other(after_login(&visit, &who));
             remove_cookie(&web, &mut r, NEXT_COOKIE);
             r
         }

@@ -17,6 +17,8 @@ pub(crate) struct Frame<'a> {
     here: String,
     support_phone: &'a str,
     signed_in: bool,
+    /// The signed-in visitor is an operator: the header links the desk.
+    operator: bool,
     service: &'a kezek_core::Service,
     /// NCALayer's address, for the forms signed with EDS.
     ncalayer: &'a str,
@@ -33,6 +35,7 @@ impl<'a> Frame<'a> {
             here: here.to_owned(),
             support_phone: &web.support_phone,
             signed_in: false,
+            operator: false,
             service: &web.api.service,
             ncalayer: &web.ncalayer,
             eds: false,
@@ -42,6 +45,18 @@ impl<'a> Frame<'a> {
     pub(crate) fn signed_in(mut self) -> Frame<'a> {
         self.signed_in = true;
         self
+    }
+
+    /// An operator's page: signed in, the header links the desk.
+    pub(crate) fn operator(mut self) -> Frame<'a> {
+        self.signed_in = true;
+        self.operator = true;
+        self
+    }
+
+    /// The use cases (for what a page shows from the reference data and the calendar).
+    pub(crate) fn service(&self) -> &'a kezek_core::Service {
+        self.service
     }
 
     /// The page has a form signed with EDS: it loads the signing script.
@@ -155,7 +170,11 @@ fn layout_with(f: &Frame, title: &str, failed: bool, body: Markup) -> Markup {
                         }
                         @if f.signed_in {
                             nav.account aria-label=(w.account) {
-                                a href="/journal" { (w.journal) }
+                                @if f.operator {
+                                    a href="/admin" { (w.desk) }
+                                } @else {
+                                    a href="/journal" { (w.journal) }
+                                }
                                 a href="/profile" { (w.profile) }
                             }
                             form.logout method="post" action="/logout" {

@@ -1,0 +1,387 @@
+//! The operators' desk through its pages (issue 18, first part): an operator signs in with the
+//! parents' login forms and lands on the desk; adds a kindergarten (a refused form keeps its
+//! answers), changes it, sets its free places and is told what that does to the voucher pool;
+//! reads the district's queue in order, page by page. An operator of another district, and a
+//! parent, get 403 on every page and form of this district, and nothing changes.
+
+mod pages;
+use pages::*;
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::ports::Credentials;
+use kezek_core::{Principal, Role};
+use kezek_local::keys::LocalKeys;
+use kezek_local::Local;
+use std::sync::Arc;
+
+const OPERATOR: &str = "850505300001";
+/// An operator of another district (a valid IIN of 1987).
+fn other_operator() -> String {
+    (1..)
+        .find_map(|s| make_iin(NaiveDate::from_ymd_opt(1987, 7, 7).unwrap(), false, s))
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// A runner whose staff register has an operator of KOK and one of another district.
+async fn runner_with_staff() -> (Local, String) {
+    let store = Arc::new(kezek_core::store_embedded::EmbeddedStore::new());
+    let local = Local::with_store(
+        &LocalKeys::generate().unwrap(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+    );
+    let other = kezek_core::reference::Reference::builtin()
+        .districts
+        .iter()
+        .map(|d| d.code.clone())
+        .find(|c| c != "KOK")
+        .unwrap();
+    for (iin, district) in [
+        (OPERATOR.to_owned(), "KOK".to_owned()),
+        (other_operator(), other.clone()),
+    ] {
+        let iin = Iin::try_from(iin).unwrap();
+        store.put_operator(&iin, vec![district]).await.unwrap();
+    }
+    (local, other)
+}
+
+/// Signs in through the pages with a one-time code; returns the browser and where it landed.
+async fn sign_in(local: &Local, iin: &str, lang: &'static str) -> (Browser, Option<String>) {
+    let mut b = Browser::new(local.clone().router(), lang);
+    let login = b.get("/login").await;
+    let sent = b
+        .post(
+            "/login",
+            &[("csrf", &csrf(&login.html)), ("iin", iin), ("phone", PHONE)],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/login/code"),
+        "{}",
+        sent.html
+    );
+    let code_page = b.follow(&sent).await;
+    let done = b
+        .post(
+            "/login/code",
+            &[
+                ("csrf", &csrf(&code_page.html)),
+                ("code", &code_sent(local)),
+            ],
+        )
+        .await;
+    let done = past_email(&mut b, done).await;
+    let landed = done.location.clone();
+    (b, landed)
+}
+
+/// The fields of a complete kindergarten form.
+fn kindergarten(token: &str, name: &'static str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", token.to_owned()),
+        ("district", "KOK".into()),
+        ("name_kk", format!("{name} бөбекжайы")),
+        ("name_ru", format!("Ясли-сад {name}")),
+        ("address", "Кокшетау, ул. Абая 1".into()),
+        ("phone", "+7 7162 00 00 00".into()),
+        ("ownership", "state".into()),
+        ("type", "kindergarten".into()),
+        ("languages", "both".into()),
+        ("admission", "general".into()),
+    ]
+}
+
+async fn post_owned(b: &mut Browser, path: &str, fields: &[(&'static str, String)]) -> Page {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(path, &borrowed).await
+}
+
+/// The kindergartens of KOK as the public API lists them.
+async fn catalogue(local: &Local) -> Vec<kezek_core::views::KindergartenView> {
+    local
+        .api
+        .service
+        .catalogue(kezek_core::inputs::CatalogueFilter {
+            district: Some("KOK".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_keeps_the_catalogue_through_pages() {
+    let (local, _) = runner_with_staff().await;
+    let (mut b, landed) = sign_in(&local, OPERATOR, "ru").await;
+    assert_eq!(landed.as_deref(), Some("/admin"));
+    let desk = b.get("/admin").await;
+    assert_eq!(desk.status, StatusCode::OK);
+    assert!(desk.html.contains("Кабинет оператора"), "{}", desk.html);
+    assert!(desk
+        .html
+        .contains("href=\"/admin/kindergartens?district=KOK\""));
+
+    let list = b.get("/admin/kindergartens?district=KOK").await;
+    assert!(list
+        .html
+        .contains("В районе пока нет дошкольных организаций"));
+    let new = b.get("/admin/kindergartens/new?district=KOK").await;
+    assert_eq!(new.status, StatusCode::OK);
+    // A name left out: the form comes back with the error summary and the other answers.
+    let mut fields = kindergarten(&csrf(&new.html), "Балапан");
+    fields.retain(|(k, _)| *k != "name_ru");
+    let refused = post_owned(&mut b, "/admin/kindergartens/new", &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.html.contains("error-summary"));
+    assert!(
+        refused.html.contains("href=\"#name_ru\""),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("Название (на русском)"));
+    assert!(refused.html.contains("value=\"Балапан бөбекжайы\""));
+    assert!(catalogue(&local).await.is_empty(), "nothing written");
+
+    let created = post_owned(
+        &mut b,
+        "/admin/kindergartens/new",
+        &kindergarten(&csrf(&new.html), "Балапан"),
+    )
+    .await;
+    let to = created.location.clone().expect("to the places");
+    assert!(to.ends_with("/places?created=1"), "{to}");
+    let id = to
+        .trim_start_matches("/admin/kindergartens/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let places = b.follow(&created).await;
+    assert!(places.html.contains("Теперь укажите её свободные места"));
+    // Ten places for age group 3: the page says what the next run can do with them.
+    let set = b
+        .post(
+            &format!("/admin/kindergartens/{id}/places"),
+            &[("csrf", &csrf(&places.html)), ("age_3", "10")],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.html);
+    let after = b.follow(&set).await;
+    assert!(
+        after
+            .html
+            .contains("Мест в группе 3 лет больше на 10: следующее распределение сможет выдать до 10 ваучеров больше."),
+        "{}",
+        after.html
+    );
+    assert_eq!(catalogue(&local).await[0].free_places.get("3"), Some(&10));
+    // Fewer, and a number that is not one.
+    let fewer = b
+        .post(
+            &format!("/admin/kindergartens/{id}/places"),
+            &[("csrf", &csrf(&after.html)), ("age_3", "7"), ("age_4", "2")],
+        )
+        .await;
+    let fewer = b.follow(&fewer).await;
+    assert!(
+        fewer.html.contains("Мест в группе 3 лет меньше на 3"),
+        "{}",
+        fewer.html
+    );
+    assert!(fewer.html.contains("Мест в группе 4 лет больше на 2"));
+    let bad = b
+        .post(
+            &format!("/admin/kindergartens/{id}/places"),
+            &[("csrf", &csrf(&fewer.html)), ("age_3", "many")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("href=\"#age_3\""), "{}", bad.html);
+    assert!(bad.html.contains("value=\"many\""));
+    assert_eq!(catalogue(&local).await[0].free_places.get("3"), Some(&7));
+
+    // The list shows it with its places; its details change through the edit form.
+    let list = b.get("/admin/kindergartens?district=KOK").await;
+    assert!(list.html.contains("Ясли-сад Балапан"), "{}", list.html);
+    assert!(list.html.contains("3 лет: 7"), "{}", list.html);
+    let edit = b.get(&format!("/admin/kindergartens/{id}")).await;
+    assert!(edit.html.contains("value=\"+7 7162 00 00 00\""));
+    let mut changed = kindergarten(&csrf(&edit.html), "Балапан");
+    changed.retain(|(k, _)| *k != "languages");
+    changed.push(("languages", "kk".into()));
+    let saved = post_owned(&mut b, &format!("/admin/kindergartens/{id}"), &changed).await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("/admin/kindergartens/{id}?saved=1").as_str()),
+        "{}",
+        saved.html
+    );
+    let kg = &catalogue(&local).await[0];
+    assert_eq!(
+        kg.languages,
+        kezek_core::domain::InstructionLanguage::Kk,
+        "changed"
+    );
+    assert_eq!(kg.free_places.get("3"), Some(&7), "places kept");
+}
+
+/// `n` children of one cohort registered in KOK, each by a parent of their own.
+async fn register(local: &Local, n: u32) -> Vec<(String, String)> {
+    let birth = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
+    let mut numbers = Vec::new();
+    let mut serial = 1;
+    while numbers.len() < n as usize {
+        serial += 1;
+        let (Some(child), Some(parent)) = (
+            make_iin(birth, serial % 2 == 0, serial),
+            make_iin(
+                NaiveDate::from_ymd_opt(1990, 5, 5).unwrap(),
+                serial % 2 == 0,
+                serial,
+            ),
+        ) else {
+            continue;
+        };
+        let who = Principal {
+            iin: parent,
+            role: Role::Parent,
+            districts: vec![],
+        };
+        let input = kezek_core::inputs::SubmitInput {
+            district: "KOK".into(),
+            child_iin: child.as_str().into(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: None,
+            signature: None,
+        };
+        let v = local
+            .api
+            .service
+            .submit(&who, input, kezek_core::domain::Language::Ru)
+            .await
+            .expect("submit");
+        numbers.push((v.registration_number, child.as_str().to_owned()));
+    }
+    numbers
+}
+
+#[tokio::test]
+async fn the_queue_page_shows_the_district_queue_in_order_page_by_page() {
+    let (local, _) = runner_with_staff().await;
+    let registered = register(&local, 52).await;
+    let numbers: Vec<&String> = registered.iter().map(|(n, _)| n).collect();
+    let today = kezek_core::time::local_date(local.api.service.now());
+    let age = kezek_core::queue::age_group(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(), today);
+    let (mut b, _) = sign_in(&local, OPERATOR, "kk").await;
+    let first = b
+        .get(&format!("/admin/queue?district=KOK&age_group={age}"))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.html);
+    // In registration order, the first fifty, with the next page linked.
+    let at = |html: &str, n: &str| html.find(&format!("<td>{n}</td>"));
+    assert!(at(&first.html, numbers[0]).unwrap() < at(&first.html, numbers[1]).unwrap());
+    assert!(at(&first.html, numbers[49]).is_some());
+    assert!(at(&first.html, numbers[50]).is_none());
+    assert!(first.html.contains("Келесі бет"));
+    for (_, child) in &registered {
+        assert!(!first.html.contains(child.as_str()), "no child's full IIN");
+    }
+    let second = b
+        .get(&format!("/admin/queue?district=KOK&age_group={age}&page=2"))
+        .await;
+    assert!(at(&second.html, numbers[50]).is_some(), "{}", second.html);
+    assert!(at(&second.html, numbers[51]).is_some());
+    assert!(second.html.contains("<td>51</td>"));
+    assert!(!second.html.contains("Келесі бет"));
+    assert!(second.html.contains("Алдыңғы бет"));
+    // An age group that is none: the error summary, in the page's language.
+    let bad = b.get("/admin/queue?district=KOK&age_group=x").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("href=\"#age_group\""), "{}", bad.html);
+}
+
+#[tokio::test]
+async fn another_districts_operator_and_a_parent_get_403_on_every_page_and_form() {
+    let (local, other) = runner_with_staff().await;
+    let (mut ours, _) = sign_in(&local, OPERATOR, "en").await;
+    let new = ours.get("/admin/kindergartens/new?district=KOK").await;
+    let created = post_owned(
+        &mut ours,
+        "/admin/kindergartens/new",
+        &kindergarten(&csrf(&new.html), "Ak"),
+    )
+    .await;
+    let id = created
+        .location
+        .unwrap()
+        .trim_start_matches("/admin/kindergartens/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    register(&local, 1).await;
+
+    let (mut theirs, landed) = sign_in(&local, &other_operator(), "en").await;
+    assert_eq!(landed.as_deref(), Some("/admin"));
+    // Their own district's desk opens.
+    let own = theirs.get(&format!("/admin?district={other}")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let token = csrf(&own.html);
+    let (mut parent, _) = sign_in(&local, PARENT, "en").await;
+    let parent_token = csrf(&parent.get("/journal").await.html);
+    let pages = [
+        "/admin?district=KOK".to_owned(),
+        "/admin/kindergartens?district=KOK".to_owned(),
+        "/admin/kindergartens/new?district=KOK".to_owned(),
+        format!("/admin/kindergartens/{id}"),
+        format!("/admin/kindergartens/{id}/places"),
+        "/admin/queue?district=KOK&age_group=3".to_owned(),
+    ];
+    for (b, token) in [(&mut theirs, &token), (&mut parent, &parent_token)] {
+        for p in &pages {
+            let r = b.get(p).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{p}: {}", r.html);
+        }
+        let forms = [
+            (
+                "/admin/kindergartens/new".to_owned(),
+                kindergarten(token, "Theirs"),
+            ),
+            (
+                format!("/admin/kindergartens/{id}"),
+                kindergarten(token, "Renamed"),
+            ),
+            (
+                format!("/admin/kindergartens/{id}/places"),
+                vec![("csrf", token.to_string()), ("age_3", "99".into())],
+            ),
+        ];
+        for (path, fields) in &forms {
+            let r = post_owned(b, path, fields).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.html);
+        }
+    }
+    let kgs = catalogue(&local).await;
+    assert_eq!(kgs.len(), 1, "nothing added");
+    // The same form and token in their own district is taken: the 403s above were the policy's.
+    let mut own_kg = kindergarten(&token, "Own");
+    own_kg.retain(|(k, _)| *k != "district");
+    own_kg.push(("district", other.clone()));
+    let taken = post_owned(&mut theirs, "/admin/kindergartens/new", &own_kg).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.html);
+    assert_eq!(kgs[0].name_ru, "Ясли-сад Ak", "nothing renamed");
+    assert!(kgs[0].free_places.is_empty(), "no places set");
+    // Signed out: the desk asks for a login and comes back to it.
+    let mut nobody = Browser::new(local.clone().router(), "en");
+    let asked = nobody.get("/admin/kindergartens?district=KOK").await;
+    assert_eq!(asked.location.as_deref(), Some("/login"));
+}
