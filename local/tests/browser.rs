@@ -1,12 +1,14 @@
 //! The parents' portal in a real browser (issue 17): headless Chromium driven through WebDriver
 //! (Debian's `chromium` and `chromium-driver`, installed by `./scripts/test`) walks parents through
 //! the pages only, in Kazakh and in Russian, while the test moves business time on the runner's
-//! simulated clock and starts the operator's voucher runs and sweeps (the operators' pages are
-//! issue 18). On every page: axe-core (npm, pinned in `tests/browser/`) finds no WCAG 2.1 A or AA
+//! simulated clock and starts the operator's voucher runs and sweeps; then an operator walks the
+//! desk's pages (issue 18: `browser_walks/desk.rs`). On every page: axe-core (npm, pinned in `tests/browser/`) finds no WCAG 2.1 A or AA
 //! violation, the page with its assets weighs at most 60 KB, and screenshots at 360 px and
 //! 1280 px wide are written to `$CARGO_TARGET_DIR/portal-screenshots/` (or
 //! `target/portal-screenshots/`); the test prints each page's figures.
 
+#[path = "browser_walks/desk.rs"]
+mod desk_walk;
 mod ncalayer;
 
 use chrono::TimeZone;
@@ -703,6 +705,9 @@ async fn parents_walk_the_portal_in_a_real_browser() {
         lines.extend(w.checked.clone());
         w.client.close().await.unwrap();
         let w = to_the_stop_list_and_back(&driver, lang, &eds).await;
+        lines.extend(w.checked.clone());
+        w.client.close().await.unwrap();
+        let w = desk_walk::operators_desk(&driver, lang, &eds).await;
         lines.extend(w.checked.clone());
         w.client.close().await.unwrap();
     }

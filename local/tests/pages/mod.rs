@@ -199,3 +199,4 @@ pub fn serde_json_id(bytes: &[u8]) -> String {
     let at = text.find("\"id\":\"").unwrap() + 6;
     text[at..at + text[at..].find('"').unwrap()].to_owned()
 }
+pub mod desk;

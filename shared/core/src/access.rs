@@ -68,6 +68,9 @@ pub enum Operation {
     /// A district's numbers.
     ViewStats,
     RejectPrivilege,
+    /// The privilege claims waiting for a look, and their uploaded documents.
+    ReviewPrivilege,
+    VerifyPrivilege,
     StartVoucherRun,
     /// Start a sweep now (the schedules run them otherwise).
     RunSweep,
@@ -111,7 +114,7 @@ use Operation::*;
 
 /// Who may do what. Operators act only in their districts; parents only on their own or linked
 /// children's applications.
-pub const POLICY: [Rule; 21] = [
+pub const POLICY: [Rule; 23] = [
     rule(Submit, Any, Denied, true),
     rule(ReadJournal, Any, Denied, false),
     rule(ReadApplication, OwnOrLinked, OwnDistrict, false),
@@ -131,6 +134,8 @@ pub const POLICY: [Rule; 21] = [
     rule(ViewQueue, Denied, OwnDistrict, false),
     rule(ViewStats, Denied, OwnDistrict, false),
     rule(RejectPrivilege, Denied, OwnDistrict, false),
+    rule(ReviewPrivilege, Denied, OwnDistrict, false),
+    rule(VerifyPrivilege, Denied, OwnDistrict, false),
     rule(StartVoucherRun, Denied, OwnDistrict, false),
     rule(RunSweep, Denied, Any, false),
 ];

@@ -558,7 +558,6 @@ impl Service {
         let op = crate::access::Operation::ReadDocuments;
         crate::access::permit_role(who, op)?;
         let app = self.permitted(who, op, application_id).await?;
-        let blobs = self.blobs()?.clone();
         let mut records = Vec::new();
         for id in app.privilege.iter().flat_map(|p| p.document_ids.iter()) {
             if let Some(d) = self.store.document(id).await? {
@@ -566,27 +565,6 @@ impl Service {
             }
         }
         records.extend(self.issue_documents(&app).await?);
-        let mut out = Vec::with_capacity(records.len());
-        for d in records {
-            let present = d.kind != DocumentKind::Upload || blobs.size(&d.key).await?.is_some();
-            let download_url = if present {
-                Some(
-                    blobs
-                        .download_url(&d.key, &d.name, Duration::from_secs(DOWNLOAD_URL_SECONDS))
-                        .await?,
-                )
-            } else {
-                None
-            };
-            out.push(DocumentView {
-                id: d.id,
-                kind: d.kind,
-                name: d.name,
-                content_type: d.content_type,
-                size: d.size,
-                download_url,
-            });
-        }
-        Ok(out)
+        self.document_views(records).await
     }
 }

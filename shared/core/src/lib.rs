@@ -30,6 +30,7 @@ pub mod lifecycle;
 pub mod notifications;
 pub mod operations;
 pub mod ports;
+pub mod privileges;
 pub mod profiles;
 pub mod queue;
 pub mod reference;

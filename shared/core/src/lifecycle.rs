@@ -58,6 +58,8 @@ pub enum Command {
     RejectPrivilege {
         reason: String,
     },
+    /// An operator checked the privilege claim's documents and found them right.
+    VerifyPrivilege,
     /// A sweep: act on a passed deadline, or send the reminders that are due.
     Sweep,
 }
@@ -223,6 +225,7 @@ pub fn submit(new: NewApplication, ctx: Context<'_>) -> Result<Decision, Refusal
                 category,
                 document_ids,
                 rejected: None,
+                verified_at: None,
             })
         }
     };
@@ -290,6 +293,7 @@ pub fn apply(
         Command::Restore => Action::Restore,
         Command::Withdraw => Action::Withdraw,
         Command::RejectPrivilege { .. } => Action::PrivilegeRejected,
+        Command::VerifyPrivilege => Action::PrivilegeVerified,
         Command::Sweep => Action::Reminder, // replaced below when a deadline is acted on
         Command::CorrectDeadlines { .. } => Action::DeadlinesCorrected,
     };
@@ -317,6 +321,7 @@ pub fn apply(
         Command::RejectPrivilege { reason } => {
             commands::reject_privilege(app, &mut next, &mut t, ctx, reason)?
         }
+        Command::VerifyPrivilege => commands::verify_privilege(app, &mut next, ctx)?,
         Command::Sweep => sweep(app, &mut next, &mut t, ctx)?,
         Command::CorrectDeadlines { reason } => {
             commands::correct_deadlines(app, &mut next, &mut t, ctx, reason)?

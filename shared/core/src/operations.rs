@@ -35,23 +35,28 @@ impl Service {
         Ok(apps
             .iter()
             .enumerate()
-            .map(|(i, a)| QueueEntryView {
-                position: i as u64 + 1,
-                id: a.id.clone(),
-                registration_number: a.registration_number.clone(),
-                registered_at: a.registered_at,
-                privilege: a
-                    .privilege
-                    .as_ref()
-                    .filter(|p| p.rejected.is_none())
-                    .map(|p| p.category.clone()),
-                rank: a.rank(self.reference()),
-                child: ChildView {
-                    iin_masked: a.child_iin.masked(),
-                    birth_date: a.child_birth_date,
-                },
-            })
+            .map(|(i, a)| self.queue_entry(a, i as u64 + 1))
             .collect())
+    }
+
+    /// A queued application as the operators' lists show it: no name, the child's IIN masked.
+    pub(crate) fn queue_entry(&self, a: &Application, position: u64) -> QueueEntryView {
+        QueueEntryView {
+            position,
+            id: a.id.clone(),
+            registration_number: a.registration_number.clone(),
+            registered_at: a.registered_at,
+            privilege: a
+                .privilege
+                .as_ref()
+                .filter(|p| p.rejected.is_none())
+                .map(|p| p.category.clone()),
+            rank: a.rank(self.reference()),
+            child: ChildView {
+                iin_masked: a.child_iin.masked(),
+                birth_date: a.child_birth_date,
+            },
+        }
     }
 
     pub async fn stats(&self, who: &Principal, district: &str) -> Result<StatsView, Failure> {

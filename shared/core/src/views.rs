@@ -28,6 +28,8 @@ pub struct PrivilegeView {
     pub document_ids: Vec<String>,
     pub rejected: bool,
     pub rejection_reason: Option<String>,
+    /// An operator checked the claim's documents and found them right.
+    pub verified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +102,7 @@ impl ApplicationView {
                 document_ids: p.document_ids.clone(),
                 rejected: p.rejected.is_some(),
                 rejection_reason: p.rejected.as_ref().map(|r| r.reason.clone()),
+                verified: p.verified_at.is_some(),
             }),
             // A cancelled voucher (stop-listed, archived) is history, not a voucher in hand.
             voucher: app
@@ -257,6 +260,33 @@ pub struct VoucherRunView {
     pub application_ids: Vec<String>,
     pub free_places: u32,
     pub outstanding_before: u32,
+}
+
+/// What a voucher run would do now (nothing committed): the operators' page before a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPreviewView {
+    pub district: String,
+    pub age_group: AgeGroup,
+    pub free_places: u32,
+    pub outstanding: u32,
+    /// How many vouchers the run would offer now.
+    pub would_offer: usize,
+    /// Who would be offered one, in the order the run would offer them.
+    pub head: Vec<QueueEntryView>,
+}
+
+/// A privilege claim waiting for an operator's look (the operators' review list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivilegeClaimView {
+    pub application_id: String,
+    pub registration_number: String,
+    pub registered_at: Time,
+    pub child: ChildView,
+    pub age_group: AgeGroup,
+    /// The place in its queue now.
+    pub position: u64,
+    pub category: String,
+    pub documents: usize,
 }
 
 /// One run of a scheduled voucher issuance.

@@ -8,9 +8,26 @@ use crate::lifecycle::{self, Command};
 use crate::ports::*;
 use crate::queue;
 use crate::queue::AgeGroup;
+use crate::reference::District;
 use crate::service::Service;
 use crate::time::local_date;
 use crate::views::*;
+
+/// What a voucher run sees before it offers anything.
+struct RunPlan {
+    free: u32,
+    outstanding: u32,
+    head: Vec<Application>,
+    /// Indexes into `head`, in the allocation policy's order.
+    order: Vec<usize>,
+}
+
+impl RunPlan {
+    /// How many vouchers the places allow now.
+    fn capacity(&self) -> usize {
+        self.free.saturating_sub(self.outstanding) as usize
+    }
+}
 
 impl Service {
     /// A voucher run for a district and age group: offers as many vouchers from the head of the
@@ -21,19 +38,110 @@ impl Service {
         who: Option<&Principal>,
         input: RunInput,
     ) -> Result<VoucherRunView, Failure> {
+        let (district, age_group) = self.run_target(&input)?;
+        if let Some(p) = who {
+            access::permit(p, Operation::StartVoucherRun, On::District(&district.code))?;
+        }
+        let now = self.now();
+        let plan = self.run_plan(&district, age_group, now).await?;
+        let capacity = plan.capacity();
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let actor = who.map_or(Actor::System, |p| p.actor());
+        let mut offered = Vec::new();
+        // The whole head in the policy's order: a child skipped (reconfirmation lapsed, changed
+        // meanwhile) is replaced by the next, until the places are offered.
+        for &i in &plan.order {
+            if offered.len() >= capacity {
+                break;
+            }
+            let command = Command::OfferVoucher {
+                run_id: run_id.clone(),
+                age_group,
+            };
+            let Ok(d) = lifecycle::apply(&plan.head[i], command, &actor, self.ctx(now)) else {
+                continue; // e.g. its reconfirmation lapsed: the sweep archives it
+            };
+            let id = d.application.id.clone();
+            match self.commit(d).await {
+                Ok(()) => offered.push(id),
+                Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => break,
+                Err(CommitError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::info!(district = %district.code, age_group, offered = offered.len(), "voucher run");
+        Ok(VoucherRunView {
+            run_id,
+            offered: offered.len(),
+            application_ids: offered,
+            free_places: plan.free,
+            outstanding_before: plan.outstanding,
+        })
+    }
+
+    /// What a run for a district and age group would do now, decided as the run decides (the
+    /// places, the outstanding vouchers, the allocation policy's order, each child's own
+    /// decision) but committing nothing: the operators' page shows it before the run starts.
+    pub async fn voucher_run_preview(
+        &self,
+        who: &Principal,
+        input: RunInput,
+    ) -> Result<RunPreviewView, Failure> {
+        let (district, age_group) = self.run_target(&input)?;
+        access::permit(
+            who,
+            Operation::StartVoucherRun,
+            On::District(&district.code),
+        )?;
+        let now = self.now();
+        let plan = self.run_plan(&district, age_group, now).await?;
+        let capacity = plan.capacity();
+        let actor = who.actor();
+        let mut head = Vec::new();
+        for &i in &plan.order {
+            if head.len() >= capacity {
+                break;
+            }
+            let command = Command::OfferVoucher {
+                run_id: String::new(),
+                age_group,
+            };
+            if lifecycle::apply(&plan.head[i], command, &actor, self.ctx(now)).is_ok() {
+                head.push(self.queue_entry(&plan.head[i], i as u64 + 1));
+            }
+        }
+        Ok(RunPreviewView {
+            district: district.code.clone(),
+            age_group,
+            free_places: plan.free,
+            outstanding: plan.outstanding,
+            would_offer: head.len(),
+            head,
+        })
+    }
+
+    /// The district and age group a run is for, or the field at fault.
+    fn run_target(&self, input: &RunInput) -> Result<(District, AgeGroup), Failure> {
         let district = self
             .reference()
             .district(input.district.trim())
             .ok_or(Failure::bad("unknown_district", "district"))?
             .clone();
-        if let Some(p) = who {
-            access::permit(p, Operation::StartVoucherRun, On::District(&district.code))?;
-        }
         let age_group = u8::try_from(input.age_group)
             .ok()
             .filter(|a| *a <= 7)
             .ok_or(Failure::bad("invalid_age_group", "age_group"))?;
-        let now = self.now();
+        Ok((district, age_group))
+    }
+
+    /// What a run sees: the district's free places for the age group, the vouchers outstanding,
+    /// and (when places are left) the head of the queue in the allocation policy's order.
+    async fn run_plan(
+        &self,
+        district: &District,
+        age_group: AgeGroup,
+        now: crate::time::Time,
+    ) -> Result<RunPlan, Failure> {
         let cohort = queue::cohort_of_age_group(age_group, local_date(now));
         let free: u32 = self
             .store
@@ -46,12 +154,16 @@ impl Service {
             .store
             .outstanding_vouchers(&district.code, age_group)
             .await?;
-        let capacity = free.saturating_sub(outstanding) as usize;
-        let run_id = uuid::Uuid::new_v4().to_string();
-        let mut offered = Vec::new();
+        let mut plan = RunPlan {
+            free,
+            outstanding,
+            head: Vec::new(),
+            order: Vec::new(),
+        };
+        let capacity = plan.capacity();
         if capacity > 0 {
             // Read enough of the head for the allocation policy to interleave.
-            let head = self
+            plan.head = self
                 .store
                 .queue(
                     &district.code,
@@ -59,38 +171,14 @@ impl Service {
                     capacity.saturating_mul(4).max(capacity),
                 )
                 .await?;
-            let keys: Vec<_> = head.iter().map(|a| a.queue_key(self.reference())).collect();
-            let actor = who.map_or(Actor::System, |p| p.actor());
-            // The whole head in the policy's order: a child skipped (reconfirmation lapsed, changed
-            // meanwhile) is replaced by the next, until the places are offered.
-            for i in queue::select_for_run(district.allocation, &keys, keys.len()) {
-                if offered.len() >= capacity {
-                    break;
-                }
-                let command = Command::OfferVoucher {
-                    run_id: run_id.clone(),
-                    age_group,
-                };
-                let Ok(d) = lifecycle::apply(&head[i], command, &actor, self.ctx(now)) else {
-                    continue; // e.g. its reconfirmation lapsed: the sweep archives it
-                };
-                let id = d.application.id.clone();
-                match self.commit(d).await {
-                    Ok(()) => offered.push(id),
-                    Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => break,
-                    Err(CommitError::Conflict(_)) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            let keys: Vec<_> = plan
+                .head
+                .iter()
+                .map(|a| a.queue_key(self.reference()))
+                .collect();
+            plan.order = queue::select_for_run(district.allocation, &keys, keys.len());
         }
-        tracing::info!(district = %district.code, age_group, offered = offered.len(), "voucher run");
-        Ok(VoucherRunView {
-            run_id,
-            offered: offered.len(),
-            application_ids: offered,
-            free_places: free,
-            outstanding_before: outstanding,
-        })
+        Ok(plan)
     }
 
     /// The scheduled voucher runs: one run per age group that has free places, in a district or

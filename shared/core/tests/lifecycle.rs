@@ -1529,6 +1529,7 @@ fn reject_privilege_moves_to_the_general_order() {
         category: "orphan".into(),
         document_ids: vec!["d".into()],
         rejected: None,
+        verified_at: None,
     });
     let dec = ok(&sp, again.clone(), &operator(), t(2026, 4, 1, 10, 0, 0));
     assert_eq!(dec.application.status(), Status::StopListed);

@@ -89,6 +89,7 @@ routes! {
     "GET" "/v1/admin/queue" => "operator", queue;
     "GET" "/v1/admin/stats" => "operator", stats;
     "POST" "/v1/admin/privileges/{application_id}/reject" => "operator", reject_privilege;
+    "POST" "/v1/admin/privileges/{application_id}/verify" => "operator", verify_privilege;
     "POST" "/v1/admin/sweeps/expiry" => "expiry-sweep", expiry_sweep;
     "POST" "/v1/admin/sweeps/reconfirmation" => "reconfirmation-reminder", reconfirmation_sweep;
 }
@@ -338,6 +339,15 @@ async fn reject_privilege(api: Api, call: Call) -> Reply {
     let v = api
         .service
         .reject_privilege(&who, call.param(0), call.body()?, call.lang)
+        .await?;
+    ok(C::OK, v)
+}
+
+async fn verify_privilege(api: Api, call: Call) -> Reply {
+    let who = call.who(&api)?;
+    let v = api
+        .service
+        .verify_privilege(&who, call.param(0), call.lang)
         .await?;
     ok(C::OK, v)
 }

@@ -17,6 +17,12 @@ pub(crate) struct Words {
     pub kindergartens_hint: &'static str,
     pub queue: &'static str,
     pub queue_hint: &'static str,
+    pub runs: &'static str,
+    pub runs_hint: &'static str,
+    pub numbers: &'static str,
+    pub numbers_hint: &'static str,
+    pub privileges: &'static str,
+    pub privileges_hint: &'static str,
     pub age_group: &'static str,
     pub age_group_hint: &'static str,
     pub position: &'static str,
@@ -43,6 +49,12 @@ const KK: Words = Words {
     kindergartens_hint: "Тізім, жаңасын қосу, деректер мен бос орындарды өзгерту.",
     queue: "Кезек",
     queue_hint: "Жас тобы бойынша кезек реті.",
+    runs: "Жолдама беру",
+    runs_hint: "Алдымен не болатынын көріп, содан кейін ваучерлерді ұсыну.",
+    numbers: "Күннің көрсеткіштері",
+    numbers_hint: "Мәртебелер, мерзімдер, ваучерлер, хабарламалар, бос орындар.",
+    privileges: "Жеңілдіктерді тексеру",
+    privileges_hint: "Жүктелген құжаттарды ашып, жеңілдікті растау немесе бас тарту.",
     age_group: "Жас тобы",
     age_group_hint: "Баланың жасы, жыл (0–7).",
     position: "Орны",
@@ -69,6 +81,12 @@ const RU: Words = Words {
     kindergartens_hint: "Список, добавление, изменение данных и свободных мест.",
     queue: "Очередь",
     queue_hint: "Порядок очереди по возрастной группе.",
+    runs: "Распределение ваучеров",
+    runs_hint: "Посмотреть, что произойдёт, и предложить ваучеры.",
+    numbers: "Показатели дня",
+    numbers_hint: "Статусы, сроки, ваучеры, уведомления, свободные места.",
+    privileges: "Проверка льгот",
+    privileges_hint: "Открыть загруженные документы, подтвердить или отклонить льготу.",
     age_group: "Возрастная группа",
     age_group_hint: "Возраст ребёнка в годах (0–7).",
     position: "Место",
@@ -95,6 +113,12 @@ const EN: Words = Words {
     kindergartens_hint: "The list, adding one, changing its details and its free places.",
     queue: "Queue",
     queue_hint: "The queue's order by age group.",
+    runs: "Voucher runs",
+    runs_hint: "See what a run would do, then offer the vouchers.",
+    numbers: "The day's numbers",
+    numbers_hint: "Statuses, deadlines, vouchers, notifications, free places.",
+    privileges: "Privilege review",
+    privileges_hint: "Open the uploaded documents, then verify or reject the claim.",
     age_group: "Age group",
     age_group_hint: "The child's age in years (0–7).",
     position: "Place",
@@ -209,6 +233,18 @@ pub(crate) async fn desk(
                     a href={ "/admin/queue?district=" (district) "&age_group=3" } { (w.queue) }
                     p.hint { (w.queue_hint) }
                 }
+                li {
+                    a href={ "/admin/runs?district=" (district) "&age_group=3" } { (w.runs) }
+                    p.hint { (w.runs_hint) }
+                }
+                li {
+                    a href={ "/admin/numbers?district=" (district) } { (w.numbers) }
+                    p.hint { (w.numbers_hint) }
+                }
+                li {
+                    a href={ "/admin/privileges?district=" (district) } { (w.privileges) }
+                    p.hint { (w.privileges_hint) }
+                }
             }
         },
     );
@@ -289,30 +325,7 @@ pub(crate) async fn queue(
                     p { (w.empty) }
                 } @else {
                     p.hint { ((w.page_of)(page_no)) }
-                    div.scroll {
-                        table {
-                            thead { tr {
-                                th scope="col" { (w.position) }
-                                th scope="col" { (w.number) }
-                                th scope="col" { (w.registered) }
-                                th scope="col" { (w.child) }
-                                th scope="col" { (w.privilege) }
-                                th scope="col" { (w.status) }
-                            } }
-                            tbody {
-                                @for e in &shown {
-                                    tr {
-                                        td { (e.position) }
-                                        td { (e.registration_number) }
-                                        td { (pages::local(&e.registered_at)) }
-                                        td { (e.child.iin_masked) }
-                                        td { (privilege_name(&frame, e.privilege.as_deref()).unwrap_or(w.none)) }
-                                        td { (w.queued) }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    (entries(&frame, &shown))
                     nav.pager aria-label=(w.queue) {
                         @if page_no > 1 { a href=(link(page_no - 1)) { (w.previous) } }
                         @if more { a href=(link(page_no + 1)) { (w.next) } }
@@ -332,4 +345,36 @@ fn privilege_name<'a>(f: &'a Frame, id: Option<&str>) -> Option<&'a str> {
         Language::Ru => c.name_ru.as_str(),
         Language::En => c.name_en.as_str(),
     })
+}
+
+/// Queued applications as the operators' lists show them: place, number, time, the child's IIN
+/// masked, privilege, status.
+pub(crate) fn entries(f: &Frame, rows: &[kezek_core::views::QueueEntryView]) -> Markup {
+    let w = words(f.lang());
+    html! {
+        div.scroll {
+            table {
+                thead { tr {
+                    th scope="col" { (w.position) }
+                    th scope="col" { (w.number) }
+                    th scope="col" { (w.registered) }
+                    th scope="col" { (w.child) }
+                    th scope="col" { (w.privilege) }
+                    th scope="col" { (w.status) }
+                } }
+                tbody {
+                    @for e in rows {
+                        tr {
+                            td { (e.position) }
+                            td { (e.registration_number) }
+                            td { (pages::local(&e.registered_at)) }
+                            td { (e.child.iin_masked) }
+                            td { (privilege_name(f, e.privilege.as_deref()).unwrap_or(w.none)) }
+                            td { (w.queued) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

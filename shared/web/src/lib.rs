@@ -14,7 +14,10 @@ mod apply;
 mod choose;
 mod desk;
 mod desk_catalogue;
+mod desk_numbers;
 mod desk_places;
+mod desk_privileges;
+mod desk_runs;
 mod desk_words;
 mod documents;
 mod eds_login;
@@ -223,6 +226,21 @@ impl Web {
             .route("/login", get(login_page).post(login_post))
             .route("/admin", get(desk::desk))
             .route("/admin/queue", get(desk::queue))
+            .route("/admin/numbers", get(desk_numbers::numbers))
+            .route("/admin/privileges", get(desk_privileges::claims))
+            .route("/admin/privileges/{id}", get(desk_privileges::claim))
+            .route(
+                "/admin/privileges/{id}/verify",
+                axum::routing::post(desk_privileges::verify),
+            )
+            .route(
+                "/admin/privileges/{id}/reject",
+                axum::routing::post(desk_privileges::reject),
+            )
+            .route(
+                "/admin/runs",
+                get(desk_runs::runs_page).post(desk_runs::start_run),
+            )
             .route("/admin/kindergartens", get(desk_catalogue::list))
             .route(
                 "/admin/kindergartens/new",

@@ -119,6 +119,10 @@ pub struct PrivilegeItemV1 {
     pub category: String,
     pub document_ids: Vec<String>,
     pub rejected: Option<RejectionItemV1>,
+    /// Added within version 1: absent in items written before it (read as not verified), and
+    /// not written while unset, so an unverified claim's item stays as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Time>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +196,7 @@ impl From<&Application> for ApplicationItemV1 {
                     reason: r.reason.clone(),
                     at: r.at,
                 }),
+                verified_at: p.verified_at,
             }),
             registered_at: a.registered_at,
             reconfirm_base: a.reconfirm_base,
@@ -258,6 +263,7 @@ impl TryFrom<ApplicationItemV1> for Application {
                     reason: r.reason,
                     at: r.at,
                 }),
+                verified_at: p.verified_at,
             }),
             registered_at: i.registered_at,
             reconfirm_base: i.reconfirm_base,
@@ -296,6 +302,7 @@ pub enum ActionV1 {
     ExpireStopList,
     NotReconfirmed,
     PrivilegeRejected,
+    PrivilegeVerified,
     Reminder,
     DeadlinesCorrected,
 }
@@ -317,6 +324,7 @@ impl From<Action> for ActionV1 {
             Action::ExpireStopList => ActionV1::ExpireStopList,
             Action::NotReconfirmed => ActionV1::NotReconfirmed,
             Action::PrivilegeRejected => ActionV1::PrivilegeRejected,
+            Action::PrivilegeVerified => ActionV1::PrivilegeVerified,
             Action::Reminder => ActionV1::Reminder,
             Action::DeadlinesCorrected => ActionV1::DeadlinesCorrected,
         }
@@ -340,6 +348,7 @@ impl From<ActionV1> for Action {
             ActionV1::ExpireStopList => Action::ExpireStopList,
             ActionV1::NotReconfirmed => Action::NotReconfirmed,
             ActionV1::PrivilegeRejected => Action::PrivilegeRejected,
+            ActionV1::PrivilegeVerified => Action::PrivilegeVerified,
             ActionV1::Reminder => Action::Reminder,
             ActionV1::DeadlinesCorrected => Action::DeadlinesCorrected,
         }

@@ -124,6 +124,8 @@ pub struct PrivilegeClaim {
     pub document_ids: Vec<String>,
     /// Set when an operator rejected the claim: the child is then in the general order.
     pub rejected: Option<PrivilegeRejection>,
+    /// When an operator checked the claim's documents and found them right.
+    pub verified_at: Option<Time>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +289,8 @@ pub enum Action {
     ExpireStopList,
     NotReconfirmed,
     PrivilegeRejected,
+    /// An operator checked the privilege claim's documents and found them right.
+    PrivilegeVerified,
     Reminder,
     /// Deadlines recomputed after a calendar correction (never shortened).
     DeadlinesCorrected,
@@ -309,6 +313,7 @@ impl Action {
             Action::ExpireStopList => "expire_stop_list",
             Action::NotReconfirmed => "not_reconfirmed",
             Action::PrivilegeRejected => "privilege_rejected",
+            Action::PrivilegeVerified => "privilege_verified",
             Action::Reminder => "reminder",
             Action::DeadlinesCorrected => "deadlines_corrected",
         }

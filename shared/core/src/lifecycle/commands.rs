@@ -286,6 +286,23 @@ pub(super) fn reject_privilege(
     Ok(())
 }
 
+/// `Command::VerifyPrivilege`: the claim stands as it is (its rank is unchanged); a claim
+/// already rejected or already verified is not verified again.
+pub(super) fn verify_privilege(
+    app: &Application,
+    next: &mut Application,
+    ctx: Context<'_>,
+) -> Result<(), Refusal> {
+    in_queue(app)?;
+    match next.privilege.as_mut() {
+        Some(p) if p.rejected.is_none() && p.verified_at.is_none() => {
+            p.verified_at = Some(ctx.now);
+            Ok(())
+        }
+        _ => Err(Refusal::NoPrivilegeClaim),
+    }
+}
+
 /// `Command::CorrectDeadlines`.
 pub(super) fn correct_deadlines(
     app: &Application,

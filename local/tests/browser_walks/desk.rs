@@ -1,0 +1,251 @@
+//! The operators' desk in a real browser (issue 18): an operator of one district signs in with the
+//! login forms, adds a kindergarten and sets its places, opens a privilege claim's document and
+//! rejects the claim with a reason, previews and starts a voucher run, and sees the day's numbers
+//! change; another district's desk answers 403. Every page goes through the same checks as the
+//! parents' (axe-core, weight, no sideways scroll, screenshots).
+
+use super::*;
+use kezek_core::ports::Blobs;
+
+/// The words the walk reads on the pages, by language.
+struct Seen {
+    offered: &'static str,
+    queued: &'static str,
+    places_more: &'static str,
+    rejected: &'static str,
+    language: kezek_core::domain::Language,
+}
+
+fn seen(lang: &str) -> Seen {
+    match lang {
+        "kk" => Seen {
+            offered: "Ұсынылған ваучерлер",
+            queued: "Кезекте",
+            places_more: "орын қосылды",
+            rejected: "Жеңілдіктен бас тартылды",
+            language: kezek_core::domain::Language::Kk,
+        },
+        _ => Seen {
+            offered: "Предложенные ваучеры",
+            queued: "В очереди",
+            places_more: "больше на 2",
+            rejected: "Льгота отклонена",
+            language: kezek_core::domain::Language::Ru,
+        },
+    }
+}
+
+/// A figure of the day's numbers: the `<dd>` after the `<dt>` named `label`.
+fn figure(html: &str, label: &str) -> u64 {
+    let at = html
+        .find(&format!("<dt>{label}</dt><dd>"))
+        .unwrap_or_else(|| panic!("{label} on the page"));
+    let rest = &html[at + label.len() + 13..];
+    rest[..rest.find('<').unwrap()].trim().parse().unwrap()
+}
+
+/// A valid IIN for an operator of KOK only (the seed operator has every district).
+fn kok_operator() -> String {
+    (1..)
+        .find_map(|s| {
+            kezek_core::iin::make_iin(
+                chrono::NaiveDate::from_ymd_opt(1984, 8, 8).unwrap(),
+                true,
+                s,
+            )
+        })
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// A child registered in KOK with a privilege claim and its PDF proof, by the service (the
+/// parents' side of a claim has its own walk); the child's age group.
+async fn claimant(local: &Local) -> (String, u8) {
+    let birth = chrono::NaiveDate::from_ymd_opt(2023, 5, 5).unwrap();
+    let (child, parent) = (7000..)
+        .find_map(|s| {
+            Some((
+                kezek_core::iin::make_iin(birth, true, s)?,
+                kezek_core::iin::make_iin(
+                    chrono::NaiveDate::from_ymd_opt(1990, 9, 9).unwrap(),
+                    false,
+                    s,
+                )?,
+            ))
+        })
+        .unwrap();
+    let who = kezek_core::Principal {
+        iin: parent,
+        role: kezek_core::Role::Parent,
+        districts: vec![],
+    };
+    let svc = &local.api.service;
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let ticket = svc
+        .request_upload(
+            &who,
+            kezek_core::documents::UploadInput {
+                name: "anyktama.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: (pdf.len() as u64).into(),
+            },
+        )
+        .await
+        .unwrap();
+    let record = svc.store.document(&ticket.id).await.unwrap().unwrap();
+    local
+        .files
+        .as_ref()
+        .unwrap()
+        .put(&record.key, pdf, "application/pdf")
+        .await
+        .unwrap();
+    let input = kezek_core::inputs::SubmitInput {
+        district: "KOK".into(),
+        child_iin: child.as_str().into(),
+        email: "claim@example.kz".into(),
+        phone: "+77011234567".into(),
+        language: None,
+        privilege: Some(kezek_core::inputs::PrivilegeInput {
+            category: svc.reference().privileges[0].id.clone(),
+            document_ids: vec![ticket.id],
+        }),
+        signature: None,
+    };
+    let v = svc
+        .submit(&who, input, kezek_core::domain::Language::Ru)
+        .await
+        .unwrap();
+    (v.id, v.age_group)
+}
+
+pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
+    let words = seen(lang);
+    let runner = serve(tuesday(), eds).await;
+    let operator = kok_operator();
+    runner
+        .0
+        .api
+        .identity
+        .credentials
+        .put_operator(
+            &kezek_core::iin::Iin::try_from(operator.clone()).unwrap(),
+            vec!["KOK".into()],
+        )
+        .await
+        .unwrap();
+    let (claim, age) = claimant(&runner.0).await;
+    let mut w = walk(driver, "desk", lang, runner, eds).await;
+
+    // The login forms, as a parent's; the desk after them.
+    w.open("/login").await;
+    w.fill("iin", &operator).await;
+    w.fill("phone", PHONE).await;
+    w.submit().await;
+    let code = w.code();
+    w.fill("code", &code).await;
+    w.submit().await;
+    if w.here().await == "/profile/email" {
+        w.fill("email", "operator@kokshetau.kz").await;
+        w.submit().await;
+    }
+    assert_eq!(w.here().await, "/admin", "{}", w.html().await);
+
+    // The day's numbers before.
+    w.follow("a[href^='/admin/numbers']").await;
+    let before = w.html().await;
+    let offered_before = figure(&before, words.offered);
+    assert!(before.contains("<svg"), "the chart");
+
+    // A kindergarten added, and two places for the claimant's age group.
+    w.open("/admin").await;
+    w.follow("a[href^='/admin/kindergartens?']").await;
+    w.follow("a.button[href^='/admin/kindergartens/new']").await;
+    w.fill("name_kk", "Айгөлек").await;
+    w.fill("name_ru", "Айгөлек").await;
+    w.fill("address", "Көкшетау, Абай к-сі, 12").await;
+    w.fill("phone", "+7 7162 25 00 00").await;
+    w.submit().await;
+    assert!(w.here().await.ends_with("/places"), "{}", w.here().await);
+    w.fill(&format!("age_{age}"), "2").await;
+    w.submit().await;
+    assert!(
+        w.html().await.contains(words.places_more),
+        "{}",
+        w.html().await
+    );
+
+    // The claim: its document opens, then it is rejected with a reason.
+    w.open("/admin/privileges?district=KOK").await;
+    w.follow(&format!("a[href='/admin/privileges/{claim}']"))
+        .await;
+    let link = w
+        .client
+        .find(Locator::Css("ul.documents a"))
+        .await
+        .expect("the document's link")
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let out = Command::new("curl").args(["-s", &link]).output().unwrap();
+    assert!(out.stdout.starts_with(b"%PDF"), "the claim's PDF at {link}");
+    w.fill("reason", "Анықтаманың мерзімі өткен").await;
+    w.press("form[action$='/reject'] button").await;
+    let list = w.html().await;
+    assert!(list.contains(words.rejected), "{list}");
+    assert!(!list.contains(&format!("/admin/privileges/{claim}")));
+
+    // The run: what it would do, then done.
+    w.open(&format!("/admin/runs?district=KOK&age_group={age}"))
+        .await;
+    let preview = w.html().await;
+    assert!(
+        preview.contains("<table"),
+        "who would be offered: {preview}"
+    );
+    w.press("form[method=post][action='/admin/runs'] button")
+        .await;
+    let result = w.html().await;
+    assert!(result.contains("23:59"), "each offer's deadline: {result}");
+    let offered = w
+        .local
+        .api
+        .service
+        .stats(
+            &kezek_core::Principal {
+                iin: kezek_core::iin::Iin::try_from(operator.clone()).unwrap(),
+                role: kezek_core::Role::Operator,
+                districts: vec!["KOK".into()],
+            },
+            "KOK",
+        )
+        .await
+        .unwrap()
+        .vouchers
+        .offered;
+    assert!(offered > offered_before, "{offered_before} -> {offered}");
+
+    // The numbers moved with it.
+    w.open("/admin/numbers?district=KOK").await;
+    let after = w.html().await;
+    assert_eq!(figure(&after, words.offered), offered);
+    assert!(after.contains(words.queued));
+
+    // Another district's desk is not this operator's: the page says so, and links nothing of it.
+    let other = kezek_core::reference::Reference::builtin()
+        .districts
+        .iter()
+        .map(|d| d.code.clone())
+        .find(|c| c != "KOK")
+        .unwrap();
+    w.open(&format!("/admin?district={other}")).await;
+    let refused = w.html().await;
+    assert!(
+        refused.contains(kezek_web::words::of(words.language).forbidden),
+        "{refused}"
+    );
+    assert!(!refused.contains(&format!("/admin/kindergartens?district={other}")));
+    w
+}

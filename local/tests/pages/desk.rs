@@ -1,0 +1,153 @@
+//! What the operators' page tests share: a runner with a staff register, the login through
+//! pages, a kindergarten's form, and children registered in a queue.
+
+use super::*;
+use chrono::NaiveDate;
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::ports::Credentials;
+use kezek_core::{Principal, Role};
+use kezek_local::keys::LocalKeys;
+use kezek_local::Local;
+use std::sync::Arc;
+
+pub const OPERATOR: &str = "850505300001";
+/// An operator of another district (a valid IIN of 1987).
+pub fn other_operator() -> String {
+    (1..)
+        .find_map(|s| make_iin(NaiveDate::from_ymd_opt(1987, 7, 7).unwrap(), false, s))
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// A runner whose staff register has an operator of KOK and one of another district.
+pub async fn runner_with_staff() -> (Local, String) {
+    let store = Arc::new(kezek_core::store_embedded::EmbeddedStore::new());
+    let local = Local::with_store(
+        &LocalKeys::generate().unwrap(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+    );
+    let other = kezek_core::reference::Reference::builtin()
+        .districts
+        .iter()
+        .map(|d| d.code.clone())
+        .find(|c| c != "KOK")
+        .unwrap();
+    for (iin, district) in [
+        (OPERATOR.to_owned(), "KOK".to_owned()),
+        (other_operator(), other.clone()),
+    ] {
+        let iin = Iin::try_from(iin).unwrap();
+        store.put_operator(&iin, vec![district]).await.unwrap();
+    }
+    (local, other)
+}
+
+/// Signs in through the pages with a one-time code; returns the browser and where it landed.
+pub async fn sign_in(local: &Local, iin: &str, lang: &'static str) -> (Browser, Option<String>) {
+    let mut b = Browser::new(local.clone().router(), lang);
+    let login = b.get("/login").await;
+    let sent = b
+        .post(
+            "/login",
+            &[("csrf", &csrf(&login.html)), ("iin", iin), ("phone", PHONE)],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/login/code"),
+        "{}",
+        sent.html
+    );
+    let code_page = b.follow(&sent).await;
+    let done = b
+        .post(
+            "/login/code",
+            &[
+                ("csrf", &csrf(&code_page.html)),
+                ("code", &code_sent(local)),
+            ],
+        )
+        .await;
+    let done = past_email(&mut b, done).await;
+    let landed = done.location.clone();
+    (b, landed)
+}
+
+/// The fields of a complete kindergarten form.
+pub fn kindergarten(token: &str, name: &'static str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", token.to_owned()),
+        ("district", "KOK".into()),
+        ("name_kk", format!("{name} бөбекжайы")),
+        ("name_ru", format!("Ясли-сад {name}")),
+        ("address", "Кокшетау, ул. Абая 1".into()),
+        ("phone", "+7 7162 00 00 00".into()),
+        ("ownership", "state".into()),
+        ("type", "kindergarten".into()),
+        ("languages", "both".into()),
+        ("admission", "general".into()),
+    ]
+}
+
+pub async fn post_owned(b: &mut Browser, path: &str, fields: &[(&'static str, String)]) -> Page {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(path, &borrowed).await
+}
+
+/// The kindergartens of KOK as the public API lists them.
+pub async fn catalogue(local: &Local) -> Vec<kezek_core::views::KindergartenView> {
+    local
+        .api
+        .service
+        .catalogue(kezek_core::inputs::CatalogueFilter {
+            district: Some("KOK".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// `n` children of one cohort registered in KOK, each by a parent of their own.
+pub async fn register(local: &Local, n: u32) -> Vec<(String, String)> {
+    let birth = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
+    let mut numbers = Vec::new();
+    let mut serial = 1;
+    while numbers.len() < n as usize {
+        serial += 1;
+        let (Some(child), Some(parent)) = (
+            make_iin(birth, serial % 2 == 0, serial),
+            make_iin(
+                NaiveDate::from_ymd_opt(1990, 5, 5).unwrap(),
+                serial % 2 == 0,
+                serial,
+            ),
+        ) else {
+            continue;
+        };
+        let who = Principal {
+            iin: parent,
+            role: Role::Parent,
+            districts: vec![],
+        };
+        let input = kezek_core::inputs::SubmitInput {
+            district: "KOK".into(),
+            child_iin: child.as_str().into(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: None,
+            signature: None,
+        };
+        let v = local
+            .api
+            .service
+            .submit(&who, input, kezek_core::domain::Language::Ru)
+            .await
+            .expect("submit");
+        numbers.push((v.registration_number, child.as_str().to_owned()));
+    }
+    numbers
+}
