@@ -1542,6 +1542,55 @@ fn reject_privilege_moves_to_the_general_order() {
     }
 }
 
+#[test]
+fn verify_privilege_keeps_the_rank_once_and_never_after_a_rejection() {
+    let now = t(2026, 2, 10, 10, 0, 0);
+    let a = submit(
+        new_app(d(2023, 3, 15), Some(("military", vec!["doc-1"]))),
+        ctx(now),
+    )
+    .expect("submit")
+    .application;
+    let r = Reference::builtin();
+    let at = t(2026, 2, 20, 15, 0, 0);
+    let dec = ok(&a, Command::VerifyPrivilege, &operator(), at);
+    let b = &dec.application;
+    assert_eq!(b.status(), Status::Queued);
+    assert_eq!(b.rank(r), RANK_OUT_OF_TURN, "the claim keeps its rank");
+    assert_eq!(b.privilege.as_ref().unwrap().verified_at, Some(at));
+    assert_eq!(dec.history.action, Action::PrivilegeVerified);
+    assert_eq!(dec.history.actor, operator());
+    assert!(dec.notifications.is_empty(), "nothing to tell the parent");
+    // Once; never a claim that is not there or was rejected.
+    assert_eq!(
+        refused(b, Command::VerifyPrivilege, &operator(), at),
+        Refusal::NoPrivilegeClaim
+    );
+    assert_eq!(
+        refused(&queued(), Command::VerifyPrivilege, &operator(), at),
+        Refusal::NoPrivilegeClaim
+    );
+    let rejected = ok(
+        &a,
+        Command::RejectPrivilege {
+            reason: "certificate expired".into(),
+        },
+        &operator(),
+        at,
+    )
+    .application;
+    assert_eq!(
+        refused(&rejected, Command::VerifyPrivilege, &operator(), at),
+        Refusal::NoPrivilegeClaim
+    );
+    for f in [enrolled(), archived()] {
+        assert_eq!(
+            refused(&f, Command::VerifyPrivilege, &operator(), at),
+            Refusal::NotInStatus(f.status())
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // final statuses and the full path
 
