@@ -10,6 +10,7 @@
 #[path = "browser_walks/desk.rs"]
 mod desk_walk;
 mod ncalayer;
+mod pages;
 
 use chrono::TimeZone;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -11,14 +11,10 @@ use pages::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::NaiveDate;
-use kezek_core::iin::make_iin;
-use kezek_core::ports::Blobs;
 use kezek_core::{Principal, Role};
 use kezek_local::keys::LocalKeys;
 use kezek_local::Local;
 use tower::ServiceExt;
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
 /// A runner with staff and a data folder for documents.
 async fn runner_with_files() -> (Local, String) {
@@ -34,60 +30,14 @@ async fn runner_with_files() -> (Local, String) {
     (local, other)
 }
 
-/// A child registered in KOK with a privilege claim and its proof uploaded; (application id,
-/// registration number).
-async fn claimant(local: &Local, serial: u32) -> (String, String) {
-    let birth = NaiveDate::from_ymd_opt(2024, 3, 3).unwrap();
-    let (child, parent) = (1000 + serial..)
-        .find_map(|s| {
-            Some((
-                make_iin(birth, s % 2 == 0, s)?,
-                make_iin(NaiveDate::from_ymd_opt(1991, 4, 4).unwrap(), s % 2 == 1, s)?,
-            ))
-        })
-        .unwrap();
-    let who = Principal {
-        iin: parent,
-        role: Role::Parent,
-        districts: vec![],
-    };
-    let svc = &local.api.service;
-    let ticket = svc
-        .request_upload(
-            &who,
-            kezek_core::documents::UploadInput {
-                name: "spravka.pdf".into(),
-                content_type: "application/pdf".into(),
-                size: (PDF.len() as u64).into(),
-            },
-        )
-        .await
-        .unwrap();
-    let record = svc.store.document(&ticket.id).await.unwrap().unwrap();
-    local
-        .files
-        .as_ref()
-        .unwrap()
-        .put(&record.key, PDF.to_vec(), "application/pdf")
-        .await
-        .unwrap();
-    let category = svc.reference().privileges[0].id.clone();
-    let input = kezek_core::inputs::SubmitInput {
-        district: "KOK".into(),
-        child_iin: child.as_str().into(),
-        email: "p@example.kz".into(),
-        phone: "+77011234567".into(),
-        language: Some("kk".into()),
-        privilege: Some(kezek_core::inputs::PrivilegeInput {
-            category,
-            document_ids: vec![ticket.id],
-        }),
-        signature: None,
-    };
-    let v = svc
-        .submit(&who, input, kezek_core::domain::Language::Kk)
-        .await
-        .unwrap();
+/// A claimant's application (id, registration number), a child of 2024.
+async fn claim(local: &Local, serial: u32) -> (String, String) {
+    let v = claimant(
+        local,
+        NaiveDate::from_ymd_opt(2024, 3, 3).unwrap(),
+        1000 + serial,
+    )
+    .await;
     (v.id, v.registration_number)
 }
 
@@ -101,8 +51,8 @@ fn document_link(html: &str) -> String {
 #[tokio::test]
 async fn an_operator_opens_a_claims_document_then_verifies_one_and_rejects_another() {
     let (local, _) = runner_with_files().await;
-    let (first, first_number) = claimant(&local, 1).await;
-    let (second, second_number) = claimant(&local, 2).await;
+    let (first, first_number) = claim(&local, 1).await;
+    let (second, second_number) = claim(&local, 2).await;
     let (mut b, _) = sign_in(&local, OPERATOR, "ru").await;
 
     let list = b.get("/admin/privileges?district=KOK").await;
@@ -229,7 +179,7 @@ async fn an_operator_opens_a_claims_document_then_verifies_one_and_rejects_anoth
 #[tokio::test]
 async fn another_districts_operator_cannot_review_this_districts_claims() {
     let (local, other) = runner_with_files().await;
-    let (id, number) = claimant(&local, 3).await;
+    let (id, number) = claim(&local, 3).await;
     let (mut theirs, _) = sign_in(&local, &other_operator(), "en").await;
     let own = theirs
         .get(&format!("/admin/privileges?district={other}"))

@@ -109,27 +109,7 @@ async fn a_login_leads_back_to_the_page_that_asked_for_it() {
         .cloned()
         .expect("the page to come back to");
     assert!(!next.contains("applications"), "sealed: {next}");
-    let login = b.get("/login").await;
-    let sent = b
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf(&login.html)),
-                ("iin", PARENT),
-                ("phone", PHONE),
-            ],
-        )
-        .await;
-    let code_page = b.follow(&sent).await;
-    let done = b
-        .post(
-            "/login/code",
-            &[
-                ("csrf", &csrf(&code_page.html)),
-                ("code", &code_sent(&local)),
-            ],
-        )
-        .await;
+    let done = log_in(&mut b, &local, PARENT).await;
     assert_eq!(
         done.location.as_deref(),
         Some(page.as_str()),
@@ -143,27 +123,7 @@ async fn a_login_leads_back_to_the_page_that_asked_for_it() {
     for forged in ["//evil.example/", "https://evil.example/", "/journal"] {
         let mut other = Browser::new(local.clone().router(), "kk");
         other.jar.insert("kezek_next".into(), forged.into());
-        let login = other.get("/login").await;
-        let sent = other
-            .post(
-                "/login",
-                &[
-                    ("csrf", &csrf(&login.html)),
-                    ("iin", PARENT),
-                    ("phone", PHONE),
-                ],
-            )
-            .await;
-        let code_page = other.follow(&sent).await;
-        let done = other
-            .post(
-                "/login/code",
-                &[
-                    ("csrf", &csrf(&code_page.html)),
-                    ("code", &code_sent(&local)),
-                ],
-            )
-            .await;
+        let done = log_in(&mut other, &local, PARENT).await;
         assert_eq!(done.location.as_deref(), Some("/journal"), "{forged}");
     }
 }

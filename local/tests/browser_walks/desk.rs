@@ -5,7 +5,6 @@
 //! parents' (axe-core, weight, no sideways scroll, screenshots).
 
 use super::*;
-use kezek_core::ports::Blobs;
 
 /// The words the walk reads on the pages, by language.
 struct Seen {
@@ -59,67 +58,6 @@ fn kok_operator() -> String {
         .to_owned()
 }
 
-/// A child registered in KOK with a privilege claim and its PDF proof, by the service (the
-/// parents' side of a claim has its own walk); the child's age group.
-async fn claimant(local: &Local) -> (String, u8) {
-    let birth = chrono::NaiveDate::from_ymd_opt(2023, 5, 5).unwrap();
-    let (child, parent) = (7000..)
-        .find_map(|s| {
-            Some((
-                kezek_core::iin::make_iin(birth, true, s)?,
-                kezek_core::iin::make_iin(
-                    chrono::NaiveDate::from_ymd_opt(1990, 9, 9).unwrap(),
-                    false,
-                    s,
-                )?,
-            ))
-        })
-        .unwrap();
-    let who = kezek_core::Principal {
-        iin: parent,
-        role: kezek_core::Role::Parent,
-        districts: vec![],
-    };
-    let svc = &local.api.service;
-    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
-    let ticket = svc
-        .request_upload(
-            &who,
-            kezek_core::documents::UploadInput {
-                name: "anyktama.pdf".into(),
-                content_type: "application/pdf".into(),
-                size: (pdf.len() as u64).into(),
-            },
-        )
-        .await
-        .unwrap();
-    let record = svc.store.document(&ticket.id).await.unwrap().unwrap();
-    local
-        .files
-        .as_ref()
-        .unwrap()
-        .put(&record.key, pdf, "application/pdf")
-        .await
-        .unwrap();
-    let input = kezek_core::inputs::SubmitInput {
-        district: "KOK".into(),
-        child_iin: child.as_str().into(),
-        email: "claim@example.kz".into(),
-        phone: "+77011234567".into(),
-        language: None,
-        privilege: Some(kezek_core::inputs::PrivilegeInput {
-            category: svc.reference().privileges[0].id.clone(),
-            document_ids: vec![ticket.id],
-        }),
-        signature: None,
-    };
-    let v = svc
-        .submit(&who, input, kezek_core::domain::Language::Ru)
-        .await
-        .unwrap();
-    (v.id, v.age_group)
-}
-
 pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Walk {
     let words = seen(lang);
     let runner = serve(tuesday(), eds).await;
@@ -135,7 +73,14 @@ pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Wa
         )
         .await
         .unwrap();
-    let (claim, age) = claimant(&runner.0).await;
+    // A parent's claim with its proof waits for a look (the parents' side has its own walk).
+    let claim = crate::pages::desk::claimant(
+        &runner.0,
+        chrono::NaiveDate::from_ymd_opt(2023, 5, 5).unwrap(),
+        7000,
+    )
+    .await;
+    let (claim, age) = (claim.id, claim.age_group);
     let mut w = walk(driver, "desk", lang, runner, eds).await;
 
     // The login forms, as a parent's; the desk after them.

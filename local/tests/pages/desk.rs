@@ -48,29 +48,7 @@ pub async fn runner_with_staff() -> (Local, String) {
 /// Signs in through the pages with a one-time code; returns the browser and where it landed.
 pub async fn sign_in(local: &Local, iin: &str, lang: &'static str) -> (Browser, Option<String>) {
     let mut b = Browser::new(local.clone().router(), lang);
-    let login = b.get("/login").await;
-    let sent = b
-        .post(
-            "/login",
-            &[("csrf", &csrf(&login.html)), ("iin", iin), ("phone", PHONE)],
-        )
-        .await;
-    assert_eq!(
-        sent.location.as_deref(),
-        Some("/login/code"),
-        "{}",
-        sent.html
-    );
-    let code_page = b.follow(&sent).await;
-    let done = b
-        .post(
-            "/login/code",
-            &[
-                ("csrf", &csrf(&code_page.html)),
-                ("code", &code_sent(local)),
-            ],
-        )
-        .await;
+    let done = log_in(&mut b, local, iin).await;
     let done = past_email(&mut b, done).await;
     let landed = done.location.clone();
     (b, landed)
@@ -150,4 +128,65 @@ pub async fn register(local: &Local, n: u32) -> Vec<(String, String)> {
         numbers.push((v.registration_number, child.as_str().to_owned()));
     }
     numbers
+}
+
+/// A PDF as small as a proof can be.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+/// A child born on `birth` registered in KOK with a privilege claim and its PDF proof uploaded,
+/// by a parent of their own (`serial` picks the IINs); the runner must keep files.
+pub async fn claimant(
+    local: &Local,
+    birth: NaiveDate,
+    serial: u32,
+) -> kezek_core::views::ApplicationView {
+    use kezek_core::ports::Blobs;
+    let (child, parent) = (serial..)
+        .find_map(|s| {
+            Some((
+                make_iin(birth, s % 2 == 0, s)?,
+                make_iin(NaiveDate::from_ymd_opt(1991, 4, 4).unwrap(), s % 2 == 1, s)?,
+            ))
+        })
+        .unwrap();
+    let who = Principal {
+        iin: parent,
+        role: Role::Parent,
+        districts: vec![],
+    };
+    let svc = &local.api.service;
+    let ticket = svc
+        .request_upload(
+            &who,
+            kezek_core::documents::UploadInput {
+                name: "spravka.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: (PDF.len() as u64).into(),
+            },
+        )
+        .await
+        .unwrap();
+    let record = svc.store.document(&ticket.id).await.unwrap().unwrap();
+    local
+        .files
+        .as_ref()
+        .expect("a runner that keeps files")
+        .put(&record.key, PDF.to_vec(), "application/pdf")
+        .await
+        .unwrap();
+    let input = kezek_core::inputs::SubmitInput {
+        district: "KOK".into(),
+        child_iin: child.as_str().into(),
+        email: "p@example.kz".into(),
+        phone: "+77011234567".into(),
+        language: Some("kk".into()),
+        privilege: Some(kezek_core::inputs::PrivilegeInput {
+            category: svc.reference().privileges[0].id.clone(),
+            document_ids: vec![ticket.id],
+        }),
+        signature: None,
+    };
+    svc.submit(&who, input, kezek_core::domain::Language::Kk)
+        .await
+        .unwrap()
 }

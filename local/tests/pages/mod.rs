@@ -127,6 +127,33 @@ pub fn code_sent(local: &Local) -> String {
         .to_owned()
 }
 
+/// The login by one-time code through the pages, in this browser (its cookies kept): the page
+/// the code's form leads to, before the first login's e-mail question.
+pub async fn log_in(b: &mut Browser, local: &Local, iin: &str) -> Page {
+    let login = b.get("/login").await;
+    let sent = b
+        .post(
+            "/login",
+            &[("csrf", &csrf(&login.html)), ("iin", iin), ("phone", PHONE)],
+        )
+        .await;
+    assert_eq!(
+        sent.location.as_deref(),
+        Some("/login/code"),
+        "{}",
+        sent.html
+    );
+    let code_page = b.follow(&sent).await;
+    b.post(
+        "/login/code",
+        &[
+            ("csrf", &csrf(&code_page.html)),
+            ("code", &code_sent(local)),
+        ],
+    )
+    .await
+}
+
 /// After the code: a first login is asked for an e-mail (answered here); then where it leads.
 pub async fn past_email(b: &mut Browser, done: Page) -> Page {
     if done.location.as_deref() != Some("/profile/email") {

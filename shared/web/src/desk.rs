@@ -337,16 +337,6 @@ pub(crate) async fn queue(
     page(&web, &visit, status, html)
 }
 
-/// A privilege category's name in the page's language.
-fn privilege_name<'a>(f: &'a Frame, id: Option<&str>) -> Option<&'a str> {
-    let c = f.service().reference().privilege(id?)?;
-    Some(match f.lang() {
-        Language::Kk => c.name_kk.as_str(),
-        Language::Ru => c.name_ru.as_str(),
-        Language::En => c.name_en.as_str(),
-    })
-}
-
 /// Queued applications as the operators' lists show them: place, number, time, the child's IIN
 /// masked, privilege, status.
 pub(crate) fn entries(f: &Frame, rows: &[kezek_core::views::QueueEntryView]) -> Markup {
@@ -369,7 +359,7 @@ pub(crate) fn entries(f: &Frame, rows: &[kezek_core::views::QueueEntryView]) -> 
                             td { (e.registration_number) }
                             td { (pages::local(&e.registered_at)) }
                             td { (e.child.iin_masked) }
-                            td { (privilege_name(f, e.privilege.as_deref()).unwrap_or(w.none)) }
+                            td { (e.privilege.as_deref().and_then(|c| pages::privilege_named(f, c)).unwrap_or_else(|| w.none.to_owned())) }
                             td { (w.queued) }
                         }
                     }

@@ -94,15 +94,7 @@ fn words(lang: Language) -> &'static Words {
 
 /// A privilege category's name in the page's language (its code when unknown).
 fn category_name(f: &Frame, id: &str) -> String {
-    f.service()
-        .reference()
-        .privilege(id)
-        .map(|c| match f.lang() {
-            Language::Kk => c.name_kk.clone(),
-            Language::Ru => c.name_ru.clone(),
-            Language::En => c.name_en.clone(),
-        })
-        .unwrap_or_else(|| id.to_owned())
+    pages::privilege_named(f, id).unwrap_or_else(|| id.to_owned())
 }
 
 pub(crate) async fn claims(

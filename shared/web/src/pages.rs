@@ -103,6 +103,22 @@ pub(crate) fn district_named(f: &Frame, code: &str) -> String {
     }
 }
 
+/// A privilege category's name in the page's language.
+pub(crate) fn privilege_named(f: &Frame, id: &str) -> Option<String> {
+    f.service
+        .reference()
+        .privilege(id)
+        .map(|p| category_name(f.lang, p))
+}
+
+fn category_name(lang: Language, p: &PrivilegeCategory) -> String {
+    match lang {
+        Language::Kk => p.name_kk.clone(),
+        Language::Ru => p.name_ru.clone(),
+        Language::En => p.name_en.clone(),
+    }
+}
+
 /// The bytes a form signed with EDS signs (the API's body for the same action, canonical), base64.
 pub(crate) fn to_sign(body: &serde_json::Value) -> String {
     use base64::Engine;
@@ -392,11 +408,7 @@ pub(crate) fn child(f: &Frame, privileges: &[PrivilegeCategory], answers: &Answe
     let w = f.w;
     let mut options = vec![(String::new(), w.no_category.to_owned())];
     options.extend(privileges.iter().map(|p| {
-        let name = match f.lang {
-            Language::Kk => p.name_kk.clone(),
-            Language::Ru => p.name_ru.clone(),
-            Language::En => p.name_en.clone(),
-        };
+        let name = category_name(f.lang, p);
         (p.id.clone(), name)
     }));
     layout_error(
@@ -427,11 +439,7 @@ pub(crate) fn sign(f: &Frame, web: &Web, a: &crate::Application, answers: &Answe
         .district(&a.district)
         .map(|d| district_name(f.lang, d))
         .unwrap_or_else(|| a.district.clone());
-    let category = reference.privilege(&a.category).map(|p| match f.lang {
-        Language::Kk => p.name_kk.clone(),
-        Language::Ru => p.name_ru.clone(),
-        Language::En => p.name_en.clone(),
-    });
+    let category = privilege_named(f, &a.category);
     layout_error(
         f,
         w.check_and_sign,
