@@ -71,7 +71,10 @@ enum Class {
 
 fn class(route: &str) -> Class {
     match route {
-        "GET /v1/health" | "GET /v1/districts" | "GET /v1/kindergartens" => Class::Public,
+        "GET /v1/health"
+        | "GET /v1/districts"
+        | "GET /v1/kindergartens"
+        | "GET /v1/public/voucher-runs" => Class::Public,
         r if r.starts_with("POST /v1/auth/") => Class::Public,
         "GET /v1/me" | "PUT /v1/me" => Class::Self_,
         "POST /v1/applications"
@@ -171,6 +174,7 @@ fn request(route: &str, app: &str) -> (String, String, Option<Value>) {
     };
     let query = match route {
         "GET /v1/kindergartens" => "?district=KOK",
+        "GET /v1/public/voucher-runs" => "?district=KOK",
         "GET /v1/admin/queue" => "?district=KOK&age_group=3",
         "GET /v1/admin/stats" => "?district=KOK",
         _ => "",

@@ -361,6 +361,7 @@ async fn a_malformed_secret_stops_the_cold_start() {
         max_receives: None,
         support_phone: "1414".into(),
         ncalayer_url: None,
+        dashboard_url: None,
         calendar_from_table: false,
     };
     let err =

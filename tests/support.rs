@@ -357,6 +357,7 @@ impl Env {
             max_receives: Some(max_receives),
             support_phone: "1414".into(),
             ncalayer_url: None,
+            dashboard_url: None,
         };
         let mut handlers = BTreeMap::new();
         for f in Function::ALL {

@@ -64,6 +64,9 @@ pub struct Local {
     web_key: Arc<[u8]>,
     /// Where the portal's pages find NCALayer (`wss://127.0.0.1:13579`, or a stand-in's).
     pub ncalayer: String,
+    /// The operations dashboard the operators' numbers link to (none here by default: a
+    /// deployment's is its CloudWatch dashboard).
+    pub dashboard: Option<String>,
 }
 
 /// The support phone the local portal shows (eGov's contact centre).
@@ -101,6 +104,7 @@ impl Local {
             files: None,
             web_key: Arc::from(keys.web.as_slice()),
             ncalayer: kezek_web::NCALAYER.to_owned(),
+            dashboard: None,
         }
     }
 
@@ -196,6 +200,13 @@ impl Local {
                 tracing::warn!(error = %e, "NCALayer's address kept");
                 web
             });
+        let web = match &self.dashboard {
+            Some(url) => web.clone().with_dashboard(url).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "no dashboard link");
+                web
+            }),
+            None => web,
+        };
         let portal = web
             .router_over(api)
             .layer(axum::middleware::from_fn_with_state(

@@ -148,14 +148,70 @@ async fn the_queue_page_shows_the_district_queue_in_order_page_by_page() {
     for (_, child) in &registered {
         assert!(!first.html.contains(child.as_str()), "no child's full IIN");
     }
-    let second = b
-        .get(&format!("/admin/queue?district=KOK&age_group={age}&page=2"))
-        .await;
+    assert!(first.html.contains("1–50 орындар"), "{}", first.html);
+    // The next page starts after the first page's last row (a cursor, not an offset).
+    let next = first
+        .html
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.contains("after="))
+        .expect("the next page's link")
+        .replace("&amp;", "&");
+    assert!(next.contains("after="), "{next}");
+    let second = b.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.html);
     assert!(at(&second.html, numbers[50]).is_some(), "{}", second.html);
     assert!(at(&second.html, numbers[51]).is_some());
+    assert!(at(&second.html, numbers[49]).is_none());
     assert!(second.html.contains("<td>51</td>"));
+    assert!(second.html.contains("51–52 орындар"));
     assert!(!second.html.contains("Келесі бет"));
-    assert!(second.html.contains("Алдыңғы бет"));
+    assert!(second.html.contains("Кезектің басына"));
+    // The row the cursor names left the queue meanwhile (withdrawn): the page still starts
+    // right after where it stood, and the places are counted anew.
+    let last_of_first = kezek_core::values::RegistrationNumber::parse(
+        numbers[49],
+        kezek_core::reference::Reference::builtin(),
+    )
+    .unwrap();
+    let app = local
+        .api
+        .service
+        .store
+        .application_by_number(&last_of_first)
+        .await
+        .unwrap()
+        .unwrap();
+    let parent = kezek_core::Principal {
+        iin: app.applicant_iin.clone(),
+        role: kezek_core::Role::Parent,
+        districts: vec![],
+    };
+    local
+        .api
+        .service
+        .act(
+            &parent,
+            &app.id,
+            kezek_core::inputs::ParentAction::Withdraw,
+            kezek_core::domain::Language::Kk,
+        )
+        .await
+        .unwrap();
+    let again = b.get(&next).await;
+    assert!(at(&again.html, numbers[50]).is_some(), "{}", again.html);
+    assert!(
+        again.html.contains("<td>50</td>"),
+        "one place up: {}",
+        again.html
+    );
+    // A cursor that is no number of this queue: the field's error.
+    let wrong = b
+        .get(&format!(
+            "/admin/queue?district=KOK&age_group={age}&after=XYZ"
+        ))
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.html);
     // An age group that is none: the error summary, in the page's language.
     let bad = b.get("/admin/queue?district=KOK&age_group=x").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);

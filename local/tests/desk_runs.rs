@@ -8,40 +8,6 @@ use pages::desk::*;
 use pages::*;
 
 use axum::http::StatusCode;
-use chrono::NaiveDate;
-use kezek_core::inputs::KindergartenInput;
-
-/// A kindergarten of KOK with `places` free places for the age group of the registered children.
-async fn places_for(local: &kezek_local::Local, places: u32) -> (u8, String) {
-    let today = kezek_core::time::local_date(local.api.service.now());
-    let age = kezek_core::queue::age_group(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(), today);
-    let operator = kezek_core::Principal {
-        iin: kezek_core::iin::Iin::try_from(OPERATOR.to_owned()).unwrap(),
-        role: kezek_core::Role::Operator,
-        districts: vec!["KOK".into()],
-    };
-    let kg = local
-        .api
-        .service
-        .create_kindergarten(
-            &operator,
-            KindergartenInput {
-                name_kk: "Балапан".into(),
-                name_ru: "Балапан".into(),
-                district: "KOK".into(),
-                address: "Абай 1".into(),
-                phone: "+77162000000".into(),
-                ownership: kezek_core::domain::Ownership::State,
-                ddo_type: kezek_core::domain::DdoType::Kindergarten,
-                languages: kezek_core::domain::InstructionLanguage::Both,
-                admission: kezek_core::domain::AdmissionMode::General,
-                free_places: Some([(age.to_string(), places)].into()),
-            },
-        )
-        .await
-        .unwrap();
-    (age, kg.id)
-}
 
 /// The vouchers of KOK outstanding (offered or active) for the age group now.
 async fn offered(local: &kezek_local::Local, age: u8) -> u32 {

@@ -177,6 +177,24 @@ pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Wa
     let after = w.html().await;
     assert_eq!(figure(&after, words.offered), offered);
     assert!(after.contains(words.queued));
+    assert!(after.contains("<code>"), "the run's log entry: {after}");
+
+    // The queue: the claimant found by its registration number, typed into the search.
+    let number = w
+        .local
+        .api
+        .service
+        .store
+        .application(&claim)
+        .await
+        .unwrap()
+        .expect("the claimant")
+        .registration_number;
+    w.open("/admin/queue?district=KOK").await;
+    w.fill("number", &number).await;
+    w.press("form#find button").await;
+    let found = w.html().await;
+    assert!(found.contains(&format!("<dd>{number}</dd>")), "{found}");
 
     // Another district's desk is not this operator's: the page says so, and links nothing of it.
     let other = kezek_core::reference::Reference::builtin()

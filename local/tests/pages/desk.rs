@@ -90,16 +90,27 @@ pub async fn catalogue(local: &Local) -> Vec<kezek_core::views::KindergartenView
 
 /// `n` children of one cohort registered in KOK, each by a parent of their own.
 pub async fn register(local: &Local, n: u32) -> Vec<(String, String)> {
+    register_in(local, "KOK", n, 1).await
+}
+
+/// `n` children of one cohort registered in `district`, each by a parent of their own; the
+/// IINs are drawn from `from` on (another call in the same runner needs another `from`).
+pub async fn register_in(
+    local: &Local,
+    district: &str,
+    n: u32,
+    from: u32,
+) -> Vec<(String, String)> {
     let birth = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
     let mut numbers = Vec::new();
-    let mut serial = 1;
+    let mut serial = from;
     while numbers.len() < n as usize {
         serial += 1;
         let (Some(child), Some(parent)) = (
-            make_iin(birth, serial % 2 == 0, serial),
+            make_iin(birth, serial.is_multiple_of(2), serial),
             make_iin(
                 NaiveDate::from_ymd_opt(1990, 5, 5).unwrap(),
-                serial % 2 == 0,
+                serial.is_multiple_of(2),
                 serial,
             ),
         ) else {
@@ -111,7 +122,7 @@ pub async fn register(local: &Local, n: u32) -> Vec<(String, String)> {
             districts: vec![],
         };
         let input = kezek_core::inputs::SubmitInput {
-            district: "KOK".into(),
+            district: district.into(),
             child_iin: child.as_str().into(),
             email: "p@example.kz".into(),
             phone: "+77011234567".into(),
@@ -189,4 +200,36 @@ pub async fn claimant(
     svc.submit(&who, input, kezek_core::domain::Language::Kk)
         .await
         .unwrap()
+}
+
+/// A kindergarten of KOK with `places` free places for the age group of the registered children.
+pub async fn places_for(local: &kezek_local::Local, places: u32) -> (u8, String) {
+    let today = kezek_core::time::local_date(local.api.service.now());
+    let age = kezek_core::queue::age_group(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(), today);
+    let operator = kezek_core::Principal {
+        iin: kezek_core::iin::Iin::try_from(OPERATOR.to_owned()).unwrap(),
+        role: kezek_core::Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    let kg = local
+        .api
+        .service
+        .create_kindergarten(
+            &operator,
+            kezek_core::inputs::KindergartenInput {
+                name_kk: "Балапан".into(),
+                name_ru: "Балапан".into(),
+                district: "KOK".into(),
+                address: "Абай 1".into(),
+                phone: "+77162000000".into(),
+                ownership: kezek_core::domain::Ownership::State,
+                ddo_type: kezek_core::domain::DdoType::Kindergarten,
+                languages: kezek_core::domain::InstructionLanguage::Both,
+                admission: kezek_core::domain::AdmissionMode::General,
+                free_places: Some([(age.to_string(), places)].into()),
+            },
+        )
+        .await
+        .unwrap();
+    (age, kg.id)
 }

@@ -27,6 +27,9 @@ pub const GSI3SK: &str = "GSI3SK";
 pub const GSI4: &str = "GSI4";
 pub const GSI4PK: &str = "GSI4PK";
 pub const GSI4SK: &str = "GSI4SK";
+/// Applications by registration number: `REG#<number>` (hash key only; numbers are unique).
+pub const GSI5: &str = "GSI5";
+pub const GSI5PK: &str = "GSI5PK";
 
 /// Shards of the due index and the outbox index: enough that no partition runs hot at
 /// 1,000,000 live applications, few enough that a sweep reads them all in one page each.
@@ -52,6 +55,11 @@ pub fn history_sk(version: u64) -> String {
 /// A parent's applications in GSI3.
 pub fn applicant_pk(iin: &Iin) -> String {
     format!("PARENT#{}", iin.as_str())
+}
+
+/// An application's registration number in GSI5.
+pub fn number_pk(number: &str) -> String {
+    format!("REG#{number}")
 }
 
 /// A child's applications in GSI4.
@@ -165,6 +173,7 @@ pub fn application_index_keys(
         (GSI3SK, registered.clone()),
         (GSI4PK, child_pk(&app.child_iin)),
         (GSI4SK, registered),
+        (GSI5PK, number_pk(&app.registration_number)),
     ];
     if app.status() == Status::Queued {
         keys.push((

@@ -463,6 +463,19 @@ async fn assert_queue<S: Subject>(s: &S, district: &str, cohort: i32, want: &[&A
             .await
             .unwrap();
         assert_eq!(pos, i as u64 + 1, "position of {}", app.id);
+        // The next page after this one: the rest in order, and at most the limit.
+        let key = app.queue_key(r);
+        let rest = s.queue_after(district, cohort, &key, ALL).await.unwrap();
+        assert_eq!(ids(&rest), want_ids[i + 1..].to_vec(), "after {}", app.id);
+        let one = s.queue_after(district, cohort, &key, 1).await.unwrap();
+        assert_eq!(
+            ids(&one),
+            want_ids[i + 1..]
+                .iter()
+                .take(1)
+                .cloned()
+                .collect::<Vec<_>>()
+        );
     }
 }
 

@@ -33,7 +33,9 @@ pub mod blobs;
 pub mod cases;
 pub mod correction;
 pub mod fixtures;
+pub mod lookups;
 pub mod moto;
+pub mod records;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -88,6 +90,9 @@ where
         documents_put_and_read_back,
     );
     correction::calendar_correction_moves_deadlines_later_only(make().await).await;
+    lookups::application_by_registration_number(make().await).await;
+    records::run_log_appends_in_order_and_never_replaces(make().await).await;
+    records::sweep_records_keep_each_parts_last_pass(make().await).await;
 }
 
 /// Expands to one `#[tokio::test]` (multi-thread, 4 workers) per contract case, each on a fresh
@@ -135,6 +140,33 @@ macro_rules! contract_tests {
         async fn calendar_correction_moves_deadlines_later_only() {
             let make = $make;
             $crate::correction::calendar_correction_moves_deadlines_later_only(make().await).await;
+        }
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn application_by_registration_number() {
+            let make = $make;
+            $crate::lookups::application_by_registration_number(make().await).await;
+        }
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn run_log_appends_in_order_and_never_replaces() {
+            let make = $make;
+            $crate::records::run_log_appends_in_order_and_never_replaces(make().await).await;
+        }
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn sweep_records_keep_each_parts_last_pass() {
+            let make = $make;
+            $crate::records::sweep_records_keep_each_parts_last_pass(make().await).await;
         }
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

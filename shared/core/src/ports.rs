@@ -6,9 +6,13 @@ use crate::iin::Iin;
 use crate::lifecycle::{Decision, Effect, Sweep};
 use crate::queue::{AgeGroup, Cohort, QueueKey};
 use crate::time::Time;
+use crate::values::RegistrationNumber;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
+
+mod records;
+pub use records::{Records, SweepRecord};
 
 /// A store failure that is not a conflict with the current state (I/O, throttling, corruption).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +113,12 @@ pub trait ApplicationReads: Send + Sync {
     /// Applications of a child, all statuses (for linked parents).
     async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError>;
 
+    /// The application of a registration number (numbers are unique in the region).
+    async fn application_by_number(
+        &self,
+        number: &RegistrationNumber,
+    ) -> Result<Option<Application>, StoreError>;
+
     /// The change history of an application, oldest first.
     async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
 }
@@ -129,6 +139,17 @@ pub trait QueueReads: Send + Sync {
         &self,
         district: &str,
         cohort: Cohort,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError>;
+
+    /// The queued applications after `after` in queue order (`after` itself need not be
+    /// queued any more), at most `limit`: the next page of a queue, read from where the last
+    /// one ended rather than from the head.
+    async fn queue_after(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        after: &QueueKey,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError>;
 
@@ -264,6 +285,7 @@ pub trait Store:
     + ChoiceReads
     + ProfileStore
     + DocumentStore
+    + Records
 {
 }
 
@@ -277,6 +299,7 @@ impl<T> Store for T where
         + ChoiceReads
         + ProfileStore
         + DocumentStore
+        + Records
 {
 }
 
@@ -649,6 +672,6 @@ pub type Render = fn(&kezek_pdf::DocumentData) -> Result<Vec<u8>, kezek_pdf::Pdf
 pub mod stores {
     pub use super::{
         ApplicationReads, CatalogueStore, ChoiceReads, Commits, DocumentStore, DueReads, Health,
-        ProfileStore, QueueReads, Store,
+        ProfileStore, QueueReads, Records, Store,
     };
 }

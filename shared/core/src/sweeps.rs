@@ -4,7 +4,7 @@ use crate::access::{self, On, Operation, Principal};
 use crate::domain::*;
 use crate::error::Failure;
 use crate::lifecycle::{self, Command, Sweep};
-use crate::ports::SweepPart;
+use crate::ports::{SweepPart, SweepRecord};
 use crate::retry::Retried;
 use crate::service::{Service, MAX_ATTEMPTS};
 use crate::views::*;
@@ -127,6 +127,18 @@ impl Service {
             more,
             "sweep done"
         );
+        // The desk's numbers show each sweep's last pass. A record that cannot be written is
+        // logged, not failed: the sweep's work is done and committed.
+        let record = SweepRecord {
+            sweep,
+            part: part.unwrap_or(0),
+            at: now,
+            examined: report.examined as u64,
+            acted: (report.lapsed + report.reminders) as u64,
+        };
+        if let Err(e) = self.store.record_sweep(&record).await {
+            tracing::warn!(sweep = sweep.as_str(), part, error = %e, "sweep record not written");
+        }
         Ok((report, more))
     }
 }

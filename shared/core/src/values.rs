@@ -71,6 +71,11 @@ text_value!(
     DistrictCode
 );
 text_value!(
+    /// A registration number as the store keeps it, `<district prefix>.<year>.<sequence>`
+    /// (`КОК.2026.248`), of one of the reference districts.
+    RegistrationNumber
+);
+text_value!(
     /// A trimmed e-mail address of plausible shape (one `@`, a dotted domain, no spaces).
     Email
 );
@@ -101,6 +106,58 @@ impl DistrictCode {
         reference
             .district(s.trim())
             .map(|d| DistrictCode(d.code.clone()))
+    }
+}
+
+impl RegistrationNumber {
+    /// A number as a person types it: spaces around it, lower case, Latin letters that look like
+    /// the Cyrillic ones of the prefix (`KOK.2026.248`), a dash or a space for a dot. The prefix
+    /// must be a reference district's, the year four digits, the sequence digits without a
+    /// leading zero.
+    pub fn parse(s: &str, reference: &Reference) -> Option<RegistrationNumber> {
+        if s.len() > 64 {
+            return None;
+        }
+        let parts: Vec<&str> = s.trim().split(['.', '-', ' ', '/']).collect();
+        let [prefix, year, seq] = parts.as_slice() else {
+            return None;
+        };
+        let prefix: String = prefix.chars().map(cyrillic_look_alike).collect();
+        let district = reference.districts.iter().find(|d| d.prefix == prefix)?;
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        let ok = year.len() == 4 && digits(year) && digits(seq) && !seq.starts_with('0');
+        (ok && seq.len() <= 10)
+            .then(|| RegistrationNumber(format!("{}.{year}.{seq}", district.prefix)))
+    }
+
+    /// An application's number, as it was given at registration.
+    pub fn of(app: &crate::domain::Application) -> RegistrationNumber {
+        RegistrationNumber(app.registration_number.clone())
+    }
+
+    /// The district prefix (`КОК`).
+    pub fn prefix(&self) -> &str {
+        self.0.split('.').next().unwrap_or_default()
+    }
+}
+
+/// Upper case, with the Latin letters that look like Cyrillic ones read as those.
+fn cyrillic_look_alike(c: char) -> char {
+    let c = c.to_uppercase().next().unwrap_or(c);
+    match c {
+        'A' => 'А',
+        'B' => 'В',
+        'C' => 'С',
+        'E' => 'Е',
+        'H' => 'Н',
+        'K' => 'К',
+        'M' => 'М',
+        'O' => 'О',
+        'P' => 'Р',
+        'T' => 'Т',
+        'X' => 'Х',
+        'Y' => 'У',
+        c => c,
     }
 }
 
@@ -165,5 +222,27 @@ mod tests {
             Some("KOK".to_owned())
         );
         assert!(DistrictCode::parse("XXX", reference).is_none());
+        for typed in [
+            "КОК.2026.248",
+            " кок.2026.248 ",
+            "KOK.2026.248",
+            "kok-2026-248",
+        ] {
+            assert_eq!(
+                RegistrationNumber::parse(typed, reference).map(RegistrationNumber::into_string),
+                Some("КОК.2026.248".to_owned()),
+                "{typed}"
+            );
+        }
+        for bad in [
+            "",
+            "КОК.2026",
+            "ЖЖЖ.2026.1",
+            "КОК.26.1",
+            "КОК.2026.01",
+            "КОК.2026.1x",
+        ] {
+            assert!(RegistrationNumber::parse(bad, reference).is_none(), "{bad}");
+        }
     }
 }

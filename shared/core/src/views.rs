@@ -299,13 +299,53 @@ pub struct ScheduledRunView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundView {
+    pub entry: QueueEntryView,
+    pub status: Status,
+    /// The exact position while queued.
+    pub position: Option<u64>,
+    pub age_group: crate::queue::AgeGroup,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatsView {
     pub district: String,
     pub by_status: BTreeMap<String, u64>,
+    /// Due now: the next sweep takes them.
     pub deadlines_due: u64,
+    /// Due later today and tomorrow (Asia/Almaty days).
+    pub deadlines_today: u64,
+    pub deadlines_tomorrow: u64,
+    /// Each sweep's last pass (region-wide).
+    pub sweeps: Vec<SweepSummary>,
+    /// The district's newest voucher runs, newest first, from its run log.
+    pub runs: Vec<RunSummary>,
     pub vouchers: VoucherStats,
     pub notifications: NotificationStats,
     pub free_places: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepSummary {
+    pub sweep: String,
+    pub at: Time,
+    /// Applications read from the due index at the parts' last pass.
+    pub examined: u64,
+    /// Deadlines acted on and reminders sent then.
+    pub acted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The entry's place in the district's run log.
+    pub seq: u64,
+    pub at: Time,
+    pub age_group: AgeGroup,
+    /// Vouchers the places allowed.
+    pub allowed: u32,
+    pub offered: usize,
+    /// The entry's hash in the log's chain.
+    pub hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

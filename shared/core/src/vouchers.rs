@@ -9,9 +9,13 @@ use crate::ports::*;
 use crate::queue;
 use crate::queue::AgeGroup;
 use crate::reference::District;
+use crate::run_log;
 use crate::service::Service;
 use crate::time::local_date;
 use crate::views::*;
+
+/// Appends a run log entry tries this often when other runs of the district append first.
+const MAX_LOG_ATTEMPTS: usize = 8;
 
 /// What a voucher run sees before it offers anything.
 struct RunPlan {
@@ -48,35 +52,102 @@ impl Service {
         let run_id = uuid::Uuid::new_v4().to_string();
         let actor = who.map_or(Actor::System, |p| p.actor());
         let mut offered = Vec::new();
+        let mut passed = Vec::new();
+        let mut failed = None;
         // The whole head in the policy's order: a child skipped (reconfirmation lapsed, changed
         // meanwhile) is replaced by the next, until the places are offered.
         for &i in &plan.order {
             if offered.len() >= capacity {
                 break;
             }
+            let app = &plan.head[i];
             let command = Command::OfferVoucher {
                 run_id: run_id.clone(),
                 age_group,
             };
-            let Ok(d) = lifecycle::apply(&plan.head[i], command, &actor, self.ctx(now)) else {
-                continue; // e.g. its reconfirmation lapsed: the sweep archives it
+            let pass = |why: &str| run_log::Passed {
+                number: app.registration_number.clone(),
+                reason: why.to_owned(),
             };
-            let id = d.application.id.clone();
+            let Ok(d) = lifecycle::apply(app, command, &actor, self.ctx(now)) else {
+                // e.g. its reconfirmation lapsed: the sweep archives it
+                passed.push(pass(run_log::reason::NOT_ELIGIBLE));
+                continue;
+            };
             match self.commit(d).await {
-                Ok(()) => offered.push(id),
-                Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => break,
-                Err(CommitError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => offered.push(app),
+                Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => {
+                    passed.push(pass(run_log::reason::NO_PLACE));
+                    break;
+                }
+                Err(CommitError::Conflict(_)) => passed.push(pass(run_log::reason::CHANGED)),
+                Err(e) => {
+                    passed.push(pass(run_log::reason::ERROR));
+                    failed = Some(e);
+                    break;
+                }
             }
         }
         tracing::info!(district = %district.code, age_group, offered = offered.len(), "voucher run");
+        if capacity > 0 {
+            // The run read the queue: its record goes to the district's log, whatever it did.
+            let record = run_log::RunRecord {
+                run_id: run_id.clone(),
+                at: now,
+                district: district.code.clone(),
+                age_group,
+                cohort: queue::cohort_of_age_group(age_group, local_date(now)),
+                policy: district.allocation,
+                places: plan.free,
+                outstanding: plan.outstanding,
+                head: plan.head.iter().map(|a| self.head_entry(a)).collect(),
+                offered: offered
+                    .iter()
+                    .map(|a| a.registration_number.clone())
+                    .collect(),
+                passed,
+            };
+            self.log_run(record).await?;
+        }
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         Ok(VoucherRunView {
             run_id,
             offered: offered.len(),
-            application_ids: offered,
+            application_ids: offered.iter().map(|a| a.id.clone()).collect(),
             free_places: plan.free,
             outstanding_before: plan.outstanding,
         })
+    }
+
+    /// A child of a run's head as the log shows it: its number and the order key the policy used.
+    fn head_entry(&self, a: &Application) -> run_log::HeadEntry {
+        let key = a.queue_key(self.reference());
+        run_log::HeadEntry {
+            number: a.registration_number.clone(),
+            rank: key.rank,
+            registered_at: key.registered_at,
+            seq: key.registration_seq,
+        }
+    }
+
+    /// Appends a run's record to its district's log, chained to the entry before it. Two runs
+    /// of a district that finish at once both read the same last entry; the second append
+    /// finds its place taken and chains again.
+    async fn log_run(&self, record: run_log::RunRecord) -> Result<run_log::RunLogEntry, Failure> {
+        for _ in 0..MAX_LOG_ATTEMPTS {
+            let last = self.store.latest_runs(&record.district, 1).await?;
+            let entry = run_log::append(last.first(), record.clone());
+            if self.store.append_run(&entry).await? {
+                return Ok(entry);
+            }
+        }
+        tracing::error!(district = %record.district, run_id = %record.run_id, "run log: no place after retries");
+        Err(Failure::Unavailable(format!(
+            "the run log of {} is busy: the run's record was not written",
+            record.district
+        )))
     }
 
     /// What a run for a district and age group would do now, decided as the run decides (the

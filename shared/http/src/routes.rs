@@ -62,6 +62,7 @@ routes! {
     "GET" "/v1/health" => "read-api", health;
     "GET" "/v1/districts" => "read-api", districts;
     "GET" "/v1/kindergartens" => "read-api", kindergartens;
+    "GET" "/v1/public/voucher-runs" => "read-api", voucher_run_log;
     "POST" "/v1/auth/otp" => "auth", request_code;
     "POST" "/v1/auth/otp/verify" => "auth", login_with_code;
     "POST" "/v1/auth/eds/challenge" => "auth", eds_challenge;
@@ -113,6 +114,10 @@ async fn districts(api: Api, _: Call) -> Reply {
 
 async fn kindergartens(api: Api, call: Call) -> Reply {
     ok(C::OK, api.service.catalogue(call.query()?).await?)
+}
+
+async fn voucher_run_log(api: Api, call: Call) -> Reply {
+    ok(C::OK, api.service.run_log(call.query()?).await?)
 }
 
 // ----- identity

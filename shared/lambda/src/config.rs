@@ -61,6 +61,9 @@ pub struct Settings {
     /// `NCALAYER_URL`: where the portal's pages find NCALayer; its own address on the parent's
     /// computer (`wss://127.0.0.1:13579`) when unset.
     pub ncalayer_url: Option<String>,
+    /// `DASHBOARD_URL`: the stack's CloudWatch dashboard, linked from the operators' numbers
+    /// (the web function); no link when unset.
+    pub dashboard_url: Option<String>,
     /// `CALENDAR_FROM_TABLE=true`: read the working-day calendar files an operator published in
     /// the table (`kezek-admin calendar-publish`) at cold start, over the shipped years.
     pub calendar_from_table: bool,
@@ -120,6 +123,7 @@ impl Settings {
             max_receives: var("MAX_RECEIVES").and_then(|v| v.parse().ok()),
             support_phone: var("SUPPORT_PHONE").unwrap_or_else(|| "1414".to_owned()),
             ncalayer_url: var("NCALAYER_URL"),
+            dashboard_url: var("DASHBOARD_URL"),
             calendar_from_table: var("CALENDAR_FROM_TABLE").is_some_and(|v| v == "true"),
         })
     }
@@ -206,6 +210,7 @@ mod tests {
             max_receives: None,
             support_phone: "1414".into(),
             ncalayer_url: None,
+            dashboard_url: None,
             calendar_from_table: false,
         }
     }

@@ -299,8 +299,12 @@ pub async fn build(
     }
     if let (Some(key), Some(api)) = (page_key, &api_) {
         let web = kezek_web::Web::new(api.clone(), &key, true, &settings.support_phone);
-        adapters.web = Some(match &settings.ncalayer_url {
+        let web = match &settings.ncalayer_url {
             Some(url) => web.with_ncalayer(url)?,
+            None => web,
+        };
+        adapters.web = Some(match &settings.dashboard_url {
+            Some(url) => web.with_dashboard(url)?,
             None => web,
         });
     }

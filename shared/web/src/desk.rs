@@ -34,10 +34,15 @@ pub(crate) struct Words {
     pub queued: &'static str,
     pub none: &'static str,
     pub empty: &'static str,
-    pub previous: &'static str,
+    pub first: &'static str,
     pub next: &'static str,
-    pub page_of: fn(usize) -> String,
+    pub rows_of: fn(u64, u64) -> String,
     pub to_desk: &'static str,
+    pub find: &'static str,
+    pub find_hint: &'static str,
+    pub find_button: &'static str,
+    pub not_found: fn(&str) -> String,
+    pub found_age_group: &'static str,
 }
 
 const KK: Words = Words {
@@ -66,10 +71,15 @@ const KK: Words = Words {
     queued: "Кезекте",
     none: "—",
     empty: "Бұл жас тобының кезегінде ешкім жоқ.",
-    previous: "Алдыңғы бет",
+    first: "Кезектің басына",
     next: "Келесі бет",
-    page_of: |n| format!("{n}-бет"),
+    rows_of: |a, b| format!("{a}–{b} орындар"),
     to_desk: "Оператор кабинетіне",
+    find: "Тіркеу нөмірі бойынша іздеу",
+    find_hint: "Мысалы, КОК.2026.248.",
+    find_button: "Табу",
+    not_found: |n| format!("Осы ауданда {n} нөмірлі өтініш табылмады."),
+    found_age_group: "Жас тобы",
 };
 
 const RU: Words = Words {
@@ -98,10 +108,15 @@ const RU: Words = Words {
     queued: "В очереди",
     none: "—",
     empty: "В очереди этой возрастной группы никого нет.",
-    previous: "Предыдущая страница",
+    first: "К началу очереди",
     next: "Следующая страница",
-    page_of: |n| format!("Страница {n}"),
+    rows_of: |a, b| format!("Места с {a} по {b}"),
     to_desk: "В кабинет оператора",
+    find: "Поиск по регистрационному номеру",
+    find_hint: "Например, КОК.2026.248.",
+    find_button: "Найти",
+    not_found: |n| format!("Заявление с номером {n} в этом районе не найдено."),
+    found_age_group: "Возрастная группа",
 };
 
 const EN: Words = Words {
@@ -130,10 +145,15 @@ const EN: Words = Words {
     queued: "In the queue",
     none: "—",
     empty: "No one is in this age group's queue.",
-    previous: "Previous page",
+    first: "To the head of the queue",
     next: "Next page",
-    page_of: |n| format!("Page {n}"),
+    rows_of: |a, b| format!("Places {a} to {b}"),
     to_desk: "To the operator's desk",
+    find: "Find by registration number",
+    find_hint: "For example, КОК.2026.248.",
+    find_button: "Find",
+    not_found: |n| format!("No application of this district has the number {n}."),
+    found_age_group: "Age group",
 };
 
 pub(crate) fn words(lang: Language) -> &'static Words {
@@ -262,19 +282,21 @@ pub(crate) async fn queue(
         Err(r) => return *r,
     };
     let district = district_of(&who, q.get("district"));
+    if let Some(number) = q.get("number").filter(|n| !n.trim().is_empty()) {
+        return found(&web, &visit, &who, &district, number).await;
+    }
     let age = q.get("age_group").cloned().unwrap_or_else(|| "3".into());
-    let page_no = q
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .filter(|p| (1..=1000).contains(p))
-        .unwrap_or(1);
+    // The page after the row numbered `after` (the last row of the page before), or the head.
+    let after = q
+        .get("after")
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty());
     let w = words(visit.lang);
     // One more row than the page shows: whether there is a next page.
-    let limit = page_no * QUEUE_PAGE + 1;
-    let (rows, error) = match web
+    let (mut shown, error) = match web
         .api
         .service
-        .admin_queue(&who, &district, &age, limit)
+        .admin_queue_page(&who, &district, &age, after.as_deref(), QUEUE_PAGE + 1)
         .await
     {
         Ok(rows) => (rows, None),
@@ -284,21 +306,22 @@ pub(crate) async fn queue(
                 &web,
                 visit.lang,
                 &f,
-                &["age_group"],
+                &["age_group", "after"],
                 "age_group",
             )),
         ),
         Err(f) => return failure_page(&web, &visit, &f),
     };
-    let more = rows.len() > page_no * QUEUE_PAGE;
-    let shown: Vec<_> = rows
-        .into_iter()
-        .skip((page_no - 1) * QUEUE_PAGE)
-        .take(QUEUE_PAGE)
-        .collect();
+    let more = shown.len() > QUEUE_PAGE;
+    shown.truncate(QUEUE_PAGE);
     let answers = Answers {
         values: vec![("age_group", age.clone())],
-        errors: error.map(|(_, m)| ("age_group", m)).into_iter().collect(),
+        // A page cursor that names no row of this queue: the number field's error (the
+        // search by number is the page's number field).
+        errors: error
+            .map(|(f, m)| (if f == "after" { "number" } else { "age_group" }, m))
+            .into_iter()
+            .collect(),
     };
     let status = if answers.errors.is_empty() {
         StatusCode::OK
@@ -306,7 +329,16 @@ pub(crate) async fn queue(
         StatusCode::BAD_REQUEST
     };
     let frame = Frame::new(&web, &visit, "/admin/queue").operator();
-    let link = |p: usize| format!("/admin/queue?district={district}&age_group={age}&page={p}");
+    let head = format!("/admin/queue?district={district}&age_group={age}");
+    let next = shown.last().map(|e| {
+        let after =
+            serde_urlencoded::to_string([("after", &e.registration_number)]).unwrap_or_default();
+        format!("{head}&{after}")
+    });
+    let span = match (shown.first(), shown.last()) {
+        (Some(a), Some(b)) => (w.rows_of)(a.position, b.position),
+        _ => String::new(),
+    };
     let html = pages::layout_error(
         &frame,
         w.queue,
@@ -320,21 +352,103 @@ pub(crate) async fn queue(
                 (pages::field(&answers, "age_group", w.age_group, w.age_group_hint, "text", "off", "numeric"))
                 button.button.secondary type="submit" { (w.show) }
             }
+            (find_form(&frame, &district, &answers))
             @if answers.errors.is_empty() {
                 @if shown.is_empty() {
                     p { (w.empty) }
                 } @else {
-                    p.hint { ((w.page_of)(page_no)) }
+                    p.hint { (span) }
                     (entries(&frame, &shown))
                     nav.pager aria-label=(w.queue) {
-                        @if page_no > 1 { a href=(link(page_no - 1)) { (w.previous) } }
-                        @if more { a href=(link(page_no + 1)) { (w.next) } }
+                        @if after.is_some() { a href=(head) { (w.first) } }
+                        @if more { @if let Some(next) = &next { a href=(next) { (w.next) } } }
                     }
                 }
             }
         },
     );
     page(&web, &visit, status, html)
+}
+
+/// The search by registration number: a GET form on the queue page.
+fn find_form(f: &Frame, district: &str, answers: &Answers) -> Markup {
+    let w = words(f.lang());
+    html! {
+        form.switch #find method="get" action="/admin/queue" novalidate {
+            input type="hidden" name="district" value=(district);
+            (pages::field(answers, "number", w.find, w.find_hint, "text", "off", "text"))
+            button.button.secondary type="submit" { (w.find_button) }
+        }
+    }
+}
+
+/// The queue page's answer to a search: the application's row (its place while queued, else
+/// its status), or that this district has no such number; a malformed number is the field's
+/// error, with a 400.
+async fn found(
+    web: &Web,
+    visit: &Visit,
+    who: &Principal,
+    district: &str,
+    number: &str,
+) -> Response {
+    let w = words(visit.lang);
+    let service = &web.api.service;
+    let (result, error) = match service.admin_find(who, district, number).await {
+        Ok(r) => (r, None),
+        Err(f @ Failure::BadInput { .. }) => (
+            None,
+            Some(field_error(web, visit.lang, &f, &["number"], "number")),
+        ),
+        Err(f) => return failure_page(web, visit, &f),
+    };
+    let answers = Answers {
+        values: vec![("number", number.trim().chars().take(64).collect())],
+        errors: error.map(|(_, m)| ("number", m)).into_iter().collect(),
+    };
+    let status = if answers.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let frame = Frame::new(web, visit, "/admin/queue").operator();
+    let shown = answers.values[0].1.clone();
+    let html = pages::layout_error(
+        &frame,
+        w.find,
+        !answers.errors.is_empty(),
+        html! {
+            (pages::error_summary(&frame, &answers))
+            p { a href={ "/admin/queue?district=" (district) } { (w.queue) } }
+            h1 { (w.find) ": " (pages::district_named(&frame, district)) }
+            (find_form(&frame, district, &answers))
+            @if answers.errors.is_empty() {
+                @match &result {
+                    None => p { ((w.not_found)(&shown)) },
+                    Some(found) => {
+                        p { (w.found_age_group) ": " (found.age_group) }
+                        (found_entry(&frame, found))
+                    }
+                }
+            }
+        },
+    );
+    page(web, visit, status, html)
+}
+
+fn found_entry(f: &Frame, found: &kezek_core::views::FoundView) -> Markup {
+    let w = words(f.lang());
+    let e = &found.entry;
+    html! {
+        dl.summary {
+            div { dt { (w.number) } dd { (e.registration_number) } }
+            div { dt { (w.status) } dd { (f.service().texts().status(found.status, f.lang())) } }
+            @if let Some(p) = found.position { div { dt { (w.position) } dd { (p) } } }
+            div { dt { (w.registered) } dd { (pages::local(&e.registered_at)) } }
+            div { dt { (w.child) } dd { (e.child.iin_masked) } }
+            div { dt { (w.privilege) } dd { (e.privilege.as_deref().and_then(|c| pages::privilege_named(f, c)).unwrap_or_else(|| w.none.to_owned())) } }
+        }
+    }
 }
 
 /// Queued applications as the operators' lists show them: place, number, time, the child's IIN

@@ -1,6 +1,8 @@
 //! The day's numbers of a district (issue 18): applications by status as a table and as a bar
-//! chart drawn on the server (SVG, no chart service, no script), deadlines due now, vouchers
-//! offered and active, notifications pending and failed, free places per age group. The same
+//! chart drawn on the server (SVG, no chart service, no script), deadlines due now, later today
+//! and tomorrow, vouchers offered and active, notifications pending and failed, free places per
+//! age group, the district's last voucher runs (from its run log) and the sweeps' last passes,
+//! and a link to the stack's CloudWatch dashboard when the deployment names one. The same
 //! figures as `GET /v1/admin/stats`, through the same use case and access policy.
 
 use super::*;
@@ -22,45 +24,113 @@ struct Words {
     failed: &'static str,
     places: &'static str,
     chart: &'static str,
+    due_today: &'static str,
+    due_tomorrow: &'static str,
+    sweeps: &'static str,
+    sweep: &'static str,
+    expiry: &'static str,
+    reconfirmation: &'static str,
+    last_pass: &'static str,
+    examined: &'static str,
+    acted: &'static str,
+    no_sweeps: &'static str,
+    runs: &'static str,
+    entry: &'static str,
+    at: &'static str,
+    allowed: &'static str,
+    hash: &'static str,
+    no_runs: &'static str,
+    dashboard: &'static str,
 }
 
 const KK: Words = Words {
     title: "Күннің көрсеткіштері",
     by_status: "Мәртебелер бойынша өтініштер",
     count: "Саны",
-    due: "Мерзімі қазір өтетін өтініштер (келесі тексеру өңдейді)",
+    due: "Келесі тексеруді күтетін мерзімдер мен еске салулар",
     offered: "Ұсынылған ваучерлер",
     active: "Расталған ваучерлер",
     pending: "Жіберілуді күтетін хабарламалар",
     failed: "Жіберілмеген хабарламалар",
     places: "Жас топтары бойынша бос орындар",
     chart: "Мәртебелер бойынша өтініштер диаграммасы",
+    due_today: "Мерзімі бүгін өтетіндер",
+    due_tomorrow: "Мерзімі ертең өтетіндер",
+    sweeps: "Соңғы тексерулер",
+    sweep: "Тексеру",
+    expiry: "Мерзімдерді тексеру",
+    reconfirmation: "Қайта растау туралы еске салу",
+    last_pass: "Соңғы рет",
+    examined: "Қаралды",
+    acted: "Орындалды",
+    no_sweeps: "Тексерулер әлі болған жоқ.",
+    runs: "Соңғы жолдама беру",
+    entry: "Журналдағы нөмірі",
+    at: "Уақыты",
+    allowed: "Орын саны",
+    hash: "Хэш (басы)",
+    no_runs: "Бұл ауданда жолдама беру әлі болған жоқ.",
+    dashboard: "CloudWatch басқару тақтасы",
 };
 
 const RU: Words = Words {
     title: "Показатели дня",
     by_status: "Заявления по статусам",
     count: "Количество",
-    due: "Заявления, срок которых истекает сейчас (обработает ближайшая проверка)",
+    due: "Сроки и напоминания, ждущие ближайшей проверки",
     offered: "Предложенные ваучеры",
     active: "Подтверждённые ваучеры",
     pending: "Уведомления, ожидающие отправки",
     failed: "Неотправленные уведомления",
     places: "Свободные места по возрастным группам",
     chart: "Диаграмма заявлений по статусам",
+    due_today: "Срок истекает сегодня",
+    due_tomorrow: "Срок истекает завтра",
+    sweeps: "Последние проверки",
+    sweep: "Проверка",
+    expiry: "Проверка сроков",
+    reconfirmation: "Напоминания о перерегистрации",
+    last_pass: "Последний раз",
+    examined: "Просмотрено",
+    acted: "Выполнено",
+    no_sweeps: "Проверок ещё не было.",
+    runs: "Последние распределения",
+    entry: "Номер в журнале",
+    at: "Время",
+    allowed: "Мест",
+    hash: "Хэш (начало)",
+    no_runs: "В этом районе распределений ещё не было.",
+    dashboard: "Панель CloudWatch",
 };
 
 const EN: Words = Words {
     title: "The day's numbers",
     by_status: "Applications by status",
     count: "Count",
-    due: "Applications whose deadline is due now (the next sweep takes them)",
+    due: "Deadlines and reminders waiting for the next sweep",
     offered: "Vouchers offered",
     active: "Vouchers confirmed",
     pending: "Notifications waiting to be sent",
     failed: "Notifications that failed",
     places: "Free places by age group",
     chart: "Chart of applications by status",
+    due_today: "Due later today",
+    due_tomorrow: "Due tomorrow",
+    sweeps: "The last sweeps",
+    sweep: "Sweep",
+    expiry: "Deadlines",
+    reconfirmation: "Reconfirmation reminders",
+    last_pass: "Last pass",
+    examined: "Read",
+    acted: "Acted on",
+    no_sweeps: "No sweep has run yet.",
+    runs: "The last voucher runs",
+    entry: "Log entry",
+    at: "Time",
+    allowed: "Places",
+    hash: "Hash (start)",
+    no_runs: "No voucher run has been made in this district yet.",
+    dashboard: "The CloudWatch dashboard",
 };
 
 fn words(lang: Language) -> &'static Words {
@@ -87,7 +157,7 @@ pub(crate) async fn numbers(
         Err(f) => return failure_page(&web, &visit, &f),
     };
     let frame = Frame::new(&web, &visit, "/admin/numbers").operator();
-    let html = numbers_html(&frame, &who, &stats);
+    let html = numbers_html(&frame, &who, &stats, web.dashboard.as_deref());
     page(&web, &visit, StatusCode::OK, html)
 }
 
@@ -102,7 +172,7 @@ fn by_status(f: &Frame, stats: &StatsView) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn numbers_html(f: &Frame, who: &Principal, stats: &StatsView) -> Markup {
+fn numbers_html(f: &Frame, who: &Principal, stats: &StatsView, dashboard: Option<&str>) -> Markup {
     let w = words(f.lang());
     let d = crate::desk::words(f.lang());
     let rows = by_status(f, stats);
@@ -117,6 +187,8 @@ fn numbers_html(f: &Frame, who: &Principal, stats: &StatsView) -> Markup {
             (crate::desk::district_switch(f, who, "/admin/numbers", &stats.district))
             dl.summary {
                 dt { (w.due) } dd { (stats.deadlines_due) }
+                dt { (w.due_today) } dd { (stats.deadlines_today) }
+                dt { (w.due_tomorrow) } dd { (stats.deadlines_tomorrow) }
                 dt { (w.offered) } dd { (stats.vouchers.offered) }
                 dt { (w.active) } dd { (stats.vouchers.active) }
                 dt { (w.pending) } dd { (stats.notifications.pending) }
@@ -140,8 +212,87 @@ fn numbers_html(f: &Frame, who: &Principal, stats: &StatsView) -> Markup {
                     dt { (age(a)) } dd { (n) }
                 }
             }
+            (runs(f, stats))
+            (sweeps(f, stats))
+            @if let Some(url) = dashboard {
+                p { a href=(url) { (w.dashboard) } }
+            }
         },
     )
+}
+
+/// The district's newest runs from its log: when, for which age group, the places allowed and
+/// the offers made, and the start of the entry's hash (the log is public: issue 19).
+fn runs(f: &Frame, stats: &StatsView) -> Markup {
+    let w = words(f.lang());
+    let d = crate::desk::words(f.lang());
+    html! {
+        h2 { (w.runs) }
+        @if stats.runs.is_empty() {
+            p { (w.no_runs) }
+        } @else {
+            div.scroll {
+                table {
+                    thead { tr {
+                        th scope="col" { (w.entry) }
+                        th scope="col" { (w.at) }
+                        th scope="col" { (d.age_group) }
+                        th scope="col" { (w.allowed) }
+                        th scope="col" { (w.offered) }
+                        th scope="col" { (w.hash) }
+                    } }
+                    tbody {
+                        @for r in &stats.runs {
+                            tr {
+                                td { (r.seq) }
+                                td { (pages::local(&r.at)) }
+                                td { (r.age_group) }
+                                td { (r.allowed) }
+                                td { (r.offered) }
+                                td { code { (r.hash.get(..12).unwrap_or(&r.hash)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each sweep's last pass (region-wide): when, and what its parts read and did.
+fn sweeps(f: &Frame, stats: &StatsView) -> Markup {
+    let w = words(f.lang());
+    let name = |s: &str| match s {
+        "expiry" => w.expiry,
+        _ => w.reconfirmation,
+    };
+    html! {
+        h2 { (w.sweeps) }
+        @if stats.sweeps.is_empty() {
+            p { (w.no_sweeps) }
+        } @else {
+            div.scroll {
+                table {
+                    thead { tr {
+                        th scope="col" { (w.sweep) }
+                        th scope="col" { (w.last_pass) }
+                        th scope="col" { (w.examined) }
+                        th scope="col" { (w.acted) }
+                    } }
+                    tbody {
+                        @for s in &stats.sweeps {
+                            tr {
+                                td { (name(&s.sweep)) }
+                                td { (pages::local(&s.at)) }
+                                td { (s.examined) }
+                                td { (s.acted) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A horizontal bar chart drawn on the server: one bar per row, its label and count written

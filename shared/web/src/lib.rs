@@ -95,6 +95,8 @@ pub struct Web {
     ncalayer: String,
     /// The pages' Content-Security-Policy: scripts of this site only, connections to NCALayer only.
     csp: HeaderValue,
+    /// The stack's CloudWatch dashboard, linked from the operators' numbers.
+    dashboard: Option<String>,
 }
 
 /// The key of the portal's form tokens, derived from a secret of another purpose (the code key)
@@ -142,7 +144,24 @@ impl Web {
             support_phone: support_phone.to_owned(),
             ncalayer: NCALAYER.to_owned(),
             csp: csp_for(NCALAYER),
+            dashboard: None,
         }
+    }
+
+    /// The operations dashboard the operators' numbers link to: an `https://` address.
+    pub fn with_dashboard(mut self, url: &str) -> Result<Web, String> {
+        let clean = url.len() <= 500
+            && url.starts_with("https://")
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"');
+        if !clean {
+            return Err(format!(
+                "DASHBOARD_URL must be an https:// address, not {url:?}"
+            ));
+        }
+        self.dashboard = Some(url.to_owned());
+        Ok(self)
     }
 
     /// The pages' policy, with one more origin a form may post to (storage, for an upload).

@@ -4,6 +4,7 @@
 mod calendar;
 mod credentials;
 mod outbox;
+mod records;
 mod store;
 pub use calendar::CalendarItemV1;
 
@@ -26,6 +27,7 @@ use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
 use kezek_core::reference::Reference;
 use kezek_core::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT;
 use kezek_core::time::Time;
+use kezek_core::values::RegistrationNumber;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -163,21 +165,25 @@ impl DynamoStore {
             .key_schema(ks(PK, KeyType::Hash)?)
             .key_schema(ks(SK, KeyType::Range)?);
         for a in [
-            PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK,
+            PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, GSI5PK,
         ] {
             req = req.attribute_definitions(attr(a)?);
         }
         for (name, pk, sk) in [
-            (GSI1, GSI1PK, GSI1SK),
-            (GSI2, GSI2PK, GSI2SK),
-            (GSI3, GSI3PK, GSI3SK),
-            (GSI4, GSI4PK, GSI4SK),
+            (GSI1, GSI1PK, Some(GSI1SK)),
+            (GSI2, GSI2PK, Some(GSI2SK)),
+            (GSI3, GSI3PK, Some(GSI3SK)),
+            (GSI4, GSI4PK, Some(GSI4SK)),
+            (GSI5, GSI5PK, None),
         ] {
+            let mut index = GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(ks(pk, KeyType::Hash)?);
+            if let Some(sk) = sk {
+                index = index.key_schema(ks(sk, KeyType::Range)?);
+            }
             req = req.global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(name)
-                    .key_schema(ks(pk, KeyType::Hash)?)
-                    .key_schema(ks(sk, KeyType::Range)?)
+                index
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::All)

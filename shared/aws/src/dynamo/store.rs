@@ -220,6 +220,14 @@ impl ApplicationReads for DynamoStore {
         self.apps_on(GSI4, GSI4PK, child_pk(child)).await
     }
 
+    async fn application_by_number(
+        &self,
+        number: &RegistrationNumber,
+    ) -> Result<Option<Application>, StoreError> {
+        let apps = self.apps_on(GSI5, GSI5PK, number_pk(number)).await?;
+        Ok(apps.into_iter().next())
+    }
+
     async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let items = self
             .query_all(
@@ -286,6 +294,28 @@ impl QueueReads for DynamoStore {
                 GSI1PK,
                 queue_pk(district, cohort),
                 None,
+                Some(limit),
+            )
+            .await?;
+        self.apps(items)
+    }
+
+    async fn queue_after(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        after: &QueueKey,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query_all(
+                Some(GSI1),
+                GSI1PK,
+                queue_pk(district, cohort),
+                Some(("#sk > :sk", queue_sk(after))),
                 Some(limit),
             )
             .await?;

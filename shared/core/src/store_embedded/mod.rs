@@ -5,6 +5,7 @@
 
 mod credentials;
 mod outbox;
+mod records;
 
 use crate::domain::*;
 use crate::iin::Iin;
@@ -13,6 +14,7 @@ use crate::ports::*;
 use crate::queue::{cohort_of, AgeGroup, Cohort, QueueKey};
 use crate::reference::Reference;
 use crate::time::Time;
+use crate::values::RegistrationNumber;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -37,6 +39,8 @@ struct Inner {
     /// [`crate::rules::MAX_LIVE_APPLICATIONS_PER_APPLICANT`].
     live_by_applicant: HashMap<Iin, u32>,
     by_child: HashMap<Iin, Vec<String>>,
+    /// Registration number → application id.
+    by_number: HashMap<String, String>,
     /// `queued` applications per district and cohort, in queue order.
     queues: HashMap<(String, Cohort), BTreeSet<QueueKey>>,
     /// Next due instant per sweep (microseconds), the sparse deadline index.
@@ -59,6 +63,10 @@ struct Inner {
     markers: HashMap<String, chrono::DateTime<chrono::Utc>>,
     staff: HashMap<Iin, Vec<String>>,
     documents: HashMap<String, DocumentRecord>,
+    /// Each district's run log, in order.
+    run_logs: HashMap<String, Vec<crate::run_log::RunLogEntry>>,
+    /// The last pass of each sweep part.
+    sweeps: BTreeMap<(Sweep, u32), SweepRecord>,
 }
 
 /// The embedded store. `Send + Sync`; clone an `Arc` of it to share.
@@ -235,6 +243,8 @@ impl Commits for EmbeddedStore {
                     .entry(app.child_iin.clone())
                     .or_default()
                     .push(app.id.clone());
+                g.by_number
+                    .insert(app.registration_number.clone(), app.id.clone());
             }
         }
         g.index(app, reference);
@@ -330,6 +340,16 @@ impl ApplicationReads for EmbeddedStore {
             .collect())
     }
 
+    async fn application_by_number(
+        &self,
+        number: &RegistrationNumber,
+    ) -> Result<Option<Application>, StoreError> {
+        let g = self.lock();
+        Ok(g.by_number
+            .get(number.as_str())
+            .and_then(|id| g.apps.get(id).cloned()))
+    }
+
     async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut h = self.lock().history.get(id).cloned().unwrap_or_default();
         h.sort_by_key(|e| e.version);
@@ -364,6 +384,24 @@ impl QueueReads for EmbeddedStore {
             .get(&(district.to_owned(), cohort))
             .into_iter()
             .flatten()
+            .take(limit)
+            .filter_map(|k| g.apps.get(&k.id).cloned())
+            .collect())
+    }
+
+    async fn queue_after(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        after: &QueueKey,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        use std::ops::Bound;
+        let g = self.lock();
+        Ok(g.queues
+            .get(&(district.to_owned(), cohort))
+            .into_iter()
+            .flat_map(|q| q.range((Bound::Excluded(after), Bound::Unbounded)))
             .take(limit)
             .filter_map(|k| g.apps.get(&k.id).cloned())
             .collect())
