@@ -83,7 +83,9 @@ fn class(route: &str) -> Class {
         | "POST /v1/documents" => Class::ParentOnly,
         // Documents: the owner and linked parents only, not operators.
         "GET /v1/applications/{id}/documents" => Class::ApplicationAct,
-        "GET /v1/applications/{id}" | "GET /v1/applications/{id}/history" => Class::ApplicationRead,
+        "GET /v1/applications/{id}"
+        | "GET /v1/applications/{id}/history"
+        | "GET /v1/applications/{id}/queue-history" => Class::ApplicationRead,
         r if r.starts_with("POST /v1/applications/{id}/") => Class::ApplicationAct,
         "POST /v1/admin/sweeps/expiry" | "POST /v1/admin/sweeps/reconfirmation" => {
             Class::AnyOperator

@@ -58,6 +58,7 @@ const CASES: &[(&str, Setup, Expect)] = &[
     ("read-api/journal.json", Queued, Status(200)),
     ("read-api/application.json", Queued, Status(200)),
     ("read-api/history.json", Queued, Status(200)),
+    ("read-api/queue-history.json", Queued, Status(200)),
     ("submit/submit.json", Nothing, Status(201)),
     (
         "submit/submit-bad-iin.json",

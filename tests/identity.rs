@@ -506,6 +506,45 @@ async fn operators_log_in_with_their_districts_and_pass_the_authorizer() {
         let out = env.invoke(Function::Authorizer, authorize(token)).await;
         assert_eq!(out["isAuthorized"], allowed, "{token:.12}");
     }
+
+    // The desk's pages: the session cookie. Signed out or expired passes (the page sends them
+    // to the login); a parent's session or a forged token is refused before the web function.
+    let page = |cookies: Vec<String>| {
+        json!({
+            "version": "2.0", "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:eu-central-1:123456789012:api/$default/GET/admin/numbers",
+            "routeKey": "ANY /admin/{proxy+}", "rawPath": "/admin/numbers", "rawQueryString": "district=KOK",
+            "cookies": cookies,
+            "headers": {},
+            "requestContext": {"http": {"method": "GET", "path": "/admin/numbers"}, "routeKey": "ANY /admin/{proxy+}", "stage": "$default"}
+        })
+    };
+    let p = kezek_core::Principal {
+        iin: Iin::try_from(OPERATOR.to_owned()).unwrap(),
+        role: kezek_core::Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    let expired = env
+        .sessions
+        .issue(&p, chrono::Utc::now() - chrono::Duration::hours(30))
+        .unwrap()
+        .token;
+    let cookie = |t: &str| vec!["kezek_csrf=abc".to_owned(), format!("kezek_session={t}")];
+    for (cookies, allowed, what) in [
+        (cookie(&operator), true, "an operator"),
+        (vec![], true, "signed out"),
+        (
+            vec!["kezek_csrf=abc".to_owned()],
+            true,
+            "signed out, other cookies",
+        ),
+        (cookie(&expired), true, "expired"),
+        (cookie(&parent), false, "a parent"),
+        (cookie(&forged), false, "forged"),
+    ] {
+        let out = env.invoke(Function::Authorizer, page(cookies)).await;
+        assert_eq!(out["isAuthorized"], allowed, "{what}");
+    }
 }
 
 /// The history's `signed_with` of the newest entry.

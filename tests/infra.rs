@@ -455,3 +455,42 @@ fn each_secret_is_read_only_where_it_is_used() {
         "most functions read no secret"
     );
 }
+
+/// Issue 18: the operators' pages sit behind the same authorizer function as the operator API
+/// routes (the page rule of it: the session cookie, no cache), integrated with the web function;
+/// the parents' pages are not behind it.
+#[test]
+fn the_desk_pages_are_behind_the_operators_authorizer() {
+    let doc = yaml("infra/openapi.yaml");
+    let schemes = &doc["components"]["securitySchemes"];
+    let function_of = |scheme: &str| {
+        schemes[scheme]["x-amazon-apigateway-authorizer"]["authorizerUri"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(function_of("operatorSession").contains("${AuthorizerFunction.Arn}"));
+    assert_eq!(function_of("operatorPages"), function_of("operatorSession"));
+    assert_eq!(
+        schemes["operatorPages"]["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"]
+            .as_i64(),
+        Some(0),
+        "a cookie cannot key a cache"
+    );
+    for path in ["/admin", "/admin/{proxy+}"] {
+        let op = &doc["paths"][path]["x-amazon-apigateway-any-method"];
+        assert_eq!(
+            op["security"][0].as_mapping().map(|m| m.keys().count()),
+            Some(1),
+            "{path}"
+        );
+        assert!(op["security"][0]["operatorPages"].is_sequence(), "{path}");
+        assert_eq!(
+            op["x-amazon-apigateway-integration"]["uri"]["Fn::GetAtt"][0].as_str(),
+            Some(Function::Web.logical_id()),
+            "{path}"
+        );
+    }
+    let portal = &doc["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"];
+    assert_eq!(portal["security"].as_sequence().map(Vec::len), Some(0));
+}

@@ -99,6 +99,14 @@ pub fn catalogue_sk(district: &str, id: &str) -> String {
 /// Outbox entries with no application (one-time codes) count under this pseudo-district.
 pub const NO_DISTRICT: &str = "-";
 
+/// A queue's book (issue 19): `QB#<district>#<cohort>` / `<registration day>#<shard>`.
+pub fn book_pk(district: &str, cohort: Cohort) -> String {
+    format!("QB#{district}#{cohort}")
+}
+pub fn book_sk(day: &str, shard: u64) -> String {
+    format!("{day}#{shard:02}")
+}
+
 /// A district's age-group pool: free places (sum over its kindergartens) and outstanding vouchers.
 pub fn pool_pk(district: &str, age: AgeGroup) -> String {
     format!("POOL#{district}#{age}")

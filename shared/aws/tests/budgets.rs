@@ -425,3 +425,54 @@ async fn a_hung_endpoint_fails_within_the_operation_timeout() {
     );
     println!("a hung endpoint failed after {took:?}");
 }
+
+/// Issue 19: a position costs at most 3 requests at any place of a long queue (counted in the
+/// queue's book, not by reading every child ahead), and so does the position history. A cohort
+/// of 10,000 children registered over more than two years (about 10 a day), position 9,000.
+#[tokio::test]
+async fn a_position_deep_in_a_long_queue_costs_at_most_three_requests() {
+    let e = env().await;
+    let reference = Reference::builtin();
+    let district = reference.district("KOK").expect("KOK").clone();
+    let cal = Calendar::builtin();
+    let now = e.svc.now();
+    let first = now - Duration::days(900);
+    let mut apps = Vec::new();
+    for i in 0..10_000i64 {
+        let new = NewApplication {
+            id: uuid::Uuid::new_v4().to_string(),
+            registration_seq: i as u64 + 1,
+            district: district.clone(),
+            applicant_iin: e.parent.iin.clone(),
+            child_iin: child(),
+            child_birth_date: NaiveDate::from_ymd_opt(2023, 3, 1).unwrap(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: Language::Kk,
+            privilege: None,
+            signed_with: SignedWith::Session,
+        };
+        let ctx = Context {
+            now: first + Duration::minutes(i * 129),
+            calendar: cal,
+            reference,
+        };
+        apps.push(lifecycle::submit(new, ctx).expect("submit").application);
+    }
+    e.store.import(&apps).await.expect("import");
+    let deep = &apps[8_999];
+    let (position, n) = e
+        .measure("position 9,000 of 10,000", e.svc.position(deep, now))
+        .await;
+    assert_eq!(position.expect("position"), Some(9_000));
+    assert!(n <= 3, "position: {n} requests");
+    let (moves, n) = e
+        .measure(
+            "queue history at 9,000 of 10,000",
+            e.svc.queue_history(&e.parent, &deep.id, Language::Ru),
+        )
+        .await;
+    let moves = moves.expect("history");
+    assert_eq!(moves.last().and_then(|m| m.to_position), Some(9_000));
+    assert!(n <= 3, "queue history: {n} requests");
+}

@@ -9,6 +9,7 @@ use kezek_core::lifecycle::{next_due, Command, Sweep};
 use kezek_core::ports::{
     stores::*, Attempt, ChangeSet, CodeRecord, CommitError, Conflict, Credentials, Delivery, Outbox,
 };
+use kezek_core::queue_book;
 use kezek_core::reference::Reference;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -476,6 +477,29 @@ async fn assert_queue<S: Subject>(s: &S, district: &str, cohort: i32, want: &[&A
                 .cloned()
                 .collect::<Vec<_>>()
         );
+    }
+    // The queue's book agrees: each position counted from it, and each child's history of
+    // moves (from its registration, each move starting where the last ended) ends there.
+    let book = s.queue_book(district, cohort).await.unwrap();
+    for (i, app) in got.iter().enumerate() {
+        let me = queue_book::Place::of(&app.queue_key(r));
+        assert_eq!(
+            queue_book::position(&book, &me),
+            i as u64 + 1,
+            "book position of {}",
+            app.id
+        );
+        let moves = queue_book::history(&book, &me);
+        assert_eq!(moves.first().map(|m| m.from), Some(None), "{}", app.id);
+        assert_eq!(
+            moves.last().and_then(|m| m.to),
+            Some(i as u64 + 1),
+            "{}",
+            app.id
+        );
+        for pair in moves.windows(2) {
+            assert_eq!(pair[0].to, pair[1].from, "{}: {moves:?}", app.id);
+        }
     }
 }
 

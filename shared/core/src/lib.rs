@@ -33,6 +33,7 @@ pub mod ports;
 pub mod privileges;
 pub mod profiles;
 pub mod queue;
+pub mod queue_book;
 pub mod reference;
 mod retry;
 pub mod rules;

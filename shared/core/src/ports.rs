@@ -142,6 +142,14 @@ pub trait QueueReads: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Application>, StoreError>;
 
+    /// The queue book of a district and cohort: every entry into and exit from the queue
+    /// ([`crate::queue_book`]), in no particular order.
+    async fn queue_book(
+        &self,
+        district: &str,
+        cohort: Cohort,
+    ) -> Result<Vec<crate::queue_book::QueueEvent>, StoreError>;
+
     /// The queued applications after `after` in queue order (`after` itself need not be
     /// queued any more), at most `limit`: the next page of a queue, read from where the last
     /// one ended rather than from the head.

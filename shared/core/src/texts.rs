@@ -158,6 +158,11 @@ impl Texts {
         self.label(&format!("status.{}", s.as_str()), lang)
     }
 
+    /// Why a child's queue position moved ([`crate::queue_book::MoveWhy`]).
+    pub fn queue_move(&self, why: crate::queue_book::MoveWhy, lang: Language) -> String {
+        self.label(&format!("queue_move.{}", why.as_str()), lang)
+    }
+
     pub fn archive_reason(&self, r: ArchiveReason, lang: Language) -> String {
         self.label(&format!("archive_reason.{}", r.as_str()), lang)
     }

@@ -1,10 +1,32 @@
-//! What anyone may read without logging in to check the queue (issue 19): the districts' voucher
-//! run logs (append-only, hash-chained: [`crate::run_log`]), checked by `kezek-verify-runs`.
+//! Queue transparency (issue 19): what anyone may read without logging in (the districts' voucher
+//! run logs, append-only and hash-chained: [`crate::run_log`], checked by `kezek-verify-runs`),
+//! and each child's position history with reasons, from its queue's book
+//! ([`crate::queue_book`]).
 
+use crate::access::{Operation, Principal};
+use crate::domain::Language;
 use crate::error::Failure;
+use crate::queue;
+use crate::queue_book::{self, Place};
 use crate::run_log::RunLogEntry;
 use crate::service::Service;
+use crate::time::Time;
 use serde::{Deserialize, Serialize};
+
+/// One move of a child's position (`GET /v1/applications/{id}/queue-history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueMoveView {
+    pub at: Time,
+    /// `null` for the registration (and a return to the queue).
+    pub from_position: Option<u64>,
+    /// `null` when the child left the queue.
+    pub to_position: Option<u64>,
+    /// A stable snake_case code ([`queue_book::MoveWhy`]).
+    pub reason: String,
+    pub reason_label: String,
+    /// How many children made the move (the offers of one run are one move).
+    pub count: u64,
+}
 
 /// Entries of a run log on one page of `GET /v1/public/voucher-runs`.
 pub const RUN_LOG_PAGE: usize = 50;
@@ -28,6 +50,33 @@ pub struct RunLogPage {
 }
 
 impl Service {
+    /// Every change of an application's exact position since its registration, with why,
+    /// oldest first: its queue's book replayed (counts only, never another child's identity).
+    pub async fn queue_history(
+        &self,
+        who: &Principal,
+        id: &str,
+        lang: Language,
+    ) -> Result<Vec<QueueMoveView>, Failure> {
+        let app = self.permitted(who, Operation::ReadHistory, id).await?;
+        let cohort = queue::cohort_of(app.child_birth_date);
+        let events = self.store.queue_book(&app.district, cohort).await?;
+        let me = Place::of(&app.queue_key(self.reference()));
+        Ok(queue_book::history(&events, &me)
+            .into_iter()
+            .map(|m| QueueMoveView {
+                at: crate::time::local(
+                    chrono::DateTime::from_timestamp_micros(m.at).unwrap_or_default(),
+                ),
+                from_position: m.from,
+                to_position: m.to,
+                reason: m.why.as_str().to_owned(),
+                reason_label: self.texts().queue_move(m.why, lang),
+                count: m.count,
+            })
+            .collect())
+    }
+
     /// A page of a district's voucher-run log, for anyone: children appear in it by
     /// registration number and order key only.
     pub async fn run_log(&self, q: RunLogQuery) -> Result<RunLogPage, Failure> {

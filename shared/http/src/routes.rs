@@ -74,6 +74,7 @@ routes! {
     "GET" "/v1/applications" => "read-api", journal;
     "GET" "/v1/applications/{id}" => "read-api", application;
     "GET" "/v1/applications/{id}/history" => "read-api", history;
+    "GET" "/v1/applications/{id}/queue-history" => "read-api", queue_history;
     "GET" "/v1/applications/{id}/documents" => "documents", documents;
     "POST" "/v1/applications/{id}/reconfirm" => "confirm", reconfirm;
     "POST" "/v1/applications/{id}/voucher/confirm" => "confirm", confirm_voucher;
@@ -199,6 +200,15 @@ async fn history(api: Api, call: Call) -> Reply {
         C::OK,
         api.service.history(&who, call.param(0), call.lang).await?,
     )
+}
+
+async fn queue_history(api: Api, call: Call) -> Reply {
+    let who = call.who(&api)?;
+    let moves = api
+        .service
+        .queue_history(&who, call.param(0), call.lang)
+        .await?;
+    ok(C::OK, moves)
 }
 
 async fn documents(api: Api, call: Call) -> Reply {

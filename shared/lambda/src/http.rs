@@ -44,7 +44,7 @@ impl<'de> Deserialize<'de> for Invocation {
 }
 
 /// API Gateway's authorizer request (payload 2.0): the session token in `identitySource`, or
-/// in the `authorization` header.
+/// in the `authorization` header; for the operators' pages, the session cookie in `cookies`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizerRequest {
@@ -52,6 +52,15 @@ pub struct AuthorizerRequest {
     pub identity_source: Vec<String>,
     #[serde(default)]
     pub headers: HashMap<String, String>,
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    #[serde(default)]
+    pub raw_path: String,
+}
+
+/// The operators' pages (`/admin`, `/admin/...`): behind the authorizer with their cookie.
+fn is_desk_page(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
 }
 
 impl Handler {
@@ -93,10 +102,19 @@ impl Handler {
 
     /// Authorized only for a valid, unexpired session of an operator (simple response). The
     /// functions still check the districts.
+    ///
+    /// The operators' pages carry their session in the portal's cookie, and a page must be
+    /// able to send a signed-out visitor to the login (remembering where they were going): so
+    /// on `/admin…` no session cookie, or an expired one, passes (the page then renders
+    /// nothing but that redirect), an operator's valid session passes, and a parent's session
+    /// or a forged token is refused here, before the web function runs.
     pub fn authorize(
         &self,
         request: AuthorizerRequest,
     ) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+        if is_desk_page(&request.raw_path) {
+            return self.authorize_page(&request);
+        }
         let header = request
             .identity_source
             .first()
@@ -120,6 +138,40 @@ impl Handler {
             }
             Ok(_) => tracing::info!(code = "forbidden", "authorizer refused"),
             Err(f) => tracing::info!(code = f.code(), "authorizer refused"),
+        }
+        response
+    }
+
+    fn authorize_page(
+        &self,
+        request: &AuthorizerRequest,
+    ) -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+        let prefix = format!("{}=", kezek_web::SESSION_COOKIE);
+        let token = request
+            .cookies
+            .iter()
+            .flat_map(|c| c.split(';'))
+            .map(str::trim)
+            .find_map(|c| c.strip_prefix(prefix.as_str()));
+        let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            response.is_authorized = true; // signed out: the page sends them to the login
+            return response;
+        };
+        let who = self
+            .sessions
+            .as_ref()
+            .ok_or(Failure::Unauthorized {
+                code: "unauthorized",
+            })
+            .and_then(|s| s.verify(token));
+        match who {
+            Ok(p) if p.role == Role::Operator => response.is_authorized = true,
+            Err(Failure::Unauthorized {
+                code: "session_expired",
+            }) => response.is_authorized = true, // the page sends them to the login
+            Ok(_) => tracing::info!(code = "forbidden", page = true, "authorizer refused"),
+            Err(f) => tracing::info!(code = f.code(), page = true, "authorizer refused"),
         }
         response
     }

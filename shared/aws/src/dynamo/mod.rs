@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
-    ScalarAttributeType, Select, TransactWriteItem, Update,
+    ScalarAttributeType, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use kezek_core::domain::*;
@@ -222,6 +222,29 @@ impl DynamoStore {
             }
         }
         items.extend(locks.into_values());
+        // The queue book: each queued application's entry, in its registration day's bucket
+        // (what the commits would have written; also the book of a table made before it).
+        let mut book: BTreeMap<(String, String), Vec<AttributeValue>> = BTreeMap::new();
+        for a in apps.iter().filter(|a| a.status() == Status::Queued) {
+            let key_of = a.queue_key(Reference::builtin());
+            let (day, shard) = kezek_core::queue_book::bucket_of(a);
+            let cohort = kezek_core::queue::cohort_of(a.child_birth_date);
+            let event = kezek_core::queue_book::QueueEvent {
+                at: a.registered_at.timestamp_micros(),
+                enters: true,
+                place: kezek_core::queue_book::Place::of(&key_of),
+                why: kezek_core::queue_book::Why::Registered,
+                run: String::new(),
+            };
+            book.entry((book_pk(&a.district, cohort), book_sk(&day, shard)))
+                .or_default()
+                .push(s(event.encode()));
+        }
+        for ((pk, sk), events) in book {
+            let mut item = key(pk, &sk);
+            item.insert("ev".into(), AttributeValue::L(events));
+            items.push(item);
+        }
         // The applicants' live counts.
         let mut live: BTreeMap<String, u32> = BTreeMap::new();
         for a in apps.iter().filter(|a| a.status() != Status::Archived) {

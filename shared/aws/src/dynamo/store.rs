@@ -165,6 +165,24 @@ impl Commits for DynamoStore {
                 }
             }
         }
+        // The queue book: the events of a change that enters, leaves or moves in the queue,
+        // appended to the bucket of the child's registration day (issue 19).
+        if let Some(w) = kezek_core::queue_book::book_write(&change, Reference::builtin()) {
+            let events = w.events.iter().map(|e| s(e.encode())).collect();
+            items.push((
+                self.update(
+                    key(book_pk(&w.district, w.cohort), &book_sk(&w.day, w.shard)),
+                    "SET ev = list_append(if_not_exists(ev, :empty), :ev)",
+                    None,
+                    HashMap::new(),
+                    HashMap::from([
+                        (":empty".into(), AttributeValue::L(Vec::new())),
+                        (":ev".into(), AttributeValue::L(events)),
+                    ]),
+                )?,
+                Guard::Unconditional,
+            ));
+        }
         // The district's status counters (sharded) and pending notifications.
         let prev = change.previous_status;
         let status_changed = prev != Some(app.status());
@@ -253,30 +271,39 @@ impl QueueReads for DynamoStore {
         cohort: Cohort,
         key: &QueueKey,
     ) -> Result<u64, StoreError> {
-        // COUNT of the index entries ahead: one page per ~1 MB of index data read.
-        let mut ahead = 0u64;
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("GSI1PK = :pk AND GSI1SK < :sk")
-                .expression_attribute_values(":pk", s(queue_pk(district, cohort)))
-                .expression_attribute_values(":sk", s(queue_sk(key)))
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            ahead += page.count().max(0) as u64;
-            self.read(page.scanned_count().max(0) as usize);
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return Ok(ahead + 1),
+        // Counted in the queue's book (its entries and exits ahead of the key): one page per
+        // ~1 MB of book, whatever the position, instead of every index entry ahead.
+        let events = self.queue_book(district, cohort).await?;
+        Ok(kezek_core::queue_book::position(
+            &events,
+            &kezek_core::queue_book::Place::of(key),
+        ))
+    }
+
+    async fn queue_book(
+        &self,
+        district: &str,
+        cohort: Cohort,
+    ) -> Result<Vec<kezek_core::queue_book::QueueEvent>, StoreError> {
+        let items = self
+            .query_all(None, PK, book_pk(district, cohort), None, None)
+            .await?;
+        let mut events = Vec::new();
+        for item in &items {
+            let Some(list) = item.get("ev").and_then(|v| v.as_l().ok()) else {
+                continue;
+            };
+            for v in list {
+                let text = v
+                    .as_s()
+                    .map_err(|_| err("a queue book event that is not text"))?;
+                events.push(
+                    kezek_core::queue_book::QueueEvent::decode(text)
+                        .ok_or_else(|| err(format!("a queue book event unread: {text:?}")))?,
+                );
             }
         }
+        Ok(events)
     }
 
     async fn queue(

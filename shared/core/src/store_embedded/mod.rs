@@ -65,6 +65,8 @@ struct Inner {
     documents: HashMap<String, DocumentRecord>,
     /// Each district's run log, in order.
     run_logs: HashMap<String, Vec<crate::run_log::RunLogEntry>>,
+    /// Each queue's book (district, cohort).
+    books: HashMap<(String, Cohort), Vec<crate::queue_book::QueueEvent>>,
     /// The last pass of each sweep part.
     sweeps: BTreeMap<(Sweep, u32), SweepRecord>,
 }
@@ -295,6 +297,12 @@ impl Commits for EmbeddedStore {
                 }
             }
         }
+        if let Some(w) = crate::queue_book::book_write(&change, reference) {
+            g.books
+                .entry((w.district, w.cohort))
+                .or_default()
+                .extend(w.events);
+        }
         g.history
             .entry(app.id.clone())
             .or_default()
@@ -387,6 +395,19 @@ impl QueueReads for EmbeddedStore {
             .take(limit)
             .filter_map(|k| g.apps.get(&k.id).cloned())
             .collect())
+    }
+
+    async fn queue_book(
+        &self,
+        district: &str,
+        cohort: Cohort,
+    ) -> Result<Vec<crate::queue_book::QueueEvent>, StoreError> {
+        Ok(self
+            .lock()
+            .books
+            .get(&(district.to_owned(), cohort))
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn queue_after(
