@@ -548,9 +548,28 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
     w.register("KOK", true, false).await;
     let html = w.html().await;
     assert!(!Walk::has_action(&html, "confirm"), "no voucher yet");
+    // The position history (issue 19): registered, at its place, drawn and listed.
+    let (moves, registered, left_queue) = match lang {
+        "kk" => (
+            "Кезектегі орынның өзгеруі",
+            "Өтініш тіркелді",
+            "Өтініш кезектен шықты",
+        ),
+        _ => (
+            "Как менялось место в очереди",
+            "Заявление зарегистрировано",
+            "Заявление вышло из очереди",
+        ),
+    };
+    assert!(html.contains(moves) && html.contains(registered), "{html}");
+    assert!(html.contains("<polyline"), "the chart");
     w.voucher_run("KOK").await;
     w.reload().await;
     let html = w.html().await;
+    assert!(
+        html.contains(left_queue),
+        "the voucher took it out of the queue: {html}"
+    );
     assert!(Walk::has_action(&html, "confirm"), "{html}");
     assert!(Walk::has_action(&html, "refuse"));
     // Offered on Tuesday: Tuesday, Wednesday and Thursday are left to confirm it.

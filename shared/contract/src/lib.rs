@@ -30,6 +30,7 @@
 //! [`Outbox`]: kezek_core::ports::Outbox
 
 pub mod blobs;
+pub mod book;
 pub mod cases;
 pub mod correction;
 pub mod fixtures;
@@ -91,6 +92,7 @@ where
     );
     correction::calendar_correction_moves_deadlines_later_only(make().await).await;
     lookups::application_by_registration_number(make().await).await;
+    book::a_year_of_a_district_explains_every_move(make().await).await;
     records::run_log_appends_in_order_and_never_replaces(make().await).await;
     records::sweep_records_keep_each_parts_last_pass(make().await).await;
 }
@@ -140,6 +142,15 @@ macro_rules! contract_tests {
         async fn calendar_correction_moves_deadlines_later_only() {
             let make = $make;
             $crate::correction::calendar_correction_moves_deadlines_later_only(make().await).await;
+        }
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn a_year_of_a_district_explains_every_move() {
+            let make = $make;
+            $crate::book::a_year_of_a_district_explains_every_move(make().await).await;
         }
         #[$crate::__private::tokio::test(
             flavor = "multi_thread",

@@ -144,12 +144,7 @@ pub fn issued_key(application_id: &str, kind: DocumentKind) -> String {
     format!("issued/{application_id}/{}.pdf", kind.as_str())
 }
 
-/// FNV-1a: a stable hash (std's hasher may change between releases), for sharding and tags.
-pub fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
+pub use crate::queue::fnv;
 
 /// A stable tag of an IIN for object keys, so no IIN is in them.
 pub fn owner_tag(iin: &crate::iin::Iin) -> String {

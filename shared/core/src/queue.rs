@@ -5,6 +5,13 @@ use crate::reference::{AllocationPolicy, Rank, RANK_FIRST_PRIORITY, RANK_OUT_OF_
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// FNV-1a: a stable hash (std's hasher may change between releases), for sharding and tags.
+pub fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
 /// A child's age in full years on the next 1 September (today or later).
 pub type AgeGroup = u8;
 

@@ -9,10 +9,8 @@
 //! ([`BookWrite`]), so no item is one that every registration of a campaign day must update.
 //! Pure: no I/O, no clock.
 
-use crate::documents::fnv;
-use crate::domain::{Action, State, Status};
-use crate::ports::ChangeSet;
-use crate::queue::{cohort_of, Cohort, QueueKey};
+use crate::domain::{Action, Application, HistoryEntry, State, Status};
+use crate::queue::{cohort_of, fnv, Cohort, QueueKey};
 use crate::reference::{Rank, Reference};
 use crate::time::local_date;
 use std::collections::BTreeMap;
@@ -151,7 +149,7 @@ pub struct BookWrite {
 }
 
 /// The book's bucket of an application: its registration day and shard.
-pub fn bucket_of(app: &crate::domain::Application) -> (String, u64) {
+pub fn bucket_of(app: &Application) -> (String, u64) {
     (
         local_date(app.registered_at).format("%Y%m%d").to_string(),
         fnv(&app.id) % BOOK_SHARDS,
@@ -161,11 +159,18 @@ pub fn bucket_of(app: &crate::domain::Application) -> (String, u64) {
 /// The events of a change: entering the queue (registered, restored), leaving it (a voucher,
 /// a withdrawal, an archive) or moving in it (a rejected privilege: leaving the privileged
 /// place, entering the general order). `None` when the queue does not change.
-pub fn book_write(change: &ChangeSet, reference: &Reference) -> Option<BookWrite> {
-    let app = &change.application;
-    let was = change.previous_status == Some(Status::Queued);
+///
+/// `app` is the application after the change, `previous` its status before (`None`: a
+/// submission) and `history` the change's history entry: a change set's parts.
+pub fn book_write(
+    app: &Application,
+    previous: Option<Status>,
+    history: &HistoryEntry,
+    reference: &Reference,
+) -> Option<BookWrite> {
+    let was = previous == Some(Status::Queued);
     let is = app.status() == Status::Queued;
-    let at = change.history.at.timestamp_micros();
+    let at = history.at.timestamp_micros();
     let place = Place::of(&app.queue_key(reference));
     let event = |enters, place, why, run: &str| QueueEvent {
         at,
@@ -176,14 +181,14 @@ pub fn book_write(change: &ChangeSet, reference: &Reference) -> Option<BookWrite
     };
     let events = match (was, is) {
         (false, true) => {
-            let why = match change.previous_status {
+            let why = match previous {
                 None => Why::Registered,
                 Some(_) => Why::Restored,
             };
             vec![event(true, place, why, "")]
         }
         (true, false) => {
-            let (why, run) = match (&change.history.action, &app.state) {
+            let (why, run) = match (&history.action, &app.state) {
                 (Action::OfferVoucher, State::VoucherOffered { offer }) => {
                     (Why::Voucher, offer.run_id.as_str())
                 }
@@ -194,7 +199,7 @@ pub fn book_write(change: &ChangeSet, reference: &Reference) -> Option<BookWrite
             };
             vec![event(false, place, why, run)]
         }
-        (true, true) if change.history.action == Action::PrivilegeRejected => {
+        (true, true) if history.action == Action::PrivilegeRejected => {
             let before = Place {
                 rank: reference.rank_of(app.privilege.as_ref().map(|p| p.category.as_str())),
                 ..place

@@ -26,6 +26,7 @@ mod pages;
 mod parent;
 mod profile;
 mod proof;
+mod queue_moves;
 mod visit;
 pub mod words;
 

@@ -93,6 +93,16 @@ pub(crate) async fn application_page(
                 Ok(h) => h,
                 Err(f) => return failure_page(web, visit, &f),
             };
+            // The position history with reasons (issue 19).
+            let moves = match web
+                .api
+                .service
+                .queue_history(who, &app.id, visit.lang)
+                .await
+            {
+                Ok(m) => m,
+                Err(f) => return failure_page(web, visit, &f),
+            };
             // The chosen kindergarten, by name.
             let chosen =
                 match app
@@ -130,7 +140,7 @@ pub(crate) async fn application_page(
                 &frame,
                 &app,
                 &actions,
-                &history,
+                (&history, &moves),
                 chosen.as_deref(),
                 &docs,
                 answers,
@@ -222,7 +232,8 @@ fn application_html(
     f: &pages::Frame,
     a: &ApplicationView,
     actions: &[ParentAction],
-    history: &[HistoryView],
+    // The change history and the queue position's moves.
+    (history, moves): (&[HistoryView], &[kezek_core::transparency::QueueMoveView]),
     kindergarten: Option<&str>,
     docs: &[kezek_core::documents::DocumentView],
     answers: &Answers,
@@ -315,6 +326,7 @@ fn application_html(
                 }
             }
             (crate::documents::section(f, docs))
+            (crate::queue_moves::section(f, moves))
             h2 { (w.history) }
             @if history.is_empty() {
                 p { "–" }

@@ -167,7 +167,12 @@ impl Commits for DynamoStore {
         }
         // The queue book: the events of a change that enters, leaves or moves in the queue,
         // appended to the bucket of the child's registration day (issue 19).
-        if let Some(w) = kezek_core::queue_book::book_write(&change, Reference::builtin()) {
+        if let Some(w) = kezek_core::queue_book::book_write(
+            app,
+            change.previous_status,
+            &change.history,
+            Reference::builtin(),
+        ) {
             let events = w.events.iter().map(|e| s(e.encode())).collect();
             items.push((
                 self.update(

@@ -297,7 +297,12 @@ impl Commits for EmbeddedStore {
                 }
             }
         }
-        if let Some(w) = crate::queue_book::book_write(&change, reference) {
+        if let Some(w) = crate::queue_book::book_write(
+            &change.application,
+            change.previous_status,
+            &change.history,
+            reference,
+        ) {
             g.books
                 .entry((w.district, w.cohort))
                 .or_default()
