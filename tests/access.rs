@@ -74,7 +74,8 @@ fn class(route: &str) -> Class {
         "GET /v1/health"
         | "GET /v1/districts"
         | "GET /v1/kindergartens"
-        | "GET /v1/public/voucher-runs" => Class::Public,
+        | "GET /v1/public/voucher-runs"
+        | "GET /v1/public/queue/{registration_number}" => Class::Public,
         r if r.starts_with("POST /v1/auth/") => Class::Public,
         "GET /v1/me" | "PUT /v1/me" => Class::Self_,
         "POST /v1/applications"
@@ -140,14 +141,17 @@ fn expected(class: Class, who: Who) -> Gets {
 /// A request for a route: its path (with the application's or the kindergarten's id) and body.
 fn request(route: &str, app: &str) -> (String, String, Option<Value>) {
     let (method, template) = route.split_once(' ').unwrap();
-    let path = template.replace("{application_id}", app).replace(
-        "{id}",
-        if template.contains("kindergartens") {
-            KINDERGARTEN
-        } else {
-            app
-        },
-    );
+    let path = template
+        .replace("{application_id}", app)
+        .replace("{registration_number}", "KOK.2026.1")
+        .replace(
+            "{id}",
+            if template.contains("kindergartens") {
+                KINDERGARTEN
+            } else {
+                app
+            },
+        );
     let body = match route {
         "PUT /v1/me" => Some(json!({"email": "me@example.kz"})),
         "POST /v1/me/children" => Some(json!({"child_iin": CHILD})),

@@ -55,6 +55,7 @@ const CASES: &[(&str, Setup, Expect)] = &[
     ("read-api/districts.json", Nothing, Status(200)),
     ("read-api/kindergartens.json", Nothing, Status(200)),
     ("read-api/voucher-runs.json", Nothing, Status(200)),
+    ("read-api/queue-check.json", Queued, Status(200)),
     ("read-api/journal.json", Queued, Status(200)),
     ("read-api/application.json", Queued, Status(200)),
     ("read-api/history.json", Queued, Status(200)),

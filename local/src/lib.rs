@@ -67,7 +67,15 @@ pub struct Local {
     /// The operations dashboard the operators' numbers link to (none here by default: a
     /// deployment's is its CloudWatch dashboard).
     pub dashboard: Option<String>,
+    /// The runner's own limit on what anyone may ask without a login (the public queue check,
+    /// the run log, the check page): requests per client address and minute. In AWS, API
+    /// Gateway's route limits do it (`infra/template.yaml`).
+    pub public_per_minute: u32,
+    public_hits: Arc<std::sync::Mutex<std::collections::HashMap<(String, i64), u32>>>,
 }
+
+/// The runner's default limit of public requests per client and minute.
+pub const PUBLIC_PER_MINUTE: u32 = 60;
 
 /// The support phone the local portal shows (eGov's contact centre).
 pub const SUPPORT_PHONE: &str = "1414";
@@ -105,6 +113,8 @@ impl Local {
             web_key: Arc::from(keys.web.as_slice()),
             ncalayer: kezek_web::NCALAYER.to_owned(),
             dashboard: None,
+            public_per_minute: PUBLIC_PER_MINUTE,
+            public_hits: Arc::default(),
         }
     }
 
@@ -212,6 +222,10 @@ impl Local {
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 deliver_after,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                limit_public,
             ));
         // The dev routes answer a wrong method as the API does: 405 in the contract's shape.
         Router::new()
@@ -258,6 +272,38 @@ fn reply<T: serde::Serialize>(v: &T) -> Response {
 
 /// After an API request: deliver what it queued, so the dev outbox is current when the reply
 /// arrives.
+/// 429 `rate_limited` (the contract's error body) past [`Local::public_per_minute`] public
+/// requests of one client address in a minute.
+async fn limit_public(
+    State(local): State<Local>,
+    req: HttpRequest<AxumBody>,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/v1/public/") || path == "/queue" {
+        let client = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string());
+        let minute = chrono::Utc::now().timestamp() / 60;
+        let over = {
+            let mut hits = local.public_hits.lock().unwrap_or_else(|e| e.into_inner());
+            hits.retain(|(_, m), _| *m == minute);
+            let n = hits.entry((client, minute)).or_insert(0);
+            *n += 1;
+            *n > local.public_per_minute
+        };
+        if over {
+            let lang = kezek_http::language(req.headers());
+            let limited = kezek_core::Failure::RateLimited {
+                code: "rate_limited",
+            };
+            return kezek_http::error_response(limited, lang, &local.api.service);
+        }
+    }
+    next.run(req).await
+}
+
 async fn deliver_after(
     State(local): State<Local>,
     req: HttpRequest<AxumBody>,

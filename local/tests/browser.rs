@@ -563,6 +563,28 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
     };
     assert!(html.contains(moves) && html.contains(registered), "{html}");
     assert!(html.contains("<polyline"), "the chart");
+    // The public queue check (issue 19): the number typed on /queue, without the session's
+    // help (it shows nothing personal either way).
+    let number = html
+        .split("<h1>")
+        .nth(1)
+        .and_then(|h| h.split("</h1>").next())
+        .expect("the registration number")
+        .to_owned();
+    let back = w.here().await;
+    w.open("/queue").await;
+    w.fill("number", &number.to_lowercase()).await;
+    w.submit().await;
+    let checked = w.html().await;
+    let place = match lang {
+        "kk" => "<dt>Кезектегі орны</dt>",
+        _ => "<dt>Место в очереди</dt>",
+    };
+    assert!(
+        checked.contains(place) && checked.contains(&number),
+        "{checked}"
+    );
+    w.open(&back).await;
     w.voucher_run("KOK").await;
     w.reload().await;
     let html = w.html().await;

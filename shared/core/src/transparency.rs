@@ -28,6 +28,23 @@ pub struct QueueMoveView {
     pub count: u64,
 }
 
+/// What anyone sees of an application by its registration number
+/// (`GET /v1/public/queue/{registration_number}`): no name, IIN, phone or e-mail, and no
+/// privilege (a rank would mark military and special-service families).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicQueueView {
+    pub registration_number: String,
+    pub district: String,
+    pub age_group: crate::queue::AgeGroup,
+    /// The registration's day (Asia/Almaty), not its time.
+    pub registered_on: chrono::NaiveDate,
+    pub status: crate::domain::Status,
+    pub status_label: String,
+    /// The exact position while queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+}
+
 /// Entries of a run log on one page of `GET /v1/public/voucher-runs`.
 pub const RUN_LOG_PAGE: usize = 50;
 
@@ -50,6 +67,33 @@ pub struct RunLogPage {
 }
 
 impl Service {
+    /// The public queue check: anyone, without logging in, by registration number (as people
+    /// type it). 400 naming the field for a malformed number, 404 for one nobody has.
+    pub async fn public_queue_check(
+        &self,
+        number: &str,
+        lang: Language,
+    ) -> Result<PublicQueueView, Failure> {
+        let number = crate::values::RegistrationNumber::parse(number, self.reference()).ok_or(
+            Failure::bad("invalid_registration_number", "registration_number"),
+        )?;
+        let app = self
+            .store
+            .application_by_number(&number)
+            .await?
+            .ok_or(Failure::NotFound { code: "not_found" })?;
+        let now = self.now();
+        Ok(PublicQueueView {
+            registration_number: app.registration_number.clone(),
+            district: app.district.clone(),
+            age_group: queue::age_group(app.child_birth_date, crate::time::local_date(now)),
+            registered_on: crate::time::local_date(app.registered_at),
+            status: app.status(),
+            status_label: self.texts().status(app.status(), lang),
+            position: self.position(&app, now).await?,
+        })
+    }
+
     /// Every change of an application's exact position since its registration, with why,
     /// oldest first: its queue's book replayed (counts only, never another child's identity).
     pub async fn queue_history(

@@ -32,7 +32,12 @@ impl Call {
             .split('/')
             .zip(path.trim_end_matches('/').split('/'))
             .filter(|(t, _)| t.starts_with('{'))
-            .map(|(_, s)| s.to_owned())
+            // As the client sent it, percent-encoded (a registration number is Cyrillic).
+            .map(|(_, s)| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
             .collect();
         Call {
             lang: crate::language(&headers),

@@ -63,6 +63,7 @@ routes! {
     "GET" "/v1/districts" => "read-api", districts;
     "GET" "/v1/kindergartens" => "read-api", kindergartens;
     "GET" "/v1/public/voucher-runs" => "read-api", voucher_run_log;
+    "GET" "/v1/public/queue/{registration_number}" => "read-api", public_queue_check;
     "POST" "/v1/auth/otp" => "auth", request_code;
     "POST" "/v1/auth/otp/verify" => "auth", login_with_code;
     "POST" "/v1/auth/eds/challenge" => "auth", eds_challenge;
@@ -115,6 +116,14 @@ async fn districts(api: Api, _: Call) -> Reply {
 
 async fn kindergartens(api: Api, call: Call) -> Reply {
     ok(C::OK, api.service.catalogue(call.query()?).await?)
+}
+
+async fn public_queue_check(api: Api, call: Call) -> Reply {
+    let view = api
+        .service
+        .public_queue_check(call.param(0), call.lang)
+        .await?;
+    ok(C::OK, view)
 }
 
 async fn voucher_run_log(api: Api, call: Call) -> Reply {

@@ -26,6 +26,7 @@ mod pages;
 mod parent;
 mod profile;
 mod proof;
+mod queue_check;
 mod queue_moves;
 mod visit;
 pub mod words;
@@ -278,6 +279,7 @@ impl Web {
             .route("/login/eds", get(eds_page).post(eds_post))
             .route("/logout", axum::routing::post(logout))
             .route("/journal", get(journal))
+            .route("/queue", get(queue_check::check))
             .route("/profile/email", get(email_page).post(email_post))
             .route("/profile", get(profile_page).post(profile_post))
             .route("/profile/children", get(link_page).post(link_post))

@@ -274,6 +274,7 @@ pub(crate) fn home(f: &Frame, districts: &[District]) -> Markup {
             h1 { (w.service) }
             p.lead { (w.description) }
             p { a.button href="/login" { (w.login_by_code) } }
+            p { a href="/queue" { (w.queue_check) } }
             h2 #districts { (w.choose_district) }
             p.hint { (w.district_hint) }
             ul.districts aria-labelledby="districts" {
