@@ -61,6 +61,15 @@ A2=$(curl -sf -X POST $B/v1/applications/$ID2/restore -H "Authorization: Bearer 
 expect "$(echo "$A2" | json 'd["status"]')" queued
 echo "back in the queue at position $(echo "$A2" | json 'd["queue"]["position"]')"
 
-# 10. Every e-mail and SMS "sent", in the parent's language.
+# 10. Queue transparency: the second child's moves with their reasons (registered, out with the
+#     voucher, back with the restore), anyone's check of its number, and the district's run log.
+expect "$(curl -sf $B/v1/applications/$ID2/queue-history -H "Authorization: Bearer $PARENT" | json 'd[0]["reason"], "left_queue" in [m["reason"] for m in d], d[-1]["reason"], d[-1]["to_position"] is not None')" \
+  "registered True restored True"
+NUMBER2=$(echo "$A2" | json 'd["registration_number"]')
+NUMBER2_URL=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))" "$NUMBER2")
+expect "$(curl -sf "$B/v1/public/queue/$NUMBER2_URL" | json 'd["status"], "position" in d, "child" in d')" "queued True False"
+echo "run log: $(curl -sf "$B/v1/public/voucher-runs?district=KOK" | json 'len(d["entries"])') entries"
+
+# 11. Every e-mail and SMS "sent", in the parent's language.
 curl -sf $B/v1/dev/outbox | json '"\n".join(m["channel"] + " " + m["to"] + ": " + (m["subject"] or m["body"][:70]) for m in d)'
 echo "walkthrough ok"
