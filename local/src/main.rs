@@ -64,6 +64,10 @@ struct Args {
     /// computer, or a stand-in's (`ws(s)://127.0.0.1:PORT`).
     #[arg(long, default_value = kezek_web::NCALAYER)]
     ncalayer: String,
+    /// Requests a minute one client address may make to the public routes (the queue check,
+    /// the run log); beyond, 429. The fuzz run lifts it to reach the routes' logic.
+    #[arg(long, default_value_t = kezek_local::PUBLIC_PER_MINUTE)]
+    public_per_minute: u32,
 }
 
 #[tokio::main]
@@ -108,6 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
     local.ncalayer = args.ncalayer.clone();
+    local.public_per_minute = args.public_per_minute;
     let data_dir = args
         .data_dir
         .clone()
