@@ -67,7 +67,7 @@ async fn the_queue_page_finds_an_application_by_its_registration_number() {
         let none = b
             .get(&format!(
                 "/admin/queue?district=KOK&number={}",
-                urlencode(&number)
+                encoded(&number)
             ))
             .await;
         assert_eq!(none.status, StatusCode::OK, "{}", none.html);
@@ -84,14 +84,14 @@ async fn the_queue_page_finds_an_application_by_its_registration_number() {
     let refused = them
         .get(&format!(
             "/admin/queue?district=KOK&number={}",
-            urlencode(second)
+            encoded(second)
         ))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let own = them
         .get(&format!(
             "/admin/queue?district={other}&number={}",
-            urlencode(second)
+            encoded(second)
         ))
         .await;
     assert!(
@@ -102,7 +102,7 @@ async fn the_queue_page_finds_an_application_by_its_registration_number() {
     let found = them
         .get(&format!(
             "/admin/queue?district={other}&number={}",
-            urlencode(&theirs[0].0)
+            encoded(&theirs[0].0)
         ))
         .await;
     assert!(
@@ -110,11 +110,6 @@ async fn the_queue_page_finds_an_application_by_its_registration_number() {
         "{}",
         found.html
     );
-}
-
-fn urlencode(s: &str) -> String {
-    let pair = serde_urlencoded::to_string([("x", s)]).unwrap();
-    pair["x=".len()..].to_owned()
 }
 
 async fn get_json(local: &kezek_local::Local, path: &str) -> (StatusCode, serde_json::Value) {

@@ -30,11 +30,6 @@ async fn get(local: &kezek_local::Local, path: &str, lang: &str) -> (StatusCode,
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn encoded(s: &str) -> String {
-    let pair = serde_urlencoded::to_string([("x", s)]).unwrap();
-    pair["x=".len()..].to_owned()
-}
-
 #[tokio::test]
 async fn anyone_checks_a_place_by_registration_number() {
     let (local, _) = runner_with_staff().await;

@@ -227,3 +227,9 @@ pub fn serde_json_id(bytes: &[u8]) -> String {
     text[at..at + text[at..].find('"').unwrap()].to_owned()
 }
 pub mod desk;
+
+/// A value percent-encoded for a URL's path or query (a Cyrillic registration number).
+pub fn encoded(s: &str) -> String {
+    let pair = serde_urlencoded::to_string([("x", s)]).unwrap();
+    pair["x=".len()..].to_owned()
+}

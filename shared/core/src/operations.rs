@@ -11,7 +11,6 @@ use crate::queue;
 use crate::retry::Retried;
 use crate::service::Service;
 use crate::time::{end_of_day, local_date};
-use crate::values::RegistrationNumber;
 use crate::views::*;
 use std::collections::BTreeMap;
 
@@ -87,10 +86,8 @@ impl Service {
             parse_age_group(age_group).ok_or(Failure::bad("invalid_age_group", "age_group"))?;
         let cohort = queue::cohort_of_age_group(age, local_date(self.now()));
         let bad_after = || Failure::bad("invalid_registration_number", "after");
-        let number = RegistrationNumber::parse(after, self.reference()).ok_or_else(bad_after)?;
         let last = self
-            .store
-            .application_by_number(&number)
+            .by_number(after, "after")
             .await?
             .filter(|a| a.district == *district && queue::cohort_of(a.child_birth_date) == cohort)
             .ok_or_else(bad_after)?;
@@ -124,9 +121,7 @@ impl Service {
     ) -> Result<Option<FoundView>, Failure> {
         let district = self.known_district(district, "district")?;
         access::permit(who, Operation::ViewQueue, On::District(&district))?;
-        let number = RegistrationNumber::parse(number, self.reference())
-            .ok_or(Failure::bad("invalid_registration_number", "number"))?;
-        let Some(app) = self.store.application_by_number(&number).await? else {
+        let Some(app) = self.by_number(number, "number").await? else {
             return Ok(None);
         };
         if app.district != *district {

@@ -134,6 +134,18 @@ impl Service {
         access::permit(who, op, On::Application { app, linked })
     }
 
+    /// The application of a registration number as someone typed it: 400
+    /// `invalid_registration_number` naming `field` when it is none, `None` when nobody has it.
+    pub(crate) async fn by_number(
+        &self,
+        typed: &str,
+        field: &str,
+    ) -> Result<Option<Application>, Failure> {
+        let number = crate::values::RegistrationNumber::parse(typed, self.reference())
+            .ok_or(Failure::bad("invalid_registration_number", field))?;
+        Ok(self.store.application_by_number(&number).await?)
+    }
+
     pub(crate) fn known_district(&self, code: &str, field: &str) -> Result<DistrictCode, Failure> {
         DistrictCode::parse(code, self.reference()).ok_or(Failure::bad("unknown_district", field))
     }

@@ -74,12 +74,8 @@ impl Service {
         number: &str,
         lang: Language,
     ) -> Result<PublicQueueView, Failure> {
-        let number = crate::values::RegistrationNumber::parse(number, self.reference()).ok_or(
-            Failure::bad("invalid_registration_number", "registration_number"),
-        )?;
         let app = self
-            .store
-            .application_by_number(&number)
+            .by_number(number, "registration_number")
             .await?
             .ok_or(Failure::NotFound { code: "not_found" })?;
         let now = self.now();

@@ -443,6 +443,30 @@ impl DynamoStore {
     }
 
     /// Every application in one partition of an owner index.
+    /// A queue in order from its head, or after `after`, at most `limit`.
+    async fn queue_from(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        after: Option<&QueueKey>,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let after = after.map(|k| ("#sk > :sk", queue_sk(k)));
+        let items = self
+            .query_all(
+                Some(GSI1),
+                GSI1PK,
+                queue_pk(district, cohort),
+                after,
+                Some(limit),
+            )
+            .await?;
+        self.apps(items)
+    }
+
     async fn apps_on(
         &self,
         index: &str,

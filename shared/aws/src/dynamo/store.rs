@@ -317,19 +317,7 @@ impl QueueReads for DynamoStore {
         cohort: Cohort,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query_all(
-                Some(GSI1),
-                GSI1PK,
-                queue_pk(district, cohort),
-                None,
-                Some(limit),
-            )
-            .await?;
-        self.apps(items)
+        self.queue_from(district, cohort, None, limit).await
     }
 
     async fn queue_after(
@@ -339,19 +327,7 @@ impl QueueReads for DynamoStore {
         after: &QueueKey,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query_all(
-                Some(GSI1),
-                GSI1PK,
-                queue_pk(district, cohort),
-                Some(("#sk > :sk", queue_sk(after))),
-                Some(limit),
-            )
-            .await?;
-        self.apps(items)
+        self.queue_from(district, cohort, Some(after), limit).await
     }
 
     async fn outstanding_vouchers(

@@ -17,6 +17,7 @@ use crate::time::Time;
 use crate::values::RegistrationNumber;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
 /// A channel's send of a notification, as the embedded store records it.
@@ -115,6 +116,23 @@ fn due_key(app: &Application) -> Option<DueKey> {
 }
 
 impl Inner {
+    /// A queue in order from `from`, at most `limit`.
+    fn queue_from(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        from: Bound<&QueueKey>,
+        limit: usize,
+    ) -> Vec<Application> {
+        self.queues
+            .get(&(district.to_owned(), cohort))
+            .into_iter()
+            .flat_map(|q| q.range((from, Bound::Unbounded)))
+            .take(limit)
+            .filter_map(|k| self.apps.get(&k.id).cloned())
+            .collect()
+    }
+
     fn free_places(&self, district: &str, age: AgeGroup) -> u32 {
         self.kindergartens
             .values()
@@ -392,14 +410,9 @@ impl QueueReads for EmbeddedStore {
         cohort: Cohort,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError> {
-        let g = self.lock();
-        Ok(g.queues
-            .get(&(district.to_owned(), cohort))
-            .into_iter()
-            .flatten()
-            .take(limit)
-            .filter_map(|k| g.apps.get(&k.id).cloned())
-            .collect())
+        Ok(self
+            .lock()
+            .queue_from(district, cohort, Bound::Unbounded, limit))
     }
 
     async fn queue_book(
@@ -422,15 +435,9 @@ impl QueueReads for EmbeddedStore {
         after: &QueueKey,
         limit: usize,
     ) -> Result<Vec<Application>, StoreError> {
-        use std::ops::Bound;
-        let g = self.lock();
-        Ok(g.queues
-            .get(&(district.to_owned(), cohort))
-            .into_iter()
-            .flat_map(|q| q.range((Bound::Excluded(after), Bound::Unbounded)))
-            .take(limit)
-            .filter_map(|k| g.apps.get(&k.id).cloned())
-            .collect())
+        Ok(self
+            .lock()
+            .queue_from(district, cohort, Bound::Excluded(after), limit))
     }
 
     async fn outstanding_vouchers(
