@@ -86,7 +86,8 @@ fn class(route: &str) -> Class {
         "GET /v1/applications/{id}/documents" => Class::ApplicationAct,
         "GET /v1/applications/{id}"
         | "GET /v1/applications/{id}/history"
-        | "GET /v1/applications/{id}/queue-history" => Class::ApplicationRead,
+        | "GET /v1/applications/{id}/queue-history"
+        | "GET /v1/applications/{id}/wait-estimate" => Class::ApplicationRead,
         r if r.starts_with("POST /v1/applications/{id}/") => Class::ApplicationAct,
         "POST /v1/admin/sweeps/expiry" | "POST /v1/admin/sweeps/reconfirmation" => {
             Class::AnyOperator

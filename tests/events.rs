@@ -60,6 +60,7 @@ const CASES: &[(&str, Setup, Expect)] = &[
     ("read-api/application.json", Queued, Status(200)),
     ("read-api/history.json", Queued, Status(200)),
     ("read-api/queue-history.json", Queued, Status(200)),
+    ("read-api/wait-estimate.json", Queued, Status(200)),
     ("submit/submit.json", Nothing, Status(201)),
     (
         "submit/submit-bad-iin.json",

@@ -563,6 +563,15 @@ async fn to_a_confirmed_voucher(driver: &Driver, lang: &str, eds: &Eds) -> Walk 
     };
     assert!(html.contains(moves) && html.contains(registered), "{html}");
     assert!(html.contains("<polyline"), "the chart");
+    // The wait estimate (issue 19): no run yet in this district, so no range, and why.
+    let (estimate, no_range) = match lang {
+        "kk" => ("Жолдама қашан келуі мүмкін", "Бұл болжам, уәде емес."),
+        _ => ("Когда может прийти путёвка", "Это оценка, а не обещание."),
+    };
+    assert!(
+        html.contains(estimate) && html.contains(no_range),
+        "the estimate: {html}"
+    );
     // The public queue check (issue 19): the number typed on /queue, without the session's
     // help (it shows nothing personal either way).
     let number = html

@@ -475,4 +475,14 @@ async fn a_position_deep_in_a_long_queue_costs_at_most_three_requests() {
     let moves = moves.expect("history");
     assert_eq!(moves.last().and_then(|m| m.to_position), Some(9_000));
     assert!(n <= 3, "queue history: {n} requests");
+    // no voucher in this cohort yet: the estimate reads the older cohort's book too (the most)
+    let (estimate, n) = e
+        .measure(
+            "wait estimate at 9,000 of 10,000",
+            e.svc.wait_estimate(&e.parent, &deep.id, Language::Ru),
+        )
+        .await;
+    let estimate = estimate.expect("estimate");
+    assert_eq!(estimate.children_before, 8_999);
+    assert!(n <= 3, "wait estimate: {n} requests");
 }

@@ -9,6 +9,7 @@ use kezek_core::domain::*;
 use kezek_core::lifecycle::Command;
 use kezek_core::queue_book::{self, MoveWhy, Place};
 use kezek_core::reference::Reference;
+use kezek_core::wait_estimate as wait;
 use std::sync::Arc;
 
 fn run(id: &str) -> Command {
@@ -135,6 +136,26 @@ pub async fn a_year_of_a_district_explains_every_move<S: Subject>(s: Arc<S>) {
             (Some(7), Some(6), MoveWhy::VouchersAhead, 1),
         ]
     );
+    // The wait estimate's figures for the last general child (issue 19): the children before
+    // it and the stretch's movement before it, as seen a month after.
+    let now = wait::Month::of_micros(book.iter().map(|e| e.at).max().unwrap_or_default()).plus(1);
+    let key = g[7].queue_key(r);
+    let me = wait::Standing {
+        rank: key.rank,
+        registered_at: key.registered_at,
+        seq: key.registration_seq,
+    };
+    let strict = kezek_core::reference::AllocationPolicy::Strict;
+    assert_eq!(wait::before(&book, &me, strict), 4);
+    let pace = wait::pace(&book, &me, strict, now);
+    // vouchers: the military child, g0, g2 and g3; left: g1 and the rejected privileged place;
+    // entered before it: the military and first-priority registrations and g2's restore
+    assert_eq!((pace.vouchers, pace.left, pace.entered), (4, 2, 3));
+    assert_eq!(pace.yearly(), 3);
+    assert!(matches!(
+        wait::range(&pace, 4, now),
+        wait::Range::Months { earliest, .. } if earliest >= now
+    ));
     // The restored child: its own way out and back.
     let own: Vec<MoveWhy> = steps(&restored).iter().map(|m| m.2).collect();
     assert_eq!(own.first(), Some(&MoveWhy::Registered));

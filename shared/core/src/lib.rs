@@ -50,6 +50,7 @@ pub mod usecases;
 pub mod values;
 pub mod views;
 pub mod vouchers;
+pub mod wait_estimate;
 
 pub use access::{Principal, Role};
 pub use error::Failure;

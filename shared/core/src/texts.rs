@@ -154,6 +154,27 @@ impl Texts {
             .map_or_else(|| key.to_owned(), |t| t.get(lang).to_owned())
     }
 
+    /// A label with its `{name}` placeholders filled.
+    pub fn label_with(&self, key: &str, lang: Language, vars: &[(&str, String)]) -> String {
+        fill(&self.label(key, lang), |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// A calendar month as people write it: "шілде 2027 ж.", "июль 2027", "July 2027".
+    pub fn month(&self, year: i32, month: u32, lang: Language) -> String {
+        self.label_with(
+            "month_year",
+            lang,
+            &[
+                ("month", self.label(&format!("month.{month}"), lang)),
+                ("year", year.to_string()),
+            ],
+        )
+    }
+
     pub fn status(&self, s: Status, lang: Language) -> String {
         self.label(&format!("status.{}", s.as_str()), lang)
     }

@@ -11,6 +11,7 @@ use crate::queue_book::{self, Place};
 use crate::run_log::RunLogEntry;
 use crate::service::Service;
 use crate::time::Time;
+use crate::wait_estimate::{self as wait, Month, Range, Source, Standing};
 use serde::{Deserialize, Serialize};
 
 /// One move of a child's position (`GET /v1/applications/{id}/queue-history`).
@@ -43,6 +44,27 @@ pub struct PublicQueueView {
     /// The exact position while queued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
+}
+
+/// When a queued child's voucher is likely (`GET /v1/applications/{id}/wait-estimate`): an
+/// estimate, not a promise ([`crate::wait_estimate`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitEstimateView {
+    /// `YYYY-MM`; `null` when no estimate can be given (the queue did not move, or not before
+    /// school age).
+    pub earliest: Option<String>,
+    /// `YYYY-MM`; `null` when not even the slow pace reaches the child within the horizon.
+    pub latest: Option<String>,
+    /// The range in the asked language ("июль 2027 – январь 2028"); `null` with no estimate.
+    pub range_label: Option<String>,
+    /// The method and its figures in plain words, in the asked language.
+    pub basis: String,
+    /// The children before this one in the district's order of offering.
+    pub children_before: u64,
+    /// Whose past the pace comes from: `own_cohort` or `older_cohort`.
+    pub based_on: String,
+    /// Vouchers offered to children before this one in the last 12 months (of the source).
+    pub vouchers_last_12_months: u64,
 }
 
 /// Entries of a run log on one page of `GET /v1/public/voucher-runs`.
@@ -115,6 +137,122 @@ impl Service {
                 count: m.count,
             })
             .collect())
+    }
+
+    /// A range of months when a queued child's voucher is likely, from its queue's book (and
+    /// the book of the cohort one year older when its own had no voucher in the last twelve
+    /// months): 2 requests, 3 with the older cohort's. 409 `not_in_status` unless queued.
+    pub async fn wait_estimate(
+        &self,
+        who: &Principal,
+        id: &str,
+        lang: Language,
+    ) -> Result<WaitEstimateView, Failure> {
+        let app = self.permitted(who, Operation::ReadHistory, id).await?;
+        if app.status() != crate::domain::Status::Queued {
+            return Err(Failure::conflict("not_in_status", app.status()));
+        }
+        let policy = self
+            .reference()
+            .district(&app.district)
+            .map_or(crate::reference::AllocationPolicy::Strict, |d| d.allocation);
+        let key = app.queue_key(self.reference());
+        let me = Standing {
+            rank: key.rank,
+            registered_at: key.registered_at,
+            seq: key.registration_seq,
+        };
+        let now = Month::of(crate::time::local_date(self.now()));
+        let cohort = queue::cohort_of(app.child_birth_date);
+        let events = self.store.queue_book(&app.district, cohort).await?;
+        let before = wait::before(&events, &me, policy);
+        let mut pace = wait::pace(&events, &me, policy, now);
+        let mut source = Source::OwnCohort;
+        if pace.vouchers == 0 {
+            let older = self.store.queue_book(&app.district, cohort - 1).await?;
+            let back = wait::pace(&older, &Standing::at_the_back(me.rank), policy, now);
+            if back.vouchers > 0 {
+                // its own runs this month still count against this month
+                pace = wait::Pace {
+                    this_month: pace.this_month,
+                    ..back
+                };
+                source = Source::OlderCohort;
+            }
+        }
+        let range = wait::range(&pace, before, now);
+        Ok(self.wait_view(&pace, before, source, range, lang))
+    }
+
+    fn wait_view(
+        &self,
+        pace: &wait::Pace,
+        before: u64,
+        source: Source,
+        range: Range,
+        lang: Language,
+    ) -> WaitEstimateView {
+        let t = self.texts();
+        let month = |m: Month| t.month(m.year(), m.month(), lang);
+        let facts = match source {
+            Source::OwnCohort => "wait.facts_own",
+            Source::OlderCohort => "wait.facts_older",
+        };
+        let figures = [
+            ("before", before.to_string()),
+            ("vouchers", pace.vouchers.to_string()),
+            ("summer", pace.summer_vouchers.to_string()),
+            ("left", pace.left.to_string()),
+            ("entered", pace.entered.to_string()),
+        ];
+        let range_label = match range {
+            Range::Months { earliest, latest } => Some(match latest {
+                Some(l) if l != earliest => format!("{} – {}", month(earliest), month(l)),
+                Some(_) => month(earliest),
+                None => format!("{} –", month(earliest)),
+            }),
+            _ => None,
+        };
+        let (earliest, latest, outcome) = match range {
+            Range::Months {
+                earliest,
+                latest: Some(latest),
+            } => (
+                Some(earliest),
+                Some(latest),
+                t.label_with(
+                    "wait.range",
+                    lang,
+                    &[("earliest", month(earliest)), ("latest", month(latest))],
+                ),
+            ),
+            Range::Months {
+                earliest,
+                latest: None,
+            } => (
+                Some(earliest),
+                None,
+                t.label_with("wait.range_open", lang, &[("earliest", month(earliest))]),
+            ),
+            Range::NoMovement => (None, None, t.label_with("wait.no_movement", lang, &[])),
+            Range::BeyondHorizon => (None, None, t.label_with("wait.beyond", lang, &[])),
+        };
+        let basis = [
+            t.label_with("wait.lead", lang, &[]),
+            t.label_with(facts, lang, &figures),
+            outcome,
+            t.label_with("wait.method", lang, &[]),
+        ]
+        .join(" ");
+        WaitEstimateView {
+            earliest: earliest.map(Month::code),
+            latest: latest.map(Month::code),
+            range_label,
+            basis,
+            children_before: before,
+            based_on: source.as_str().to_owned(),
+            vouchers_last_12_months: pace.vouchers,
+        }
     }
 
     /// A page of a district's voucher-run log, for anyone: children appear in it by

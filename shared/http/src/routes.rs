@@ -76,6 +76,7 @@ routes! {
     "GET" "/v1/applications/{id}" => "read-api", application;
     "GET" "/v1/applications/{id}/history" => "read-api", history;
     "GET" "/v1/applications/{id}/queue-history" => "read-api", queue_history;
+    "GET" "/v1/applications/{id}/wait-estimate" => "read-api", wait_estimate;
     "GET" "/v1/applications/{id}/documents" => "documents", documents;
     "POST" "/v1/applications/{id}/reconfirm" => "confirm", reconfirm;
     "POST" "/v1/applications/{id}/voucher/confirm" => "confirm", confirm_voucher;
@@ -209,6 +210,15 @@ async fn history(api: Api, call: Call) -> Reply {
         C::OK,
         api.service.history(&who, call.param(0), call.lang).await?,
     )
+}
+
+async fn wait_estimate(api: Api, call: Call) -> Reply {
+    let who = call.who(&api)?;
+    let estimate = api
+        .service
+        .wait_estimate(&who, call.param(0), call.lang)
+        .await?;
+    ok(C::OK, estimate)
 }
 
 async fn queue_history(api: Api, call: Call) -> Reply {

@@ -29,6 +29,7 @@ mod proof;
 mod queue_check;
 mod queue_moves;
 mod visit;
+mod wait;
 pub mod words;
 
 pub(crate) use visit::{random_hex16, to_login, Application, Visit};

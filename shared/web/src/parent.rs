@@ -103,6 +103,20 @@ pub(crate) async fn application_page(
                 Ok(m) => m,
                 Err(f) => return failure_page(web, visit, &f),
             };
+            // When a voucher may come (issue 19), while queued.
+            let estimate = if app.status == kezek_core::domain::Status::Queued {
+                match web
+                    .api
+                    .service
+                    .wait_estimate(who, &app.id, visit.lang)
+                    .await
+                {
+                    Ok(e) => Some(e),
+                    Err(f) => return failure_page(web, visit, &f),
+                }
+            } else {
+                None
+            };
             // The chosen kindergarten, by name.
             let chosen =
                 match app
@@ -140,7 +154,7 @@ pub(crate) async fn application_page(
                 &frame,
                 &app,
                 &actions,
-                (&history, &moves),
+                (&history, &moves, estimate.as_ref()),
                 chosen.as_deref(),
                 &docs,
                 answers,
@@ -233,7 +247,11 @@ fn application_html(
     a: &ApplicationView,
     actions: &[ParentAction],
     // The change history and the queue position's moves.
-    (history, moves): (&[HistoryView], &[kezek_core::transparency::QueueMoveView]),
+    (history, moves, estimate): (
+        &[HistoryView],
+        &[kezek_core::transparency::QueueMoveView],
+        Option<&kezek_core::transparency::WaitEstimateView>,
+    ),
     kindergarten: Option<&str>,
     docs: &[kezek_core::documents::DocumentView],
     answers: &Answers,
@@ -326,6 +344,7 @@ fn application_html(
                 }
             }
             (crate::documents::section(f, docs))
+            (crate::wait::section(f, estimate))
             (crate::queue_moves::section(f, moves))
             h2 { (w.history) }
             @if history.is_empty() {
