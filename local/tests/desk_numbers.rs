@@ -163,8 +163,10 @@ async fn the_numbers_show_the_days_deadlines_the_last_runs_and_sweeps() {
     let (status, log) = get_json(&local, "/v1/public/voucher-runs?district=KOK").await;
     assert_eq!(status, StatusCode::OK, "{log}");
     let page: kezek_core::transparency::RunLogPage = serde_json::from_value(log.clone()).unwrap();
-    assert_eq!(page.entries.len(), 1);
-    let run = &page.entries[0].run;
+    // its start (what it read, before its offers), then its outcome
+    assert_eq!(page.entries.len(), 2);
+    assert_eq!(page.entries[0].run, page.entries[1].run.started());
+    let run = &page.entries[1].run;
     assert_eq!(
         run.offered,
         vec![registered[0].0.clone(), registered[1].0.clone()]
@@ -183,11 +185,27 @@ async fn the_numbers_show_the_days_deadlines_the_last_runs_and_sweeps() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = get_json(&local, "/v1/public/voucher-runs?district=KOK&after=x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, rest) = get_json(&local, "/v1/public/voucher-runs?district=KOK&after=1").await;
+    let (_, rest) = get_json(&local, "/v1/public/voucher-runs?district=KOK&after=2").await;
     assert_eq!(rest["entries"], serde_json::json!([]));
 
+    // Each family offered holds the run's first entry, written before its offer: its e-mail
+    // names it in full.
+    local.deliver().await.unwrap();
+    let start = &page.entries[0];
+    let mails: Vec<_> = local
+        .outbox
+        .messages()
+        .into_iter()
+        .filter(|m| m.body.contains(&start.hash))
+        .collect();
+    assert_eq!(mails.len(), 2, "both offers' e-mails name the entry");
+    assert!(mails
+        .iter()
+        .all(|m| m.body.contains(&format!("№ {}", start.seq))
+            || m.body.contains(&format!("№ {} жазба", start.seq))));
+
     let numbers = b.get("/admin/numbers?district=KOK").await;
-    let hash = &page.entries[0].hash;
+    let hash = &page.entries[1].hash;
     assert!(
         numbers.html.contains(&hash[..12]),
         "the entry's hash: {}",

@@ -2,7 +2,7 @@
 //! one fails naming the entry (exit 1), garbage is bad input (exit 2).
 
 use kezek_core::reference::AllocationPolicy;
-use kezek_core::run_log::{append, HeadEntry, Passed, RunLogEntry, RunRecord};
+use kezek_core::run_log::{append, HeadEntry, Passed, RunLogEntry, RunRecord, Stage};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;
@@ -54,14 +54,26 @@ fn run(n: u32, places: u32, first: u64, passed: Option<u64>) -> RunRecord {
         head,
         offered,
         passed: passed.into_iter().collect(),
+        stage: Stage::Done,
     }
 }
 
+/// Each run's start, then its outcome.
+fn chain(runs: impl IntoIterator<Item = RunRecord>) -> Vec<RunLogEntry> {
+    let mut out: Vec<RunLogEntry> = Vec::new();
+    for r in runs {
+        out.push(append(out.last(), r.started()));
+        out.push(append(out.last(), r));
+    }
+    out
+}
+
 fn log() -> Vec<RunLogEntry> {
-    let first = append(None, run(1, 3, 1, None));
-    let second = append(Some(&first), run(2, 3, 20, Some(20)));
-    let third = append(Some(&second), run(3, 2, 40, None));
-    vec![first, second, third]
+    chain([
+        run(1, 3, 1, None),
+        run(2, 3, 20, Some(20)),
+        run(3, 2, 40, None),
+    ])
 }
 
 /// Writes `body` to a file of its own and runs the verifier on it: (exit code, stdout, stderr).
@@ -89,30 +101,36 @@ fn a_real_log_verifies() {
     let log = log();
     let (code, out, err) = verify("ok", &published(&log));
     assert_eq!(code, 0, "{out}{err}");
-    let expected = format!("ok: 3 runs, 8 offers; head {}", log[2].hash);
+    let expected = format!("ok: 3 runs, 8 offers; head {}", log[5].hash);
     assert_eq!(out.trim(), expected);
     // A bare array of entries too.
     let bare = serde_json::to_string(&log).expect("json");
     assert_eq!(verify("bare", &bare).0, 0);
+    // A run started and not finished: verified, and named as open.
+    let mut open = log.clone();
+    open.push(append(open.last(), run(4, 1, 60, None).started()));
+    let (code, out, err) = verify("open", &published(&open));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("open: run run-4 started at entry 7 has no outcome yet"),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_tampered_log_fails_naming_the_entry() {
     // A child skipped: the second run's first general child offered nothing, the next one instead.
     let mut log = log();
-    log[1].run.passed.clear();
+    log[3].run.passed.clear();
     let (code, out, _) = verify("tampered", &published(&log));
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with("entry 2: hash does not match"), "{out}");
+    assert!(out.starts_with("entry 4: hash does not match"), "{out}");
     // The forger recomputes the chain: the skipped child is named.
-    let runs: Vec<RunRecord> = log.into_iter().map(|e| e.run).collect();
-    let mut rechained: Vec<RunLogEntry> = Vec::new();
-    for r in runs {
-        rechained.push(append(rechained.last(), r));
-    }
+    let runs = log.into_iter().filter(|e| e.run.stage == Stage::Done);
+    let rechained = chain(runs.map(|e| e.run));
     let (code, out, _) = verify("rechained", &published(&rechained));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("entry 2: КОК.2026.20 skipped"), "{out}");
+    assert!(out.contains("entry 4: КОК.2026.20 skipped"), "{out}");
     // Another district's log under this district's name.
     let body = json!({ "district": "AST", "entries": self::log() }).to_string();
     let (code, out, _) = verify("district", &body);

@@ -9,7 +9,8 @@
 //! checks are `kezek_core::run_log::verify`: the hash chain, the head in queue order, offers within
 //! the places, no child skipped in the allocation policy's order.
 //!
-//! Exit 0 and `ok: N runs, M offers; head <hash>` when the log verifies; exit 1 and
+//! Exit 0 and `ok: N runs, M offers; head <hash>` when the log verifies (then a line
+//! `open: run <id> started at entry <seq> …` for each run without its outcome yet); exit 1 and
 //! `entry S: <problem>` naming the first entry that fails; exit 2 on unreadable or malformed input.
 
 use kezek_core::run_log::{self, RunLogEntry};
@@ -44,6 +45,12 @@ fn main() -> ExitCode {
         Ok(v) => {
             let head = v.head_hash.as_deref().unwrap_or("none (empty log)");
             println!("ok: {} runs, {} offers; head {head}", v.runs, v.offers);
+            for (seq, run_id) in &v.open {
+                println!(
+                    "open: run {run_id} started at entry {seq} has no outcome yet (running now, \
+                     or cut off: the district's next run writes it from the queue's book)"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(violation) => {

@@ -168,10 +168,11 @@ async fn parent_routes_stay_within_their_request_budgets() {
     assert!(n <= 2, "history: {n}");
 
     // A voucher run of one offer: catalogue, pool, queue head, one transaction per offer, and
-    // the run's log entry (the newest entry read, the new one put).
+    // the run's two log entries (the newest entries read, its start put before the offers, its
+    // outcome after).
     let (offered, n) = e.measure("voucher run (1 offer)", e.run()).await;
     assert_eq!(offered, vec![id.clone()]);
-    assert!(n <= 3 + 1 + 2, "run: {n}");
+    assert!(n <= 3 + 1 + 3, "run: {n}");
 
     let (_, n) = e
         .measure("confirm voucher", e.act(&id, ParentAction::ConfirmVoucher))
@@ -295,16 +296,18 @@ async fn a_voucher_run_reads_one_page_and_writes_one_transaction_per_offer() {
     assert_eq!(offered.len(), 5);
     assert_eq!(
         n,
-        3 + 5 + 2,
-        "catalogue + pool + queue page + 5 transactions + the run log (newest entry, put)"
+        3 + 5 + 3,
+        "catalogue + pool + queue page + 5 transactions + the run log (the newest entries, \
+         the start put before the offers, the outcome after)"
     );
     let (again, n) = e
         .measure("voucher run again (no places left)", e.run())
         .await;
     assert!(again.is_empty());
     assert_eq!(
-        n, 2,
-        "catalogue + pool: nothing to offer, the queue is not read"
+        n, 3,
+        "catalogue + pool + the log's newest entries (a cut-off run to finish): nothing to \
+         offer, the queue is not read"
     );
 }
 
@@ -350,6 +353,7 @@ async fn an_expiry_sweep_reads_only_what_is_due() {
                 let offer = Command::OfferVoucher {
                     run_id: "r".into(),
                     age_group: 3,
+                    log: None,
                 };
                 lifecycle::apply(&app, offer, &Actor::System, ctx(when))
                     .expect("offer")

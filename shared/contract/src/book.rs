@@ -16,6 +16,7 @@ fn run(id: &str) -> Command {
     Command::OfferVoucher {
         run_id: id.to_owned(),
         age_group: 3,
+        log: None,
     }
 }
 

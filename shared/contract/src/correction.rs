@@ -113,6 +113,7 @@ fn offer_at(app: &Application, now: Time) -> Command {
     Command::OfferVoucher {
         run_id: uuid(),
         age_group: queue::age_group(app.child_birth_date, local_date(now)),
+        log: None,
     }
 }
 

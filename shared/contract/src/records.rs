@@ -28,6 +28,7 @@ fn record(district: &str, n: u32) -> RunRecord {
             .collect(),
         offered: (1..=n).map(|i| format!("ТСТ.2026.{i}")).collect(),
         passed: Vec::new(),
+        stage: run_log::Stage::Done,
     }
 }
 
@@ -39,9 +40,15 @@ pub async fn run_log_appends_in_order_and_never_replaces<S: Subject>(s: Arc<S>) 
     let other = district().code;
     assert!(s.latest_runs(&d, 1).await.unwrap().is_empty());
     let mut last = None;
-    for n in 1..=4 {
-        let e = run_log::append(last.as_ref(), record(&d, n));
-        assert!(s.append_run(&e).await.unwrap(), "entry {n}");
+    // two runs, each its start and its outcome
+    let runs = [record(&d, 1), record(&d, 2)];
+    for (n, r) in runs
+        .iter()
+        .flat_map(|r| [r.started(), r.clone()])
+        .enumerate()
+    {
+        let e = run_log::append(last.as_ref(), r);
+        assert!(s.append_run(&e).await.unwrap(), "entry {}", n + 1);
         last = Some(e);
     }
     // A second entry 4 (another run that read the same last entry): refused, nothing changed.

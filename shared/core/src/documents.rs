@@ -538,6 +538,18 @@ impl Service {
             kindergarten_ru: kindergarten.as_ref().map(|k| k.name_ru.clone()),
             confirm_by: app.voucher().as_ref().map(|v| dmy(v.confirm_by)),
             choose_by: app.voucher().as_ref().and_then(|v| v.choose_by.map(dmy)),
+            run_log: match kind {
+                DocumentKind::Voucher => app.voucher().and_then(|v| v.log).map(|l| {
+                    let groups: Vec<String> = l
+                        .hash
+                        .as_bytes()
+                        .chunks(16)
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect();
+                    format!("№ {} · SHA-256 {}", l.seq, groups.join(" "))
+                }),
+                _ => None,
+            },
         };
         let render = self.render.ok_or_else(unavailable)?;
         render(&data).map_err(|e| Failure::Unavailable(format!("pdf: {e}")))

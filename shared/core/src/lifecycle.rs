@@ -32,6 +32,8 @@ pub enum Command {
     OfferVoucher {
         run_id: String,
         age_group: AgeGroup,
+        /// The run's first entry in the district's log, written before its offers.
+        log: Option<RunLogRef>,
     },
     ConfirmVoucher {
         signed_with: SignedWith,
@@ -302,9 +304,11 @@ pub fn apply(
 
     match command {
         Command::Reconfirm => commands::reconfirm(app, &mut next, &mut t, ctx)?,
-        Command::OfferVoucher { run_id, age_group } => {
-            commands::offer_voucher(app, &mut next, &mut t, ctx, run_id, age_group)?
-        }
+        Command::OfferVoucher {
+            run_id,
+            age_group,
+            log,
+        } => commands::offer_voucher(app, &mut next, &mut t, ctx, (run_id, log), age_group)?,
         Command::ConfirmVoucher { signed_with } => {
             commands::confirm_voucher(app, &mut next, &mut t, ctx, signed_with)?
         }
@@ -535,7 +539,11 @@ impl Transition {
         }
     }
 
-    fn notify<const N: usize>(&mut self, kind: NotificationKind, params: [(&str, Param); N]) {
+    fn notify(
+        &mut self,
+        kind: NotificationKind,
+        params: impl IntoIterator<Item = (&'static str, Param)>,
+    ) {
         let map = params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         self.notifications.push((kind, map));
     }

@@ -188,9 +188,12 @@ impl Service {
         let sweeps = sweep_summaries(self.store.sweep_records().await?);
         let runs = self
             .store
-            .latest_runs(&district, STATS_RUNS)
+            .latest_runs(&district, 2 * STATS_RUNS)
             .await?
             .into_iter()
+            // a run's outcome (its start, written before its offers, says nothing done yet)
+            .filter(|e| e.run.stage != crate::run_log::Stage::Started)
+            .take(STATS_RUNS)
             .map(|e| RunSummary {
                 seq: e.seq,
                 at: e.run.at,

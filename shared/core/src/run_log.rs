@@ -13,6 +13,11 @@
 //! ([`select_for_run`] on the head) every child the run reached was either the next one offered
 //! or passed over with a reason, so no child higher in the order was skipped.
 //!
+//! A run writes two entries ([`Stage`]): what it read, before its first offer, and what it did.
+//! An outcome must follow its run's start and repeat what it read; a start without an outcome
+//! is reported as open ([`Verified::open`]), a run in progress or cut off (the district's next
+//! run writes a cut-off run's outcome from the queue's book: [`recover`]).
+//!
 //! A run walks the policy's order until it has offered as many vouchers as the places allow. A
 //! passed child whose reason [`stops_run`] (`no_place`: the places went meanwhile; `error`) ends
 //! the run there: a run that offered fewer than allowed without such a stop must have reached
@@ -38,11 +43,37 @@ pub mod reason {
     pub const NO_PLACE: &str = "no_place";
     /// The store failed: the run stopped at this child.
     pub const ERROR: &str = "error";
+    /// A recovered run ([`super::recover`]) passed this child before an offer it made, for a
+    /// reason it could not write down: the child's own history says what happened to it.
+    pub const UNRECORDED: &str = "unrecorded";
+    /// A recovered run was cut off here (its process ended): no offer after this child.
+    pub const CUT_OFF: &str = "cut_off";
 }
 
 /// Whether a passed child's reason ended the run at that child.
 pub fn stops_run(reason: &str) -> bool {
-    reason == reason::NO_PLACE || reason == reason::ERROR
+    reason == reason::NO_PLACE || reason == reason::ERROR || reason == reason::CUT_OFF
+}
+
+/// Which of a run's entries an entry is. A run writes two: what it read before its first offer
+/// ([`Stage::Started`], its `offered` and `passed` empty), then what it did ([`Stage::Done`]),
+/// repeating what it read. A run cut off between the two (its process ended) is finished by the
+/// next run of the district from the queue's book ([`Stage::Recovered`]): no offer goes
+/// unlogged, and the log's entry that families hold was written before their offer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Started,
+    /// Not written in the entry (the form of every outcome written by its own run).
+    #[default]
+    Done,
+    Recovered,
+}
+
+impl Stage {
+    pub fn is_done(&self) -> bool {
+        *self == Stage::Done
+    }
 }
 
 /// A child of the head as the run read it: the registration number and the order key.
@@ -89,6 +120,9 @@ pub struct RunRecord {
     pub offered: Vec<String>,
     /// Children the run reached in the policy's order and did not offer, with why.
     pub passed: Vec<Passed>,
+    /// `started` or `recovered`; absent for a run's own outcome ([`Stage`]).
+    #[serde(default, skip_serializing_if = "Stage::is_done")]
+    pub stage: Stage,
 }
 
 impl RunRecord {
@@ -96,6 +130,62 @@ impl RunRecord {
     pub fn allowed(&self) -> u32 {
         self.places.saturating_sub(self.outstanding)
     }
+
+    /// The run's first entry: what it read, nothing done yet.
+    pub fn started(&self) -> RunRecord {
+        RunRecord {
+            offered: Vec::new(),
+            passed: Vec::new(),
+            stage: Stage::Started,
+            ..self.clone()
+        }
+    }
+
+    /// Whether two entries of a run read the same (all but the outcome and the stage).
+    fn read_as(&self, started: &RunRecord) -> bool {
+        self.started() == *started
+    }
+}
+
+/// The outcome of a run cut off after its start: the children of its head whose voucher events
+/// in the queue's book carry its id (`offered`, any order), walked in the policy's order; a child
+/// passed before an offer is [`reason::UNRECORDED`], the first child after the last offer (while
+/// places were left) is where it was [`reason::CUT_OFF`].
+pub fn recover(started: &RunRecord, offered: &HashSet<String>) -> RunRecord {
+    let keys: Vec<QueueKey> = started.head.iter().map(head_key).collect();
+    let mut run = RunRecord {
+        stage: Stage::Recovered,
+        ..started.clone()
+    };
+    let mut left = started
+        .head
+        .iter()
+        .filter(|h| offered.contains(&h.number))
+        .count();
+    for i in select_for_run(started.policy, &keys, keys.len()) {
+        if run.offered.len() >= started.allowed() as usize {
+            break;
+        }
+        let number = keys[i].id.clone();
+        if offered.contains(&number) {
+            run.offered.push(number);
+            left -= 1;
+            continue;
+        }
+        let reason = if left > 0 {
+            reason::UNRECORDED
+        } else {
+            reason::CUT_OFF
+        };
+        run.passed.push(Passed {
+            number,
+            reason: reason.to_owned(),
+        });
+        if left == 0 {
+            break;
+        }
+    }
+    run
 }
 
 /// One entry of a district's log.
@@ -122,7 +212,7 @@ struct Canonical<'a> {
 /// The canonical text of an entry that [`entry_hash`] hashes: compact JSON (no whitespace) of
 /// `{"seq":…,"prev_hash":"…","run":{…}}`, the run's fields in declaration order
 /// (`run_id, at, district, age_group, cohort, policy, places, outstanding, head, offered,
-/// passed`; a head entry `number, rank, registered_at, seq`; a passed child `number, reason`).
+/// passed`, then `stage` only when it is `started` or `recovered`; a head entry `number, rank, registered_at, seq`; a passed child `number, reason`).
 /// Numbers are plain integers; strings are UTF-8 as is (no `\u` escapes for non-ASCII), with only
 /// `"`, `\` and control characters escaped (as `serde_json` does); `policy` is `"strict"` or
 /// `"one_in_four"`; `at` is RFC 3339 as chrono writes it (fractional seconds only when not zero,
@@ -171,10 +261,14 @@ pub fn head_key(e: &HeadEntry) -> QueueKey {
 /// A log that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// Runs with their outcome (done or recovered).
     pub runs: usize,
     pub offers: usize,
     /// The last entry's hash (none for an empty log).
     pub head_hash: Option<String>,
+    /// Runs started and not finished yet (`seq` of the start, run id): running now, or cut off
+    /// and waiting for the district's next run to recover them.
+    pub open: Vec<(u64, String)>,
 }
 
 /// The first entry that fails, and why.
@@ -223,6 +317,14 @@ pub enum Problem {
     OfferNotReached { number: String },
     #[error("{number} passed over but the run never reached it in the policy's order")]
     PassedNotReached { number: String },
+    #[error("a started entry with offers or passed children")]
+    StartedWithOutcome,
+    #[error("run {run_id} started twice")]
+    StartedTwice { run_id: String },
+    #[error("outcome of run {run_id}, which no earlier entry started")]
+    NotStarted { run_id: String },
+    #[error("outcome of run {run_id} read other places, policy or head than its start")]
+    DiffersFromStart { run_id: String },
 }
 
 /// Checks a district's whole log, from its first entry: see the module documentation.
@@ -234,7 +336,8 @@ pub fn verify(entries: &[RunLogEntry]) -> Result<Verified, Violation> {
 /// [`verify`] for the published log of `district`: every entry must be of that district.
 pub fn verify_district(district: &str, entries: &[RunLogEntry]) -> Result<Verified, Violation> {
     let mut prev: Option<&RunLogEntry> = None;
-    let mut offers = 0;
+    let (mut offers, mut runs) = (0, 0);
+    let mut open: Vec<(u64, &RunRecord)> = Vec::new();
     for e in entries {
         let seq = e.seq;
         let fail = |problem| Violation { seq, problem };
@@ -252,14 +355,37 @@ pub fn verify_district(district: &str, entries: &[RunLogEntry]) -> Result<Verifi
             let (district, expected) = (e.run.district.clone(), district.to_owned());
             return Err(fail(Problem::OtherDistrict { district, expected }));
         }
-        check_run(&e.run).map_err(fail)?;
-        offers += e.run.offered.len();
+        let run_id = e.run.run_id.clone();
+        let started = open.iter().position(|(_, r)| r.run_id == run_id);
+        match (e.run.stage, started) {
+            (Stage::Started, Some(_)) => return Err(fail(Problem::StartedTwice { run_id })),
+            (Stage::Started, None) => {
+                if !e.run.offered.is_empty() || !e.run.passed.is_empty() {
+                    return Err(fail(Problem::StartedWithOutcome));
+                }
+                open.push((e.seq, &e.run));
+            }
+            (_, None) => return Err(fail(Problem::NotStarted { run_id })),
+            (_, Some(i)) => {
+                if !e.run.read_as(open[i].1) {
+                    return Err(fail(Problem::DiffersFromStart { run_id }));
+                }
+                open.remove(i);
+                check_run(&e.run).map_err(fail)?;
+                offers += e.run.offered.len();
+                runs += 1;
+            }
+        }
         prev = Some(e);
     }
     Ok(Verified {
-        runs: entries.len(),
+        runs,
         offers,
         head_hash: prev.map(|p| p.hash.clone()),
+        open: open
+            .into_iter()
+            .map(|(seq, r)| (seq, r.run_id.clone()))
+            .collect(),
     })
 }
 
@@ -345,253 +471,5 @@ pub fn check_run(run: &RunRecord) -> Result<(), Problem> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reference::{RANK_FIRST_PRIORITY as F, RANK_GENERAL as G, RANK_OUT_OF_TURN as O};
-    use AllocationPolicy::{OneInFour, Strict};
-    use Problem::*;
-
-    const DAY: i64 = 86_400_000_000;
-    const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
-    /// Heads by registration seq: below 20 general (registered on day `seq`), 20 to 29 first
-    /// priority (day `seq + 30`), 30 and above out of turn (day `seq + 40`); in any order.
-    const H1: &[u64] = &[1, 2, 4, 5, 21, 31];
-    const H2: &[u64] = &[6, 7, 8, 9, 10, 22, 23, 32];
-    const H4: &[u64] = &[12, 13, 14, 24];
-
-    fn num(seq: u64) -> String {
-        format!("КОК.2026.{seq}")
-    }
-
-    fn pass(seq: u64, reason: &str) -> Passed {
-        let (number, reason) = (num(seq), reason.to_owned());
-        Passed { number, reason }
-    }
-
-    /// A run as the service walks it: the head in queue order, the policy's order until the places
-    /// are offered, the `refused` children passed over with their reason.
-    fn run(
-        (n, policy, places, outstanding): (u32, AllocationPolicy, u32, u32),
-        seqs: &[u64],
-        refused: &[(u64, &str)],
-    ) -> RunRecord {
-        let child = |&seq: &u64| {
-            let (rank, day) = match seq {
-                0..20 => (G, seq),
-                20..30 => (F, seq + 30),
-                _ => (O, seq + 40),
-            };
-            let registered_at = T0 + day as i64 * DAY + seq as i64;
-            HeadEntry {
-                number: num(seq),
-                rank,
-                registered_at,
-                seq,
-            }
-        };
-        let mut head: Vec<HeadEntry> = seqs.iter().map(child).collect();
-        head.sort_by_key(head_key);
-        let keys: Vec<_> = head.iter().map(head_key).collect();
-        let allowed = places.saturating_sub(outstanding) as usize;
-        let (mut offered, mut passed) = (Vec::new(), Vec::new());
-        for i in select_for_run(policy, &keys, keys.len()) {
-            if offered.len() >= allowed {
-                break;
-            }
-            match refused.iter().find(|(s, _)| *s == head[i].seq) {
-                None => offered.push(head[i].number.clone()),
-                Some(&(seq, r)) => {
-                    passed.push(pass(seq, r));
-                    if stops_run(r) {
-                        break;
-                    }
-                }
-            }
-        }
-        let at = chrono::DateTime::parse_from_rfc3339(&format!("2026-06-0{n}T10:00:00.250+05:00"));
-        let (run_id, district) = (format!("run-{n}"), "KOK".to_owned());
-        let at = at.expect("time");
-        RunRecord {
-            run_id,
-            at,
-            district,
-            age_group: 3,
-            cohort: 2023,
-            policy,
-            places,
-            outstanding,
-            head,
-            offered,
-            passed,
-        }
-    }
-
-    fn chain(runs: impl IntoIterator<Item = RunRecord>) -> Vec<RunLogEntry> {
-        let mut out: Vec<RunLogEntry> = Vec::new();
-        for r in runs {
-            out.push(append(out.last(), r));
-        }
-        out
-    }
-
-    /// A forger who edits runs and recomputes the whole chain.
-    fn rechain(entries: &[RunLogEntry]) -> Vec<RunLogEntry> {
-        chain(entries.iter().map(|e| e.run.clone()))
-    }
-
-    fn log() -> Vec<RunLogEntry> {
-        chain([
-            // Strict, 3 places: out of turn, first priority (reconfirmation lapsed), general.
-            run((1, Strict, 3, 0), H1, &[(21, reason::NOT_ELIGIBLE)]),
-            // One in four, 5 places, 1 outstanding: out of turn first, the first-priority head at
-            // the first slot, then the general order by time; one changed meanwhile.
-            run((2, OneInFour, 5, 1), H2, &[(7, reason::CHANGED)]),
-            // Every place covered by outstanding vouchers: nothing read, nothing offered.
-            run((3, OneInFour, 2, 2), &[], &[]),
-            // One in four, 3 allowed: the first offer, then the places went: the run stopped.
-            run((4, OneInFour, 4, 1), H4, &[(12, reason::NO_PLACE)]),
-        ])
-    }
-
-    fn fails(entries: &[RunLogEntry]) -> (u64, Problem) {
-        let v = verify(entries).expect_err("tampered log verified");
-        (v.seq, v.problem)
-    }
-
-    #[test]
-    fn a_real_log_verifies() {
-        let log = log();
-        let nums = |v: &[u64]| v.iter().map(|&s| num(s)).collect::<Vec<_>>();
-        assert_eq!(log[0].run.offered, nums(&[31, 1, 2]));
-        assert_eq!(log[1].run.offered, nums(&[32, 22, 6, 8]));
-        assert_eq!(log[1].run.passed, vec![pass(7, "changed")]);
-        assert!(log[2].run.offered.is_empty());
-        assert_eq!(log[3].run.offered, nums(&[24]));
-        let ok = verify(&log).expect("verifies");
-        assert_eq!((ok.runs, ok.offers), (4, 8));
-        assert_eq!(ok.head_hash.as_deref(), Some(log[3].hash.as_str()));
-        assert_eq!(log[0].prev_hash, GENESIS);
-        assert_eq!(log[2].prev_hash, log[1].hash);
-        assert_eq!(verify(&[]).map(|v| v.head_hash), Ok(None));
-        // As published: JSON out and back.
-        let json = serde_json::to_string(&log).expect("json");
-        let back: Vec<RunLogEntry> = serde_json::from_str(&json).expect("parse");
-        assert_eq!(verify(&back), Ok(ok));
-        assert_eq!(verify_district("AST", &log).map_err(|v| v.seq), Err(1));
-    }
-
-    #[test]
-    fn the_canonical_form_is_compact_json_in_field_order() {
-        let mut run = run((1, OneInFour, 1, 0), &[1], &[]);
-        run.run_id = "r".into();
-        run.at = chrono::DateTime::parse_from_rfc3339("2026-06-01T10:00:00+05:00").expect("time");
-        run.head[0].registered_at = 5;
-        let text = concat!(
-            r#"{"seq":1,"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","#,
-            r#""run":{"run_id":"r","at":"2026-06-01T10:00:00+05:00","district":"KOK","age_group":3,"#,
-            r#""cohort":2023,"policy":"one_in_four","places":1,"outstanding":0,"#,
-            r#""head":[{"number":"КОК.2026.1","rank":2,"registered_at":5,"seq":1}],"#,
-            r#""offered":["КОК.2026.1"],"passed":[]}}"#
-        );
-        assert_eq!(canonical(1, GENESIS, &run), text);
-        // printf '%s' "$text" | sha256sum
-        let sha = "f2096d2b07ec8bf001f722958150977e5b352beab5782c422da501cfdd03d828";
-        assert_eq!(entry_hash(1, GENESIS, &run), sha);
-    }
-
-    #[test]
-    fn a_skipped_child_is_named() {
-        let mut log = log();
-        log[1].run.offered.retain(|n| *n != num(6));
-        log[1].run.offered.push(num(9));
-        assert_eq!(fails(&rechain(&log)), (2, Skipped { number: num(6) }));
-        // An offer out of the policy's order skips the child that came first.
-        let mut log = self::log();
-        log[0].run.offered.swap(0, 1);
-        assert_eq!(fails(&rechain(&log)), (1, Skipped { number: num(31) }));
-        // A run that offered fewer than allowed without a stop must have reached everyone.
-        let mut log = self::log();
-        log[3].run.passed[0].reason = reason::NOT_ELIGIBLE.into();
-        assert_eq!(fails(&rechain(&log)), (4, Skipped { number: num(13) }));
-    }
-
-    #[test]
-    fn one_offer_too_many_is_named() {
-        let mut log = log();
-        log[1].run.offered.push(num(9));
-        let (offered, allowed) = (5, 4);
-        assert_eq!(
-            fails(&rechain(&log)),
-            (2, TooManyOffers { offered, allowed })
-        );
-    }
-
-    #[test]
-    fn a_reordered_entry_is_named() {
-        let mut log = log();
-        log.swap(1, 2);
-        assert_eq!(fails(&log), (3, OutOfSequence { expected: 2 }));
-        let mut log = self::log();
-        log.remove(1);
-        assert_eq!(fails(&log), (3, OutOfSequence { expected: 2 }));
-    }
-
-    #[test]
-    fn an_edited_hash_is_named() {
-        let mut log = log();
-        log[1].hash = log[0].hash.clone();
-        assert_eq!(fails(&log), (2, HashMismatch));
-        let mut log = self::log();
-        log[0].prev_hash = "1".repeat(64);
-        assert_eq!(fails(&log), (1, BrokenLink));
-    }
-
-    #[test]
-    fn an_edited_field_breaks_the_hash_or_the_next_link() {
-        let mut log = log();
-        log[2].run.places = 9;
-        assert_eq!(fails(&log), (3, HashMismatch));
-        let mut log = self::log();
-        log[0].run.run_id = "forged".into();
-        log[0].hash = entry_hash(1, GENESIS, &log[0].run);
-        assert_eq!(fails(&log), (2, BrokenLink));
-    }
-
-    #[test]
-    fn a_reordered_head_is_named() {
-        let mut log = log();
-        log[0].run.head.swap(0, 1); // 31 (out of turn) after 21 (first priority)
-        assert_eq!(
-            fails(&rechain(&log)),
-            (1, HeadOutOfOrder { number: num(31) })
-        );
-    }
-
-    /// Each case: the run edited (then the whole chain recomputed), the problem expected.
-    macro_rules! tampered {
-        ($(($at:expr, $edit:expr, $problem:expr),)*) => {$({
-            let mut log = log();
-            let edit: fn(&mut RunRecord) = $edit;
-            edit(&mut log[$at - 1].run);
-            assert_eq!(fails(&rechain(&log)), ($at as u64, $problem));
-        })*};
-    }
-
-    #[test]
-    fn inconsistent_runs_are_named() {
-        let (district, expected) = ("AST".into(), "KOK".into());
-        let other = OtherDistrict { district, expected };
-        tampered! {
-            (3, |r| r.district = "AST".into(), other),
-            (1, |r| r.offered.push(num(99)), OfferedOutsideHead { number: num(99) }),
-            (1, |r| r.offered.push(num(31)), OfferedTwice { number: num(31) }),
-            (1, |r| r.passed[0].reason = " ".into(), Unexplained { number: num(21) }),
-            (1, |r| r.passed.push(pass(1, "changed")), OfferedAndPassed { number: num(1) }),
-            (1, |r| r.passed.push(pass(21, "changed")), PassedTwice { number: num(21) }),
-            (1, |r| r.passed.push(pass(99, "changed")), PassedOutsideHead { number: num(99) }),
-            (1, |r| r.passed.push(pass(5, "changed")), PassedNotReached { number: num(5) }),
-            (1, |r| r.head.push(r.head[1].clone()), InHeadTwice { number: num(21) }),
-            (4, |r| r.offered.push(num(13)), OfferedAfterStop { number: num(13) }),
-        }
-    }
-}
+#[path = "run_log_tests.rs"]
+mod tests;

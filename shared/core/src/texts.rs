@@ -234,6 +234,18 @@ impl Texts {
             if key == "queue_name" {
                 return queue.age_group.map(|a| self.queue_name(a, lang));
             }
+            if key == "run_log" {
+                // the run's entry in the district's public log, when the offer names one
+                let entry = (n.params.get("run_log_entry"), n.params.get("run_log_hash"));
+                return Some(match entry {
+                    (Some(Param::Number(seq)), Some(Param::Text(hash))) => self.label_with(
+                        "run_log_line",
+                        lang,
+                        &[("seq", seq.to_string()), ("hash", hash.clone())],
+                    ),
+                    _ => String::new(),
+                });
+            }
             Some(match n.params.get(key)? {
                 Param::Text(s) => s.clone(),
                 Param::Number(x) => x.to_string(),

@@ -16,6 +16,11 @@ use crate::views::*;
 
 /// Appends a run log entry tries this often when other runs of the district append first.
 const MAX_LOG_ATTEMPTS: usize = 8;
+/// The newest entries of a district's log a run looks through for runs cut off.
+const RECOVERY_LOOKBACK: usize = 16;
+/// A run started longer ago than this without an outcome was cut off (a Lambda function runs
+/// 15 minutes at most).
+const CUT_OFF_AFTER: chrono::Duration = chrono::Duration::minutes(15);
 
 /// What a voucher run sees before it offers anything.
 struct RunPlan {
@@ -51,6 +56,33 @@ impl Service {
         let capacity = plan.capacity();
         let run_id = uuid::Uuid::new_v4().to_string();
         let actor = who.map_or(Actor::System, |p| p.actor());
+        let mut record = run_log::RunRecord {
+            run_id: run_id.clone(),
+            at: now,
+            district: district.code.clone(),
+            age_group,
+            cohort: queue::cohort_of_age_group(age_group, local_date(now)),
+            policy: district.allocation,
+            places: plan.free,
+            outstanding: plan.outstanding,
+            head: plan.head.iter().map(|a| self.head_entry(a)).collect(),
+            offered: Vec::new(),
+            passed: Vec::new(),
+            stage: run_log::Stage::Done,
+        };
+        // The run reads the queue: what it read goes to the district's log before its first
+        // offer (each offer names that entry), what it did after its last.
+        // Every run first finishes the district's runs cut off after their start.
+        let tail = self.recover_cut_off_runs(&district.code, now).await?;
+        let started = if capacity > 0 {
+            Some(self.log_run(record.started(), Some(tail)).await?)
+        } else {
+            None
+        };
+        let log = started.as_ref().map(|e| RunLogRef {
+            seq: e.seq,
+            hash: e.hash.clone(),
+        });
         let mut offered = Vec::new();
         let mut passed = Vec::new();
         let mut failed = None;
@@ -64,6 +96,7 @@ impl Service {
             let command = Command::OfferVoucher {
                 run_id: run_id.clone(),
                 age_group,
+                log: log.clone(),
             };
             let pass = |why: &str| run_log::Passed {
                 number: app.registration_number.clone(),
@@ -89,25 +122,13 @@ impl Service {
             }
         }
         tracing::info!(district = %district.code, age_group, offered = offered.len(), "voucher run");
-        if capacity > 0 {
-            // The run read the queue: its record goes to the district's log, whatever it did.
-            let record = run_log::RunRecord {
-                run_id: run_id.clone(),
-                at: now,
-                district: district.code.clone(),
-                age_group,
-                cohort: queue::cohort_of_age_group(age_group, local_date(now)),
-                policy: district.allocation,
-                places: plan.free,
-                outstanding: plan.outstanding,
-                head: plan.head.iter().map(|a| self.head_entry(a)).collect(),
-                offered: offered
-                    .iter()
-                    .map(|a| a.registration_number.clone())
-                    .collect(),
-                passed,
-            };
-            self.log_run(record).await?;
+        if let Some(started) = started {
+            record.offered = offered
+                .iter()
+                .map(|a| a.registration_number.clone())
+                .collect();
+            record.passed = passed;
+            self.log_run(record, Some(Some(started))).await?;
         }
         if let Some(e) = failed {
             return Err(e.into());
@@ -135,10 +156,21 @@ impl Service {
     /// Appends a run's record to its district's log, chained to the entry before it. Two runs
     /// of a district that finish at once both read the same last entry; the second append
     /// finds its place taken and chains again.
-    async fn log_run(&self, record: run_log::RunRecord) -> Result<run_log::RunLogEntry, Failure> {
+    ///
+    /// `known` is the log's last entry as the caller knows it (`Some(None)`: an empty log),
+    /// tried first without a read.
+    async fn log_run(
+        &self,
+        record: run_log::RunRecord,
+        known: Option<Option<run_log::RunLogEntry>>,
+    ) -> Result<run_log::RunLogEntry, Failure> {
+        let mut known = known;
         for _ in 0..MAX_LOG_ATTEMPTS {
-            let last = self.store.latest_runs(&record.district, 1).await?;
-            let entry = run_log::append(last.first(), record.clone());
+            let tail = match known.take() {
+                Some(tail) => tail,
+                None => self.store.latest_runs(&record.district, 1).await?.pop(),
+            };
+            let entry = run_log::append(tail.as_ref(), record.clone());
             if self.store.append_run(&entry).await? {
                 return Ok(entry);
             }
@@ -147,6 +179,61 @@ impl Service {
         Err(Failure::Unavailable(format!(
             "the run log of {} is busy: the run's record was not written",
             record.district
+        )))
+    }
+
+    /// Writes the outcome of every run of the district cut off after its start (its process
+    /// ended between its first and its last entry), from the queue's book: its offers are the
+    /// vouchers there with its id ([`run_log::recover`]). Returns the log's last entry.
+    async fn recover_cut_off_runs(
+        &self,
+        district: &str,
+        now: crate::time::Time,
+    ) -> Result<Option<run_log::RunLogEntry>, Failure> {
+        for _ in 0..MAX_LOG_ATTEMPTS {
+            let latest = self.store.latest_runs(district, RECOVERY_LOOKBACK).await?;
+            let finished: std::collections::HashSet<&str> = latest
+                .iter()
+                .filter(|e| e.run.stage != run_log::Stage::Started)
+                .map(|e| e.run.run_id.as_str())
+                .collect();
+            let cut_off = latest.iter().rev().find(|e| {
+                e.run.stage == run_log::Stage::Started
+                    && !finished.contains(e.run.run_id.as_str())
+                    && now - e.run.at > CUT_OFF_AFTER
+            });
+            let Some(start) = cut_off else {
+                return Ok(latest.into_iter().next());
+            };
+            let run = &start.run;
+            let tag: String = run.run_id.chars().take(8).collect();
+            let since = run.at.timestamp_micros();
+            let booked: std::collections::HashSet<(i64, u64)> = self
+                .store
+                .queue_book(district, run.cohort)
+                .await?
+                .into_iter()
+                .filter(|e| {
+                    !e.enters
+                        && e.why == crate::queue_book::Why::Voucher
+                        && e.run == tag
+                        && e.at >= since
+                })
+                .map(|e| (e.place.registered_at, e.place.seq))
+                .collect();
+            let offered = run
+                .head
+                .iter()
+                .filter(|h| booked.contains(&(h.registered_at, h.seq)))
+                .map(|h| h.number.clone())
+                .collect();
+            let entry = run_log::append(latest.first(), run_log::recover(run, &offered));
+            if self.store.append_run(&entry).await? {
+                tracing::warn!(district, run_id = %run.run_id, offers = entry.run.offered.len(), "run log: a cut-off run recovered");
+            }
+        }
+        Err(Failure::Unavailable(format!(
+            "the run log of {district} is busy: cut-off runs not recovered"
         )))
     }
 
@@ -176,6 +263,7 @@ impl Service {
             let command = Command::OfferVoucher {
                 run_id: String::new(),
                 age_group,
+                log: None,
             };
             if lifecycle::apply(&plan.head[i], command, &actor, self.ctx(now)).is_ok() {
                 head.push(self.queue_entry(&plan.head[i], i as u64 + 1));

@@ -114,6 +114,7 @@ fn command(n: u8, app: &Application, now: Time) -> (Command, Actor, bool) {
             Command::OfferVoucher {
                 run_id: format!("run-{}", now.timestamp()),
                 age_group: age,
+                log: None,
             },
             Actor::System,
             true,

@@ -100,6 +100,10 @@ fn offer_cmd() -> Command {
     Command::OfferVoucher {
         run_id: "run-1".into(),
         age_group: 3,
+        log: Some(RunLogRef {
+            seq: 3,
+            hash: "ab".repeat(32),
+        }),
     }
 }
 

@@ -35,6 +35,10 @@ fn main() {
         kindergarten_ru: Some("Ясли-сад «Балапан» №12".into()),
         confirm_by: Some("25.11.2026".into()),
         choose_by: None,
+        run_log: Some(
+            "№ 12 · SHA-256 3fa2b9c1d4e5f607 1122334455667788 99aabbccddeeff00 0123456789abcdef"
+                .into(),
+        ),
     };
     let pdf = match render(&doc) {
         Ok(pdf) => pdf,

@@ -78,6 +78,7 @@ struct Lang {
     kindergarten: &'static str,
     confirm_by: &'static str,
     choose_by: &'static str,
+    run_log: &'static str,
     note: fn(DocumentKind) -> &'static str,
     footer: &'static str,
 }
@@ -97,6 +98,7 @@ const KK: Lang = Lang {
     kindergarten: "Балабақша",
     confirm_by: "Жолдаманы растау мерзімі",
     choose_by: "Балабақшаны таңдау мерзімі",
+    run_log: "Жолдама беру журналы",
     note: |kind| match kind {
         DocumentKind::Registration => "Бала мектепке дейінгі ұйымға орналастыру кезегіне қойылды.",
         DocumentKind::Voucher => "Балаға мектепке дейінгі ұйымға жолдама берілді.",
@@ -120,6 +122,7 @@ const RU: Lang = Lang {
     kindergarten: "Детский сад",
     confirm_by: "Подтвердить направление до",
     choose_by: "Выбрать детский сад до",
+    run_log: "Журнал распределения",
     note: |kind| match kind {
         DocumentKind::Registration => {
             "Ребёнок поставлен в очередь на устройство в дошкольную организацию."
@@ -204,6 +207,9 @@ fn section(font: &Font, doc: &DocumentData, lang: &Lang, kk: bool, out: &mut Vec
     }
     if let Some(date) = &doc.choose_by {
         field(lang.choose_by, value(date));
+    }
+    if let Some(entry) = &doc.run_log {
+        field(lang.run_log, value(entry));
     }
     out.push(Block::Gap(10.0));
     out.push(Block::Footer(lang.footer));

@@ -94,6 +94,9 @@ pub struct DocumentData {
     pub confirm_by: Option<String>,
     /// Voucher: choose a kindergarten by this date.
     pub choose_by: Option<String>,
+    /// Voucher: the run's entry in the district's public log, e.g.
+    /// `№ 12 · SHA-256 3fa2… (64 hex digits in groups of 16)`.
+    pub run_log: Option<String>,
 }
 
 /// Why a document could not be rendered (only on an internal font fault).

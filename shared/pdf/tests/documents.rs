@@ -37,6 +37,10 @@ fn sample(kind: DocumentKind) -> DocumentData {
         applicant_name: Some("Әлия Серікқызы Нұрғалиева".into()),
         kindergarten_kk,
         kindergarten_ru,
+        run_log: (kind == DocumentKind::Voucher).then(|| {
+            "№ 12 · SHA-256 3fa2b9c1d4e5f607 1122334455667788 99aabbccddeeff00 0123456789abcdef"
+                .to_string()
+        }),
         confirm_by,
         choose_by,
     }
@@ -125,8 +129,16 @@ fn voucher_is_readable_in_kazakh_and_russian() {
             "Жолдама",
             "«Балапан» бөбекжайы №12",
             "Жолдаманы растау мерзімі",
+            "Жолдама беру журналы: № 12 · SHA-256 3fa2b9c1d4e5f607",
         ],
-        &["Направление", "Ясли-сад «Балапан» №12", "25.11.2026"],
+        &[
+            "Направление",
+            "Ясли-сад «Балапан» №12",
+            "25.11.2026",
+            "Журнал распределения: № 12 · SHA-256 3fa2b9c1d4e5f607",
+            "3fa2b9c1d4e5f607",
+            "0123456789abcdef",
+        ],
     );
 }
 
@@ -219,7 +231,7 @@ fn odd_document() -> impl Strategy<Value = DocumentData> {
             Just(DocumentKind::Enrolment)
         ],
         proptest::collection::vec(odd_string(), 9),
-        proptest::collection::vec(proptest::option::of(odd_string()), 5),
+        proptest::collection::vec(proptest::option::of(odd_string()), 6),
         proptest::option::of(any::<u64>()),
     )
         .prop_map(|(kind, s, o, position)| DocumentData {
@@ -239,6 +251,7 @@ fn odd_document() -> impl Strategy<Value = DocumentData> {
             kindergarten_ru: o[2].clone(),
             confirm_by: o[3].clone(),
             choose_by: o[4].clone(),
+            run_log: o[5].clone(),
         })
 }
 

@@ -132,11 +132,20 @@ pub struct RejectionItemV1 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunLogRefItemV1 {
+    pub seq: u64,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoucherItemV1 {
     pub run_id: String,
     pub age_group: AgeGroup,
     pub issued_at: Time,
     pub confirm_by: Time,
+    /// The run's first entry in its district's log (added within v1: absent before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<RunLogRefItemV1>,
     pub confirmed_at: Option<Time>,
     pub choose_by: Option<Time>,
     pub extended: bool,
@@ -206,6 +215,10 @@ impl From<&Application> for ApplicationItemV1 {
                 age_group: v.age_group,
                 issued_at: v.issued_at,
                 confirm_by: v.confirm_by,
+                log: v.log.as_ref().map(|l| RunLogRefItemV1 {
+                    seq: l.seq,
+                    hash: l.hash.clone(),
+                }),
                 confirmed_at: v.confirmed_at,
                 choose_by: v.choose_by,
                 extended: v.extended,
@@ -230,6 +243,10 @@ impl TryFrom<ApplicationItemV1> for Application {
             age_group: v.age_group,
             issued_at: v.issued_at,
             confirm_by: v.confirm_by,
+            log: v.log.map(|l| RunLogRef {
+                seq: l.seq,
+                hash: l.hash,
+            }),
             confirmed_at: v.confirmed_at,
             choose_by: v.choose_by,
             extended: v.extended,

@@ -2,7 +2,7 @@
 //! Statuses and what moves between them live in [`crate::lifecycle`]; nothing else changes a status.
 
 mod state;
-pub use state::{Confirmed, Inconsistent, Offer, State};
+pub use state::{Confirmed, Inconsistent, Offer, RunLogRef, State};
 
 use crate::iin::Iin;
 use crate::queue::{AgeGroup, QueueKey};
@@ -143,6 +143,9 @@ pub struct Voucher {
     pub age_group: AgeGroup,
     pub issued_at: Time,
     pub confirm_by: Time,
+    /// The run's entry in the district's public log (see [`Offer::log`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<RunLogRef>,
     pub confirmed_at: Option<Time>,
     pub choose_by: Option<Time>,
     pub extended: bool,

@@ -16,6 +16,18 @@ pub struct Offer {
     pub issued_at: Time,
     /// The end of the second working day after the offer.
     pub confirm_by: Time,
+    /// The run's first entry in its district's public log, written before the offer: printed
+    /// on the voucher's notification and document (none for offers made outside a run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<RunLogRef>,
+}
+
+/// An entry of a district's voucher-run log as families hold it: its number and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunLogRef {
+    pub seq: u64,
+    /// Lowercase hex SHA-256.
+    pub hash: String,
 }
 
 /// What a confirmed voucher adds to its offer.
@@ -93,6 +105,7 @@ impl State {
             age_group: offer.age_group,
             issued_at: offer.issued_at,
             confirm_by: offer.confirm_by,
+            log: offer.log.clone(),
             confirmed_at: confirmed.map(|c| c.confirmed_at),
             choose_by: confirmed.map(|c| c.choose_by),
             extended: confirmed.is_some_and(|c| c.extended),
@@ -147,6 +160,7 @@ impl State {
             age_group: v.age_group,
             issued_at: v.issued_at,
             confirm_by: v.confirm_by,
+            log: v.log.clone(),
         };
         let confirmed = |v: &Voucher| -> Result<Confirmed, Inconsistent> {
             Ok(Confirmed {

@@ -35,7 +35,7 @@ pub(super) fn offer_voucher(
     next: &mut Application,
     t: &mut Transition,
     ctx: Context<'_>,
-    run_id: String,
+    (run_id, log): (String, Option<RunLogRef>),
     age_group: AgeGroup,
 ) -> Result<(), Refusal> {
     if app.state != State::Queued {
@@ -51,16 +51,19 @@ pub(super) fn offer_voucher(
             age_group,
             issued_at: ctx.now,
             confirm_by,
+            log: log.clone(),
         },
     };
     t.effects.push(Effect::OfferVoucher {
         district: app.district.clone(),
         age_group,
     });
-    t.notify(
-        NotificationKind::VoucherOffered,
-        [("confirm_by", Param::Time(confirm_by))],
-    );
+    let mut params = vec![("confirm_by", Param::Time(confirm_by))];
+    if let Some(l) = log {
+        params.push(("run_log_entry", Param::Number(l.seq)));
+        params.push(("run_log_hash", Param::Text(l.hash)));
+    }
+    t.notify(NotificationKind::VoucherOffered, params);
     Ok(())
 }
 
