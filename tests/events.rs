@@ -32,6 +32,8 @@ enum Expect {
     ErrorKk(u16, &'static str),
     /// A scheduled run's report with this field.
     Report(&'static str),
+    /// 200 with a CSV body (`text/csv`) starting with this line.
+    Csv(&'static str),
     /// An SQS batch response failing exactly these message ids.
     BatchFailures(&'static [&'static str]),
     /// A stream batch relayed whole to the notifier's queue.
@@ -56,6 +58,12 @@ const CASES: &[(&str, Setup, Expect)] = &[
     ("read-api/kindergartens.json", Nothing, Status(200)),
     ("read-api/voucher-runs.json", Nothing, Status(200)),
     ("read-api/queue-check.json", Queued, Status(200)),
+    ("read-api/open-data.json", Queued, Status(200)),
+    (
+        "read-api/open-data-csv.json",
+        Queued,
+        Csv("registration_number,registered_on,age_group,status,position"),
+    ),
     ("read-api/journal.json", Queued, Status(200)),
     ("read-api/application.json", Queued, Status(200)),
     ("read-api/history.json", Queued, Status(200)),
@@ -109,6 +117,11 @@ const CASES: &[(&str, Setup, Expect)] = &[
         "reconfirmation-reminder/scheduled.json",
         Queued,
         Report("parts"),
+    ),
+    (
+        "reconfirmation-reminder/open-data.json",
+        Queued,
+        Report("open_data"),
     ),
     (
         "reconfirmation-reminder/part.json",
@@ -351,10 +364,28 @@ async fn every_sample_event_gets_its_expected_response() {
             Authorized(allowed) => {
                 assert_eq!(out["isAuthorized"], *allowed, "{file}: {out}");
             }
+            Csv(header) => {
+                assert_eq!(out["statusCode"], 200, "{file}: {out}");
+                assert_eq!(
+                    out["headers"]["content-type"], "text/csv; charset=utf-8",
+                    "{file}: {out}"
+                );
+                let csv = out["body"].as_str().unwrap_or_default();
+                assert_eq!(csv.split("\r\n").next(), Some(*header), "{file}: {csv}");
+                assert_eq!(csv.lines().count(), 2, "the queued child: {csv}");
+            }
             Report(field) => {
                 assert!(out.get(*field).is_some(), "{file}: {out}");
                 if file.starts_with("issue-voucher") {
                     assert_eq!(out["offered"], 1, "{file}: {out}");
+                }
+                if *field == "open_data" {
+                    // Every district, four files each; KOK's queued child in its rows.
+                    let districts = out["open_data"]["districts"].as_array().unwrap();
+                    assert!(districts.len() > 1, "{file}: {out}");
+                    let kok = districts.iter().find(|d| d["district"] == "KOK").unwrap();
+                    assert_eq!(kok["rows"], 1, "{file}: {out}");
+                    assert_eq!(kok["keys"].as_array().unwrap().len(), 4, "{file}: {out}");
                 }
             }
             Swept { lapsed, reminders } => {

@@ -251,11 +251,45 @@ fn every_function_is_in_the_template_with_its_triggers() {
         );
         assert_eq!(
             policy.contains("s3:PutObject"),
-            f.keeps_documents() || f.serves_pages(),
+            f.keeps_documents() || f.serves_pages() || f.publishes_open_data(),
             "{}: only the functions that issue or upload documents write the bucket (the portal's \
-             form posts uploads under uploads/)",
+             form posts uploads under uploads/), and the open data's exporter",
             f.name()
         );
+        if f.publishes_open_data() && !f.keeps_documents() {
+            // The exporter writes under open-data/ only, and reads nothing of the bucket.
+            assert!(
+                policy.contains("${DocumentsBucket.Arn}/open-data/*"),
+                "{policy}"
+            );
+            assert!(!policy.contains("${DocumentsBucket.Arn}/*"), "{policy}");
+            assert!(!policy.contains("s3:GetObject"), "{policy}");
+            let env = serde_yaml_ng::to_string(&p["Environment"]["Variables"]["DOCUMENTS_BUCKET"])
+                .unwrap();
+            assert!(env.contains("DocumentsBucket"), "{}: {env}", f.name());
+            let events = p["Events"].as_mapping().unwrap();
+            let daily = events
+                .values()
+                .find(|e| {
+                    e["Properties"]["Input"]
+                        .as_str()
+                        .is_some_and(|i| i.contains(kezek_lambda::OPEN_DATA_JOB))
+                })
+                .unwrap_or_else(|| panic!("{}: the open data's schedule", f.name()));
+            let props = &daily["Properties"];
+            assert_eq!(
+                props["ScheduleExpression"].as_str(),
+                Some("cron(30 0 * * ? *)"),
+                "daily at 00:30 Asia/Almaty"
+            );
+            let input: serde_json::Value =
+                serde_json::from_str(props["Input"].as_str().unwrap()).unwrap();
+            assert_eq!(input["detail"]["job"], kezek_lambda::OPEN_DATA_JOB);
+            assert_eq!(
+                props["RetryPolicy"]["MaximumRetryAttempts"].as_u64(),
+                Some(3)
+            );
+        }
         assert!(!policy.contains("dynamodb:Scan"), "nothing scans the table");
         for line in policy.lines() {
             let item = line
@@ -493,4 +527,24 @@ fn the_desk_pages_are_behind_the_operators_authorizer() {
     }
     let portal = &doc["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"];
     assert_eq!(portal["security"].as_sequence().map(Vec::len), Some(0));
+}
+
+#[test]
+fn every_public_route_has_its_own_lower_throttling() {
+    let template = yaml("infra/template.yaml");
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    let default_rate = api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+        .as_f64()
+        .unwrap();
+    for route in kezek_http::ROUTES
+        .iter()
+        .filter(|r| r.starts_with("GET /v1/public/"))
+    {
+        let s = &api["RouteSettings"][*route];
+        let rate = s["ThrottlingRateLimit"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{route}: its own RouteSettings"));
+        assert!(rate < default_rate, "{route}: {rate}");
+        assert!(s["ThrottlingBurstLimit"].as_u64().is_some(), "{route}");
+    }
 }

@@ -72,7 +72,13 @@ pub struct Local {
     /// Gateway's route limits do it (`infra/template.yaml`).
     pub public_per_minute: u32,
     public_hits: Arc<std::sync::Mutex<std::collections::HashMap<(String, i64), u32>>>,
+    /// The business day of the last daily open-data export.
+    open_data_day: Arc<Mutex<Option<chrono::NaiveDate>>>,
 }
+
+/// The business time of day (Asia/Almaty) after which the day's open data is exported, as the
+/// `OpenData` schedule of `infra/template.yaml` (00:30) does it.
+pub const OPEN_DATA_AT: (u32, u32) = (0, 30);
 
 /// The runner's default limit of public requests per client and minute.
 pub const PUBLIC_PER_MINUTE: u32 = 60;
@@ -115,6 +121,7 @@ impl Local {
             dashboard: None,
             public_per_minute: PUBLIC_PER_MINUTE,
             public_hits: Arc::default(),
+            open_data_day: Arc::default(),
         }
     }
 
@@ -188,12 +195,41 @@ impl Local {
         }
     }
 
-    /// Runs both sweeps and delivers their notifications.
+    /// Runs both sweeps and delivers their notifications, then the day's open-data export if
+    /// it is due ([`Local::open_data_if_due`]).
     pub async fn sweep_all(&self) -> Result<(), Failure> {
         for s in [Sweep::Expiry, Sweep::Reconfirmation] {
             self.api.service.sweep(s).await?;
         }
-        self.deliver().await.map(|_| ())
+        self.deliver().await?;
+        if let Err(e) = self.open_data_if_due().await {
+            tracing::warn!(error = %e, "open data export");
+        }
+        Ok(())
+    }
+
+    /// The daily open-data export on the simulated clock: once a business day, at or after
+    /// [`OPEN_DATA_AT`], to the documents' data folder (`open-data/<DISTRICT>/…`). `None` when
+    /// it is not due (done today already, before 00:30, or no data folder).
+    pub async fn open_data_if_due(
+        &self,
+    ) -> Result<Option<kezek_core::open_data::OpenDataExport>, Failure> {
+        use chrono::Timelike;
+        if self.api.service.blobs.is_none() {
+            return Ok(None);
+        }
+        let now = self.api.service.now();
+        let day = now.date_naive();
+        if (now.hour(), now.minute()) < OPEN_DATA_AT
+            || *self.open_data_day.lock().unwrap_or_else(|e| e.into_inner()) == Some(day)
+        {
+            return Ok(None);
+        }
+        let export = self.api.service.export_open_data().await?;
+        *self.open_data_day.lock().unwrap_or_else(|e| e.into_inner()) = Some(export.day);
+        let rows: usize = export.districts.iter().map(|d| d.rows).sum();
+        tracing::info!(day = %export.day, rows, "open data exported");
+        Ok(Some(export))
     }
 
     /// The axum router: the dev routes, every API route (the router the Lambdas serve their

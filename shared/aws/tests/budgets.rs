@@ -490,3 +490,66 @@ async fn a_position_deep_in_a_long_queue_costs_at_most_three_requests() {
     assert_eq!(estimate.children_before, 8_999);
     assert!(n <= 3, "wait estimate: {n} requests");
 }
+
+/// Issue 19: a district's open data at a cohort of 10,000 queued children reads each age
+/// group's queue in pages of 1,000 from where the last page ended, plus the run log's head:
+/// counted here, with the bodies' sizes (the JSON must stay well under Lambda's 6 MB response).
+#[tokio::test]
+async fn a_districts_open_data_at_ten_thousand_children() {
+    let e = env().await;
+    let reference = Reference::builtin();
+    let district = reference.district("KOK").expect("KOK").clone();
+    let cal = Calendar::builtin();
+    let now = e.svc.now();
+    let first = now - Duration::days(900);
+    let mut apps = Vec::new();
+    for i in 0..10_000i64 {
+        let new = NewApplication {
+            id: uuid::Uuid::new_v4().to_string(),
+            registration_seq: i as u64 + 1,
+            district: district.clone(),
+            applicant_iin: e.parent.iin.clone(),
+            child_iin: child(),
+            child_birth_date: NaiveDate::from_ymd_opt(2023, 3, 1).unwrap(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: Language::Kk,
+            privilege: None,
+            signed_with: SignedWith::Session,
+        };
+        let ctx = Context {
+            now: first + Duration::minutes(i * 129),
+            calendar: cal,
+            reference,
+        };
+        apps.push(lifecycle::submit(new, ctx).expect("submit").application);
+    }
+    e.store.import(&apps).await.expect("import");
+    let (data, n) = e
+        .measure(
+            "open data of a district, 10,000 queued",
+            e.svc.open_data(Some("KOK"), Some("csv")),
+        )
+        .await;
+    let (data, _) = data.expect("open data");
+    assert_eq!(data.rows.len(), 10_000);
+    assert!(data
+        .rows
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.position == i as u64 + 1));
+    assert_eq!(
+        data.rows[8_999].registration_number,
+        apps[8_999].registration_number
+    );
+    let (json, csv) = (data.to_json().unwrap(), data.to_csv().unwrap());
+    println!(
+        "open data at 10,000: {n} requests, JSON {} bytes, CSV {} bytes",
+        json.len(),
+        csv.len()
+    );
+    // 10 pages of the cohort (the 10th full page asks once more and finds nothing), one
+    // query for each of the 7 empty age groups, one for the run log.
+    assert!(n <= 20, "open data: {n} requests");
+    assert!(json.len() < 2 << 20, "JSON {} bytes", json.len());
+}

@@ -10,6 +10,7 @@
 //! - [`domain`]: the types; [`views`]: the API's shapes; [`texts`]: kk/ru/en messages.
 //! - [`ports`]: store, outbox, clock, registers, sender; [`store_embedded`]: the embedded store.
 //! - [`usecases`]: one method per route or scheduled step.
+//! - [`open_data`]: each district's queue as open data (live, and exported daily).
 //! - [`access`]: the one access policy (who may do what, which actions are signed).
 //!
 //! No I/O and no clock of its own: time comes in through the [`ports::Clock`] port.
@@ -28,6 +29,7 @@ pub mod iin;
 pub mod inputs;
 pub mod lifecycle;
 pub mod notifications;
+pub mod open_data;
 pub mod operations;
 pub mod ports;
 pub mod privileges;

@@ -5,6 +5,7 @@
 pub use crate::access::{Principal, Role};
 pub use crate::inputs::*;
 pub use crate::notifications::{Delivered, REPUBLISH_AFTER, SEND_LEASE};
+pub use crate::open_data::{OpenDataFormat, OpenDataQuery};
 pub use crate::operations::STATS_DUE_LIMIT;
 pub use crate::service::Service;
 pub use crate::sweeps::SWEEP_PAGE;

@@ -22,7 +22,7 @@ use serde::Serialize;
 pub use call::Call;
 pub use eds::{NcaVerifier, Revocation, RevocationSources};
 pub use error::HttpError;
-pub use routes::{Route, ROUTES, TABLE};
+pub use routes::{Answer, Route, ROUTES, TABLE};
 pub use session::{Sessions, Token};
 
 /// Largest request body accepted (bytes); larger is 413.
@@ -105,7 +105,7 @@ impl Api {
             email_required,
         };
         serde_json::to_value(reply)
-            .map(|j| (StatusCode::OK, j))
+            .map(|j| (StatusCode::OK, routes::Answer::Json(j)))
             .map_err(|e| Failure::Unavailable(format!("serialize: {e}")).into())
     }
 
@@ -248,6 +248,28 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> axum::resp
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    resp
+}
+
+/// A response of text of another type than JSON (the open data's CSV), with extra headers.
+pub fn text_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+    headers: &[(&'static str, String)],
+) -> axum::response::Response {
+    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    for (name, value) in headers {
+        if let Ok(v) = header::HeaderValue::from_str(value) {
+            h.insert(*name, v);
+        }
+    }
     resp
 }
 

@@ -5,8 +5,8 @@
 
 use crate::call::Call;
 use crate::error::HttpError;
-use crate::routes::{Handler, Reply, Route, TABLE};
-use crate::{error_response, json_response, language, Api, MAX_BODY};
+use crate::routes::{Answer, Handler, Reply, Route, TABLE};
+use crate::{error_response, json_response, language, text_response, Api, MAX_BODY};
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -101,7 +101,15 @@ async fn serve(api: Api, template: &'static str, handler: Handler, req: Request)
     let lang = call.lang;
     let result: Reply = handler(api.clone(), call).await;
     match result {
-        Ok((status, body)) => json_response(status, &body),
+        Ok((status, Answer::Json(body))) => json_response(status, &body),
+        Ok((
+            status,
+            Answer::Text {
+                content_type,
+                body,
+                headers,
+            },
+        )) => text_response(status, content_type, body, &headers),
         Err(e) => {
             // The route's template, never the path: a path or query may carry an IIN, a phone,
             // an e-mail or a token.

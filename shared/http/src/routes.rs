@@ -19,8 +19,21 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-/// A handler's result: a status and a JSON body.
-pub type Reply = Result<(C, serde_json::Value), HttpError>;
+/// A handler's answer: a JSON body (every route but one), or text of another type with its
+/// own headers (the open data's CSV).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Json(serde_json::Value),
+    Text {
+        content_type: &'static str,
+        body: String,
+        /// Extra response headers (names in lowercase).
+        headers: Vec<(&'static str, String)>,
+    },
+}
+
+/// A handler's result: a status and its answer.
+pub type Reply = Result<(C, Answer), HttpError>;
 
 /// A route's handler.
 pub type Handler = fn(Api, Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
@@ -63,6 +76,7 @@ routes! {
     "GET" "/v1/districts" => "read-api", districts;
     "GET" "/v1/kindergartens" => "read-api", kindergartens;
     "GET" "/v1/public/voucher-runs" => "read-api", voucher_run_log;
+    "GET" "/v1/public/queue" => "read-api", open_data;
     "GET" "/v1/public/queue/{registration_number}" => "read-api", public_queue_check;
     "POST" "/v1/auth/otp" => "auth", request_code;
     "POST" "/v1/auth/otp/verify" => "auth", login_with_code;
@@ -100,7 +114,7 @@ routes! {
 
 fn ok<T: Serialize>(status: C, v: T) -> Reply {
     serde_json::to_value(v)
-        .map(|j| (status, j))
+        .map(|j| (status, Answer::Json(j)))
         .map_err(|e| Failure::Unavailable(format!("serialize: {e}")).into())
 }
 
@@ -125,6 +139,32 @@ async fn public_queue_check(api: Api, call: Call) -> Reply {
         .public_queue_check(call.param(0), call.lang)
         .await?;
     ok(C::OK, view)
+}
+
+/// The response header that carries the head of the district's run log (`<seq> <hash>`).
+pub const RUN_LOG_HEAD_HEADER: &str = "kezek-run-log-head";
+
+/// A district's queue as open data, JSON or CSV; both carry the run log's head in a header
+/// too (the JSON also in its body).
+async fn open_data(api: Api, call: Call) -> Reply {
+    let q: OpenDataQuery = call.query()?;
+    let (data, format) = api
+        .service
+        .open_data(q.district.as_deref(), q.format.as_deref())
+        .await?;
+    let headers = data
+        .run_log_head
+        .iter()
+        .map(|h| (RUN_LOG_HEAD_HEADER, h.header_value()))
+        .collect();
+    Ok((
+        C::OK,
+        Answer::Text {
+            content_type: format.content_type(),
+            body: data.body(format)?,
+            headers,
+        },
+    ))
 }
 
 async fn voucher_run_log(api: Api, call: Call) -> Reply {

@@ -163,8 +163,13 @@ impl Settings {
                 "the secret with the one-time codes' key; KEZEK_CODE_KEY on a local run",
             ));
         }
-        if function.keeps_documents() && self.documents_bucket.is_none() {
-            variables.push(("DOCUMENTS_BUCKET", "the S3 bucket of documents"));
+        if (function.keeps_documents() || function.publishes_open_data())
+            && self.documents_bucket.is_none()
+        {
+            variables.push((
+                "DOCUMENTS_BUCKET",
+                "the S3 bucket of documents and of the open data",
+            ));
         }
         if function.trigger() == Trigger::Queue && self.sender_email.is_none() {
             variables.push(("SENDER_EMAIL", "the SES identity e-mail goes from"));
@@ -262,6 +267,18 @@ mod tests {
         let documents = empty().check(Function::IssueDocuments).unwrap_err();
         let names: Vec<&str> = documents.variables.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, ["TABLE_NAME", "DOCUMENTS_BUCKET"]);
+        // The reconfirmation function exports the open data to the bucket.
+        let reconfirmation = empty().check(Function::ReconfirmationReminder).unwrap_err();
+        let names: Vec<&str> = reconfirmation.variables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "TABLE_NAME",
+                "SESSION_PUBLIC_KEYS",
+                "DOCUMENTS_BUCKET",
+                "SWEEP_QUEUE_URL"
+            ]
+        );
     }
 
     #[test]

@@ -34,7 +34,14 @@ pub struct ScheduleDetail {
     /// A voucher run's district; every district when absent.
     #[serde(default)]
     pub district: Option<String>,
+    /// Which of the function's scheduled jobs to run when it has more than one: `open_data`
+    /// (the reconfirmation function's daily open-data export); its sweep when absent.
+    #[serde(default)]
+    pub job: Option<String>,
 }
+
+/// The job of the daily open-data export ([`ScheduleDetail::job`]).
+pub const OPEN_DATA_JOB: &str = "open_data";
 
 impl Handler {
     /// A schedule's run: the sweep of this function, or the voucher runs due.
@@ -42,6 +49,16 @@ impl Handler {
         let lag = event
             .time
             .map(|t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0);
+        let job = event.detail.as_ref().and_then(|d| d.job.as_deref());
+        if let Some(job) = job {
+            if job != OPEN_DATA_JOB || !self.function.publishes_open_data() {
+                return Err(format!("{}: no scheduled job {job:?}", self.function.name()).into());
+            }
+            let export = self.service.export_open_data().await.map_err(fail)?;
+            let rows: usize = export.districts.iter().map(|d| d.rows).sum();
+            tracing::info!(day = %export.day, districts = export.districts.len(), rows, lag, "open data exported");
+            return Ok(serde_json::json!({ "open_data": export }));
+        }
         let report = match self.function {
             Function::ExpirySweep | Function::ReconfirmationReminder => {
                 let sweep = if self.function == Function::ExpirySweep {

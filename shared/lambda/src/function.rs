@@ -177,6 +177,13 @@ impl Function {
         )
     }
 
+    /// Whether the function exports the districts' open data to the bucket every day (its
+    /// `OpenData` schedule, `{"job": "open_data"}`): it needs the blob store (S3), and may write
+    /// under `open-data/` only.
+    pub fn publishes_open_data(self) -> bool {
+        self == Function::ReconfirmationReminder
+    }
+
     /// Whether the function keeps documents: it needs the blob store (S3) and the PDF renderer.
     pub fn keeps_documents(self) -> bool {
         matches!(self, Function::Documents | Function::IssueDocuments)

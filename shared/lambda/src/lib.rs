@@ -22,7 +22,7 @@ pub mod setup;
 pub use aws_lambda_events::dynamodb::Event as DynamoEvent;
 pub use aws_lambda_events::sqs::SqsEvent;
 pub use config::{Missing, Settings};
-pub use events::{ScheduleEvent, REPUBLISH_LIMIT};
+pub use events::{ScheduleEvent, OPEN_DATA_JOB, REPUBLISH_LIMIT};
 pub use function::{Function, Trigger};
 pub use http::{AuthorizerRequest, Invocation};
 pub use lambda_http;

@@ -231,6 +231,9 @@ pub async fn build(
     if function.keeps_documents() && (service.blobs.is_none() || service.render.is_none()) {
         return Err(format!("{}: needs a blob store and a renderer", function.name()).into());
     }
+    if function.publishes_open_data() && service.blobs.is_none() {
+        return Err(format!("{}: needs a blob store for the open data", function.name()).into());
+    }
     let mut sessions_ = None;
     let mut api_ = None;
     let secrets = ColdSecrets::read(function, shared, settings).await?;
