@@ -75,6 +75,7 @@ fn class(route: &str) -> Class {
         | "GET /v1/districts"
         | "GET /v1/kindergartens"
         | "GET /v1/public/voucher-runs"
+        | "GET /v1/public/queue"
         | "GET /v1/public/queue/{registration_number}" => Class::Public,
         r if r.starts_with("POST /v1/auth/") => Class::Public,
         "GET /v1/me" | "PUT /v1/me" => Class::Self_,
