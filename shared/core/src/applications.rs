@@ -59,7 +59,7 @@ impl Service {
         // before a registration number is taken, so a refusal writes nothing.
         self.check_kinship(who, &child_iin).await?;
         let new = NewApplication {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: self.new_id(),
             registration_seq: 0,
             district: district.clone(),
             applicant_iin: who.iin.clone(),

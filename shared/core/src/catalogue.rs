@@ -45,7 +45,7 @@ impl Service {
         who: &Principal,
         input: KindergartenInput,
     ) -> Result<KindergartenView, Failure> {
-        let kg = self.kindergarten_from(input, uuid::Uuid::new_v4().to_string(), 1)?;
+        let kg = self.kindergarten_from(input, self.new_id(), 1)?;
         access::permit(who, Operation::ManageCatalogue, On::District(&kg.district))?;
         self.store.put_kindergarten(kg.clone(), None).await?;
         Ok((&kg).into())

@@ -332,7 +332,7 @@ impl Service {
         )?;
         let upload = check_upload(&input)?;
         let blobs = self.blobs()?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = self.new_id();
         let key = upload_key(&owner_tag(&who.iin), &id);
         let now = self.now();
         let url = blobs

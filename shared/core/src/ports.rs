@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
+mod ids;
 mod records;
+pub use ids::{Ids, RandomIds};
 pub use records::{Records, SweepRecord};
 
 /// A store failure that is not a conflict with the current state (I/O, throttling, corruption).

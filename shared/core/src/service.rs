@@ -37,6 +37,8 @@ pub struct Service {
     /// What makes the issued documents' PDFs ([`crate::documents::render_pdf`]). Given only to
     /// the code that issues documents, so that the other functions do not link the renderer.
     pub render: Option<crate::ports::Render>,
+    /// Where new ids come from ([`RandomIds`] but in a simulation).
+    pub ids: Arc<dyn Ids>,
 }
 
 impl Service {
@@ -54,7 +56,13 @@ impl Service {
             calendar: None,
             blobs: None,
             render: None,
+            ids: Arc::new(RandomIds),
         }
+    }
+
+    /// A new id (a UUID) from the service's source of ids.
+    pub fn new_id(&self) -> String {
+        self.ids.new_id()
     }
 
     /// Business time now, in Asia/Almaty.
@@ -82,11 +90,29 @@ impl Service {
     }
 
     /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
+    ///
+    /// A store failure may be a commit that landed and whose answer was lost (a timeout after
+    /// the write reached the table): the application is read back, and the commit counts as
+    /// done when the stored application is exactly the one decided (its version and every
+    /// field, the decision's instant included), so a retried request never finds its own
+    /// success in its way ("wrong status").
     pub(crate) async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
         let (action, to) = (decision.history.action, decision.application.status());
-        let district = decision.application.district.clone();
-        self.store.commit(decision.into()).await?;
-        crate::telemetry::committed(&district, action, to);
+        let decided = decision.application.clone();
+        match self.store.commit(decision.into()).await {
+            Ok(()) => {}
+            Err(CommitError::Store(e)) => match self.store.application(&decided.id).await {
+                Ok(Some(stored)) if stored == decided => {
+                    tracing::warn!(
+                        action = action.as_str(),
+                        "a commit's answer was lost; read back: it landed"
+                    );
+                }
+                _ => return Err(CommitError::Store(e)),
+            },
+            Err(e) => return Err(e),
+        }
+        crate::telemetry::committed(&decided.district, action, to);
         Ok(())
     }
 

@@ -37,7 +37,7 @@ impl Service {
             crate::access::On::Caller,
         )?;
         let blobs = self.blobs()?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = self.new_id();
         let key = upload_key(&owner_tag(&who.iin), &id);
         let sep = if redirect.contains('?') { '&' } else { '?' };
         let form = blobs

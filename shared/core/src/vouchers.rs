@@ -54,7 +54,7 @@ impl Service {
         let now = self.now();
         let plan = self.run_plan(&district, age_group, now).await?;
         let capacity = plan.capacity();
-        let run_id = uuid::Uuid::new_v4().to_string();
+        let run_id = self.new_id();
         let actor = who.map_or(Actor::System, |p| p.actor());
         let mut record = run_log::RunRecord {
             run_id: run_id.clone(),

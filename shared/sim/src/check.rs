@@ -1,0 +1,217 @@
+//! The invariants, checked after every step of a simulation and at its end (issue 20).
+
+use kezek_core::domain::*;
+use kezek_core::iin::Iin;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::*;
+use kezek_core::service::Service;
+use kezek_core::store_embedded::EmbeddedStore;
+use std::collections::{BTreeMap, HashMap};
+
+/// What the checks see of a simulated world.
+pub trait Observed {
+    fn store(&self) -> &EmbeddedStore;
+    fn service(&self) -> &Service;
+    fn districts(&self) -> &[String];
+    /// Each kindergarten's places per age group as the operators set them.
+    fn capacity(&self) -> &BTreeMap<(String, String), u32>;
+    fn parents(&self) -> Vec<Iin>;
+    /// How many times each message was sent, by channel.
+    fn sent(&self) -> HashMap<(String, Channel), u64>;
+}
+
+/// A broken invariant: which, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: &'static str,
+    pub seen: String,
+}
+
+impl Violation {
+    pub fn new(invariant: &'static str, seen: String) -> Violation {
+        Violation { invariant, seen }
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.invariant, self.seen)
+    }
+}
+
+/// Every application of every family, as stored.
+pub async fn applications(w: &impl Observed) -> Vec<Application> {
+    let mut out = Vec::new();
+    for parent in w.parents() {
+        if let Ok(apps) = w.store().applications_by_applicant(&parent).await {
+            out.extend(apps);
+        }
+    }
+    out
+}
+
+fn broken(invariant: &'static str, seen: String) -> Result<u64, Violation> {
+    Err(Violation::new(invariant, seen))
+}
+
+/// The invariants of the store's whole state; returns how many checks passed.
+pub async fn all(w: &impl Observed) -> Result<u64, Violation> {
+    let apps = applications(w).await;
+    let mut checks = 0;
+    // One live application per child.
+    let mut live: HashMap<&str, u32> = HashMap::new();
+    for a in &apps {
+        if a.status() != Status::Archived {
+            *live.entry(a.child_iin.as_str()).or_insert(0) += 1;
+        }
+    }
+    if let Some((child, n)) = live.iter().find(|(_, n)| **n > 1) {
+        return broken(
+            "one live application per child",
+            format!("child …{} has {n}", &child[child.len().saturating_sub(3)..]),
+        );
+    }
+    checks += 1;
+    // Status and history agree; one entry per transition.
+    for a in &apps {
+        let h = w
+            .store()
+            .history(&a.id)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        let versions: Vec<u64> = h.iter().map(|e| e.version).collect();
+        if versions != (1..=a.version).collect::<Vec<_>>() {
+            return broken(
+                "one history entry per transition",
+                format!("{} at version {} has entries {versions:?}", a.id, a.version),
+            );
+        }
+        if h.last().map(|e| e.to) != Some(a.status()) {
+            return broken(
+                "status and history agree",
+                format!(
+                    "{} is {:?}, its history ends {:?}",
+                    a.id,
+                    a.status(),
+                    h.last().map(|e| e.to)
+                ),
+            );
+        }
+        if let Some(pair) = h.windows(2).find(|p| p[1].from != Some(p[0].to)) {
+            return broken(
+                "status and history agree",
+                format!("{}: {:?} then from {:?}", a.id, pair[0].to, pair[1].from),
+            );
+        }
+        checks += 1;
+    }
+    // Places: never below zero, never overbooked; offers outstanding never above the places.
+    let mut taken: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for a in &apps {
+        if let Some(v) = a.voucher() {
+            if let (Some(k), Status::Enrolled) = (v.kindergarten_id.clone(), a.status()) {
+                *taken.entry((k, v.age_group.to_string())).or_insert(0) += 1;
+            }
+        }
+    }
+    for d in w.districts() {
+        let kgs = w
+            .store()
+            .kindergartens(Some(d))
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        let mut free: BTreeMap<u8, u32> = BTreeMap::new();
+        for k in &kgs {
+            for (age, n) in &k.free_places {
+                *free.entry(*age).or_insert(0) += n;
+                let key = (k.id.clone(), age.to_string());
+                let cap = w.capacity().get(&key).copied().unwrap_or(0);
+                let took = taken.get(&key).copied().unwrap_or(0);
+                if n + took != cap {
+                    return broken(
+                        "places are kept",
+                        format!(
+                            "{} age {age}: {n} free + {took} enrolled != {cap} places",
+                            k.id
+                        ),
+                    );
+                }
+            }
+        }
+        for age in 0..=7u8 {
+            let out = w
+                .store()
+                .outstanding_vouchers(d, age)
+                .await
+                .map_err(|e| Violation::new("read", e.to_string()))?;
+            let places = free.get(&age).copied().unwrap_or(0);
+            if out > places {
+                return broken(
+                    "offers within places",
+                    format!("{d} age {age}: {out} outstanding over {places} free places"),
+                );
+            }
+            // the pool's count is the vouchers the applications hold
+            let held = apps
+                .iter()
+                .filter(|a| a.district == *d && a.status().holds_voucher())
+                .filter(|a| a.voucher().is_some_and(|v| v.age_group == age))
+                .count() as u32;
+            if held != out {
+                return broken(
+                    "offers within places",
+                    format!("{d} age {age}: the pool counts {out}, the applications hold {held}"),
+                );
+            }
+        }
+        checks += 2;
+    }
+    Ok(checks)
+}
+
+/// After a sweep that met no fault: no deadline is left due (none missed by more than one sweep).
+pub async fn nothing_due(w: &impl Observed) -> Result<(), Violation> {
+    let now = w.service().now();
+    for sweep in [Sweep::Expiry, Sweep::Reconfirmation] {
+        let due = w
+            .store()
+            .due(sweep, now, 10)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        if let Some(a) = due.first() {
+            return Err(Violation::new(
+                "no deadline missed by more than one sweep",
+                format!(
+                    "{} ({:?}) still due after a clean {sweep:?} sweep",
+                    a.id,
+                    a.status()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// At the end, every notification delivered: nothing pending, nothing failed, and no message
+/// sent twice on a channel (nothing was killed between a send and its record).
+pub async fn delivered(w: &impl Observed) -> Result<(), Violation> {
+    let (pending, failed) = w
+        .store()
+        .counts(None)
+        .await
+        .map_err(|e| Violation::new("read", e.to_string()))?;
+    if pending > 0 || failed > 0 {
+        return Err(Violation::new(
+            "every notification sent",
+            format!("{pending} pending and {failed} failed at the end"),
+        ));
+    }
+    let sent = w.sent();
+    if let Some(((id, channel), n)) = sent.iter().find(|(_, n)| **n > 1) {
+        return Err(Violation::new(
+            "no message twice",
+            format!("{id} sent {n} times by {channel:?}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Faults at the store's ports (issue 20): a store that delegates every call to a real one (the
+//! embedded store here) and, when the dice say so, makes a commit fail before it lands, lands it
+//! and loses the answer, or refuses it as throttled. Reads pass through: the faults are where a
+//! write's outcome can be in doubt.
+//!
+//! Hand-written delegation: the ports are `async_trait` traits, which delegation crates do not
+//! follow; every method is one line.
+
+use crate::dice::{Dice, Rates};
+use async_trait::async_trait;
+use kezek_core::domain::*;
+use kezek_core::iin::Iin;
+use kezek_core::lifecycle::Sweep;
+use kezek_core::ports::*;
+use kezek_core::queue::{AgeGroup, Cohort, QueueKey};
+use kezek_core::run_log::RunLogEntry;
+use kezek_core::time::Time;
+use kezek_core::values::RegistrationNumber;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// The kinds of fault, as the report counts them.
+pub const FAIL_BEFORE: &str = "commit failed before landing";
+pub const LOST_ANSWER: &str = "commit landed, answer lost";
+pub const THROTTLED: &str = "commit throttled";
+
+/// What the faulty store shares with the driver: the dice, the rates, whether faults are on,
+/// and what was injected.
+pub struct Faults {
+    pub dice: Mutex<Dice>,
+    pub rates: Rates,
+    pub on: Mutex<bool>,
+    pub injected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Faults {
+    pub fn new(dice: Dice, rates: Rates) -> Arc<Faults> {
+        Arc::new(Faults {
+            dice: Mutex::new(dice),
+            rates,
+            on: Mutex::new(false),
+            injected: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    pub fn set(&self, on: bool) {
+        *self.on.lock().unwrap_or_else(|e| e.into_inner()) = on;
+    }
+
+    fn is_on(&self) -> bool {
+        *self.on.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a fault of `kind` happens now (`per_mille` out of 1,000), counted when it does.
+    pub fn roll(&self, kind: &'static str, per_mille: u32) -> bool {
+        if !self.is_on() || per_mille == 0 {
+            return false;
+        }
+        let hit = self
+            .dice
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .chance(per_mille);
+        if hit {
+            *self
+                .injected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(kind)
+                .or_insert(0) += 1;
+        }
+        hit
+    }
+
+    pub fn count(&self, kind: &str) -> u64 {
+        self.injected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(kind)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A store whose commits fail as [`Faults`] say.
+pub struct Faulty<S> {
+    pub inner: Arc<S>,
+    pub faults: Arc<Faults>,
+}
+
+fn unavailable(what: &str) -> CommitError {
+    CommitError::Store(StoreError(format!("simulated: {what}")))
+}
+
+#[async_trait]
+impl<S: Store + 'static> Commits for Faulty<S> {
+    async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
+        self.inner.next_sequence(district, year).await
+    }
+
+    async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
+        let r = self.faults.rates;
+        if self.faults.roll(THROTTLED, r.throttle) {
+            return Err(unavailable("ProvisionedThroughputExceeded"));
+        }
+        if self.faults.roll(FAIL_BEFORE, r.fail_before) {
+            return Err(unavailable("the commit did not reach the table"));
+        }
+        self.inner.commit(change).await?;
+        if self.faults.roll(LOST_ANSWER, r.lost_answer) {
+            return Err(unavailable("timeout after the commit reached the table"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> Health for Faulty<S> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> ApplicationReads for Faulty<S> {
+    async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
+        self.inner.application(id).await
+    }
+    async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
+        self.inner.applications_by_applicant(iin).await
+    }
+    async fn applications_by_child(&self, child: &Iin) -> Result<Vec<Application>, StoreError> {
+        self.inner.applications_by_child(child).await
+    }
+    async fn application_by_number(
+        &self,
+        number: &RegistrationNumber,
+    ) -> Result<Option<Application>, StoreError> {
+        self.inner.application_by_number(number).await
+    }
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.inner.history(id).await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> QueueReads for Faulty<S> {
+    async fn queue_position(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        key: &QueueKey,
+    ) -> Result<u64, StoreError> {
+        self.inner.queue_position(district, cohort, key).await
+    }
+    async fn queue(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        self.inner.queue(district, cohort, limit).await
+    }
+    async fn queue_book(
+        &self,
+        district: &str,
+        cohort: Cohort,
+    ) -> Result<Vec<kezek_core::queue_book::QueueEvent>, StoreError> {
+        self.inner.queue_book(district, cohort).await
+    }
+    async fn queue_after(
+        &self,
+        district: &str,
+        cohort: Cohort,
+        after: &QueueKey,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        self.inner.queue_after(district, cohort, after, limit).await
+    }
+    async fn outstanding_vouchers(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<u32, StoreError> {
+        self.inner.outstanding_vouchers(district, age_group).await
+    }
+    async fn status_counts(&self, district: &str) -> Result<BTreeMap<Status, u64>, StoreError> {
+        self.inner.status_counts(district).await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> DueReads for Faulty<S> {
+    async fn due(
+        &self,
+        sweep: Sweep,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        self.inner.due(sweep, now, limit).await
+    }
+    fn due_parts(&self) -> u32 {
+        self.inner.due_parts()
+    }
+    async fn due_in_part(
+        &self,
+        sweep: Sweep,
+        part: u32,
+        now: Time,
+        limit: usize,
+    ) -> Result<Vec<Application>, StoreError> {
+        self.inner.due_in_part(sweep, part, now, limit).await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> CatalogueStore for Faulty<S> {
+    async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
+        self.inner.kindergarten(id).await
+    }
+    async fn kindergartens(&self, district: Option<&str>) -> Result<Vec<Kindergarten>, StoreError> {
+        self.inner.kindergartens(district).await
+    }
+    async fn put_kindergarten(
+        &self,
+        kindergarten: Kindergarten,
+        expected_version: Option<u64>,
+    ) -> Result<(), CommitError> {
+        self.inner
+            .put_kindergarten(kindergarten, expected_version)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> ChoiceReads for Faulty<S> {
+    async fn application_and_kindergarten(
+        &self,
+        id: &str,
+        kindergarten_id: &str,
+    ) -> Result<(Option<Application>, Option<Kindergarten>), StoreError> {
+        self.inner
+            .application_and_kindergarten(id, kindergarten_id)
+            .await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> ProfileStore for Faulty<S> {
+    async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
+        self.inner.profile(iin).await
+    }
+    async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
+        self.inner.put_profile(profile).await
+    }
+    async fn link_child(&self, parent: &Iin, child: &Iin) -> Result<(), StoreError> {
+        self.inner.link_child(parent, child).await
+    }
+    async fn linked_children(&self, parent: &Iin) -> Result<Vec<Iin>, StoreError> {
+        self.inner.linked_children(parent).await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> DocumentStore for Faulty<S> {
+    async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError> {
+        self.inner.put_document(document).await
+    }
+    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
+        self.inner.document(id).await
+    }
+}
+
+#[async_trait]
+impl<S: Store + 'static> Records for Faulty<S> {
+    async fn append_run(&self, entry: &RunLogEntry) -> Result<bool, StoreError> {
+        self.inner.append_run(entry).await
+    }
+    async fn runs(
+        &self,
+        district: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RunLogEntry>, StoreError> {
+        self.inner.runs(district, after, limit).await
+    }
+    async fn latest_runs(&self, district: &str, n: usize) -> Result<Vec<RunLogEntry>, StoreError> {
+        self.inner.latest_runs(district, n).await
+    }
+    async fn record_sweep(&self, record: &SweepRecord) -> Result<(), StoreError> {
+        self.inner.record_sweep(record).await
+    }
+    async fn sweep_records(&self) -> Result<Vec<SweepRecord>, StoreError> {
+        self.inner.sweep_records().await
+    }
+}

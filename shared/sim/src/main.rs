@@ -1,0 +1,95 @@
+//! `kezek-sim`: one seed (`--seed N`, replays it), a range (`--seeds 1..100`), or a soak
+//! (`--soak SECONDS`, seeds from `--from` on until the time is up). Prints each seed's figures;
+//! exits 1 on the first failure, with its seed and its last steps.
+
+use clap::Parser;
+use kezek_sim::{run, Config, Report};
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(about = "A deterministic simulation of a year of Kezek under faults")]
+struct Args {
+    /// One seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// A range of seeds, `A..B` (B excluded).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Run seeds for this many seconds.
+    #[arg(long)]
+    soak: Option<u64>,
+    /// The first seed of a soak.
+    #[arg(long, default_value_t = 1)]
+    from: u64,
+    /// Families in the simulated districts.
+    #[arg(long, default_value_t = Config::YEAR.families)]
+    families: usize,
+    /// Days simulated.
+    #[arg(long, default_value_t = Config::YEAR.days)]
+    days: i64,
+}
+
+fn line(r: &Report, ms: u128) -> String {
+    format!(
+        "seed {}: {} steps, {} checks, {} submitted, {} parent actions ({} refused), {} offers, {} enrolled, {} sweeps, {} messages; faults {:?}; {ms} ms",
+        r.seed, r.steps, r.checks, r.submitted, r.parent_actions, r.refused, r.offers, r.enrolled, r.sweeps, r.messages, r.faults
+    )
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    let cfg = Config {
+        families: args.families,
+        days: args.days,
+        ..Config::YEAR
+    };
+    let seeds: Box<dyn Iterator<Item = u64>> = match (args.seed, &args.seeds, args.soak) {
+        (Some(s), _, _) => Box::new(std::iter::once(s)),
+        (_, Some(range), _) => {
+            let (a, b) = range.split_once("..").unwrap_or(("1", "101"));
+            let (a, b) = (a.parse().unwrap_or(1), b.parse().unwrap_or(101));
+            Box::new(a..b)
+        }
+        _ => Box::new(args.from..),
+    };
+    let started = Instant::now();
+    let mut total = Report::default();
+    let mut n = 0u64;
+    for seed in seeds {
+        if let Some(limit) = args.soak {
+            if started.elapsed().as_secs() >= limit {
+                break;
+            }
+        }
+        let t = Instant::now();
+        match run(seed, cfg).await {
+            Ok(r) => {
+                println!("{}", line(&r, t.elapsed().as_millis()));
+                n += 1;
+                total.steps += r.steps;
+                total.checks += r.checks;
+                for (k, v) in r.faults {
+                    *total.faults.entry(k).or_insert(0) += v;
+                }
+            }
+            Err(f) => {
+                print!("{f}");
+                let small = kezek_sim::shrink(&f).await;
+                println!(
+                    "shrunk to {} families, {} days, step {}:",
+                    small.config.families, small.config.days, small.step
+                );
+                print!("{small}");
+                std::process::exit(1);
+            }
+        }
+    }
+    println!(
+        "{n} seeds passed in {:.1} s: {} steps, {} checks, faults {:?}",
+        started.elapsed().as_secs_f64(),
+        total.steps,
+        total.checks,
+        total.faults
+    );
+}

@@ -1,0 +1,749 @@
+//! The simulated world: the real service over the embedded store behind [`Faulty`], a clock that
+//! moves only when the simulation says, families who register and act (on time, late, twice at
+//! once), operators' runs, the summer's scheduled runs, the sweeps and the deliveries, all as
+//! events in time order drawn from one seed.
+
+use crate::check::{self, Violation};
+use crate::dice::{Dice, Rates};
+use crate::faulty::{Faults, Faulty, FAIL_BEFORE, LOST_ANSWER, THROTTLED};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use kezek_core::access::{Principal, Role};
+use kezek_core::domain::*;
+use kezek_core::iin::{make_iin, Iin};
+use kezek_core::inputs::*;
+use kezek_core::lifecycle::{self, Sweep};
+use kezek_core::ports::*;
+use kezek_core::service::Service;
+use kezek_core::store_embedded::EmbeddedStore;
+use kezek_core::Failure;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// A clock that stands still until the simulation moves it.
+pub struct StillClock(Mutex<DateTime<Utc>>);
+
+impl StillClock {
+    fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = t;
+    }
+}
+
+impl Clock for StillClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The service's ids from the seed: a seed replays its ids too.
+struct SeededIds(Mutex<Dice>);
+
+impl Ids for SeededIds {
+    fn new_id(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).bytes16();
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+}
+
+/// What a simulation is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    pub families: usize,
+    pub days: i64,
+    pub rates: Rates,
+}
+
+impl Config {
+    /// A district's year in small: the test command's size.
+    pub const YEAR: Config = Config {
+        families: 40,
+        days: 365,
+        rates: Rates::DEFAULT,
+    };
+}
+
+/// What happened in a run that kept every invariant.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub seed: u64,
+    pub steps: u64,
+    pub checks: u64,
+    pub faults: BTreeMap<String, u64>,
+    pub submitted: u64,
+    pub parent_actions: u64,
+    pub refused: u64,
+    pub offers: u64,
+    pub enrolled: u64,
+    pub sweeps: u64,
+    pub messages: u64,
+}
+
+/// A run that broke an invariant: its seed, the step, what broke, and the steps before it.
+#[derive(Debug, Clone)]
+pub struct Failed {
+    pub seed: u64,
+    pub step: u64,
+    /// The simulated day it failed on (0: the first).
+    pub day: i64,
+    /// The simulation's size.
+    pub config: Config,
+    pub violation: Violation,
+    pub trail: Vec<String>,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "seed {} failed at step {}: {}",
+            self.seed, self.step, self.violation
+        )?;
+        writeln!(
+            f,
+            "replay: cargo run -p kezek-sim -- --seed {} --families {} --days {}",
+            self.seed, self.config.families, self.config.days
+        )?;
+        for s in &self.trail {
+            writeln!(f, "  {s}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Register(usize),
+    Parent(usize),
+    /// The same visit a second time at once (a double click): it schedules no further visit.
+    Again(usize),
+    Run(usize, u8),
+    Summer,
+    Sweep,
+    Deliver,
+}
+
+struct Family {
+    parent: Principal,
+    child: Iin,
+    district: usize,
+}
+
+/// Records every message "sent", and refuses some while the provider is down.
+pub struct Provider {
+    faults: Arc<Faults>,
+    pub sent: Mutex<HashMap<(String, Channel), u64>>,
+}
+
+pub const PROVIDER_DOWN: &str = "provider refused a message";
+
+#[async_trait::async_trait]
+impl Sender for Provider {
+    async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
+        if self
+            .faults
+            .roll(PROVIDER_DOWN, self.faults.rates.provider_down)
+        {
+            return Err(SendError {
+                message: "simulated: the provider is down".into(),
+                retryable: true,
+            });
+        }
+        *self
+            .sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((m.notification_id.clone(), m.channel))
+            .or_insert(0) += 1;
+        Ok(())
+    }
+}
+
+pub const CLOCK_JUMP: &str = "clock jumped past sweeps";
+
+impl check::Observed for World {
+    fn store(&self) -> &EmbeddedStore {
+        &self.store
+    }
+    fn service(&self) -> &Service {
+        &self.svc
+    }
+    fn districts(&self) -> &[String] {
+        &self.districts
+    }
+    fn capacity(&self) -> &BTreeMap<(String, String), u32> {
+        &self.capacity
+    }
+    fn parents(&self) -> Vec<Iin> {
+        self.families.iter().map(|f| f.parent.iin.clone()).collect()
+    }
+    fn sent(&self) -> HashMap<(String, Channel), u64> {
+        self.provider
+            .sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The world of one seed.
+pub struct World {
+    seed: u64,
+    cfg: Config,
+    dice: Dice,
+    pub store: Arc<EmbeddedStore>,
+    pub faults: Arc<Faults>,
+    pub svc: Service,
+    clock: Arc<StillClock>,
+    pub provider: Provider,
+    families: Vec<Family>,
+    pub districts: Vec<String>,
+    /// Each kindergarten's places per age group as the operators set them.
+    pub capacity: BTreeMap<(String, String), u32>,
+    events: BinaryHeap<Reverse<(i64, u64, Event)>>,
+    order: u64,
+    /// Sweeps do not fire before this instant (a clock jump).
+    jumped_to: i64,
+    sweep_at: Option<i64>,
+    /// The first instant of the simulated year.
+    start: i64,
+    trail: Vec<String>,
+    pub report: Report,
+}
+
+const AGES: std::ops::RangeInclusive<u8> = 1..=6;
+const SWEEP_EVERY: i64 = 15 * 60 * 1_000_000;
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn at(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+impl World {
+    pub async fn new(seed: u64, cfg: Config) -> World {
+        let mut dice = Dice::new(seed);
+        let store = Arc::new(EmbeddedStore::new());
+        let faults = Faults::new(dice.split(), cfg.rates);
+        let faulty: Arc<dyn Store> = Arc::new(Faulty {
+            inner: store.clone(),
+            faults: faults.clone(),
+        });
+        // 2026-09-01 09:00 in Almaty
+        let start = Utc.with_ymd_and_hms(2026, 9, 1, 4, 0, 0).unwrap();
+        let clock = Arc::new(StillClock(Mutex::new(start)));
+        let mut svc = Service::new(
+            faulty,
+            store.clone(),
+            clock.clone(),
+            Arc::new(BuiltinRegisters),
+        );
+        svc.ids = Arc::new(SeededIds(Mutex::new(dice.split())));
+        let districts: Vec<String> = ["KOK", "AST", "STP"]
+            .iter()
+            .filter(|d| svc.reference().district(d).is_some())
+            .take(2)
+            .map(|d| (*d).to_owned())
+            .collect();
+        let provider = Provider {
+            faults: faults.clone(),
+            sent: Mutex::new(HashMap::new()),
+        };
+        let mut w = World {
+            seed,
+            cfg,
+            dice,
+            store,
+            faults,
+            svc,
+            clock,
+            provider,
+            families: Vec::new(),
+            districts,
+            capacity: BTreeMap::new(),
+            events: BinaryHeap::new(),
+            order: 0,
+            jumped_to: 0,
+            sweep_at: None,
+            start: micros(start),
+            trail: Vec::new(),
+            report: Report {
+                seed,
+                ..Report::default()
+            },
+        };
+        w.setup(start).await;
+        w
+    }
+
+    fn schedule(&mut self, t: i64, e: Event) {
+        self.order += 1;
+        self.events.push(Reverse((t, self.order, e)));
+    }
+
+    async fn setup(&mut self, start: DateTime<Utc>) {
+        let operator = |d: &str| Principal {
+            iin: Iin::try_from("850505300001".to_owned()).unwrap_or_else(|_| unreachable!()),
+            role: Role::Operator,
+            districts: vec![d.to_owned()],
+        };
+        for d in self.districts.clone() {
+            for k in 0..2 {
+                let places: BTreeMap<String, u32> = AGES
+                    .map(|a| (a.to_string(), 2 + self.dice.below(3) as u32))
+                    .collect();
+                let kg = self
+                    .svc
+                    .create_kindergarten(
+                        &operator(&d),
+                        KindergartenInput {
+                            name_kk: format!("Балапан {k}"),
+                            name_ru: format!("Балапан {k}"),
+                            district: d.clone(),
+                            address: "Абай 1".into(),
+                            phone: "+77162000000".into(),
+                            ownership: Ownership::State,
+                            ddo_type: DdoType::Kindergarten,
+                            languages: InstructionLanguage::Both,
+                            admission: AdmissionMode::General,
+                            free_places: Some(places.clone()),
+                        },
+                    )
+                    .await;
+                if let Ok(kg) = kg {
+                    for (a, n) in places {
+                        self.capacity.insert((kg.id.clone(), a), n);
+                    }
+                }
+            }
+        }
+        let mut serial = 100;
+        while self.families.len() < self.cfg.families {
+            serial += 1;
+            let born = NaiveDate::from_ymd_opt(2021, 9, 2).unwrap_or_default()
+                + Duration::days(self.dice.below(4 * 365 + 270) as i64);
+            let parent_born = NaiveDate::from_ymd_opt(1985, 1, 1).unwrap_or_default()
+                + Duration::days(self.dice.below(3650) as i64);
+            let (Some(child), Some(parent)) = (
+                make_iin(born, serial % 2 == 0, serial),
+                make_iin(parent_born, serial % 3 == 0, serial),
+            ) else {
+                continue;
+            };
+            let district = self.dice.below(self.districts.len() as u64) as usize;
+            self.families.push(Family {
+                parent: Principal {
+                    iin: parent,
+                    role: Role::Parent,
+                    districts: vec![],
+                },
+                child,
+                district,
+            });
+            let f = self.families.len() - 1;
+            if self.dice.chance(500) {
+                // registered in the year before: it reconfirms (or lapses) in this one
+                let back = (1 + self.dice.below(364 * 86_400)) as i64 * 1_000_000;
+                self.clock.set(at(micros(start) - back));
+                self.register(f).await.ok();
+                self.clock.set(start);
+            } else {
+                let when = micros(start) + self.dice.below(120 * 86_400) as i64 * 1_000_000;
+                self.schedule(when, Event::Register(f));
+            }
+        }
+        // Operators' runs on the 10th of each month at 11:00, the summer's scheduled runs on
+        // working days of July and August at 10:00, deliveries twice a day.
+        let first = start.date_naive();
+        for day in 0..self.cfg.days {
+            let date = first + Duration::days(day);
+            let local =
+                |h: u32| Utc.from_utc_datetime(&date.and_hms_opt(h - 5, 0, 0).unwrap_or_default());
+            use chrono::{Datelike, Weekday};
+            if date.day() == 10 {
+                for d in 0..self.districts.len() {
+                    for a in AGES {
+                        self.schedule(micros(local(11)), Event::Run(d, a));
+                    }
+                }
+            }
+            let weekday = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+            if matches!(date.month(), 7 | 8) && weekday {
+                self.schedule(micros(local(10)), Event::Summer);
+            }
+            self.schedule(micros(local(8)), Event::Deliver);
+            self.schedule(micros(local(20)), Event::Deliver);
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn note(&mut self, s: String) {
+        if self.trail.len() >= 40 {
+            self.trail.remove(0);
+        }
+        self.trail
+            .push(format!("{} {s}", self.now().format("%Y-%m-%d %H:%M")));
+    }
+
+    fn fail(&self, violation: Violation) -> Failed {
+        Failed {
+            seed: self.seed,
+            step: self.report.steps,
+            day: (micros(self.now()) - self.start) / (86_400 * 1_000_000),
+            config: self.cfg,
+            violation,
+            trail: self.trail.clone(),
+        }
+    }
+
+    /// Runs the whole year; the first broken invariant ends it.
+    pub async fn run(mut self) -> Result<Report, Failed> {
+        let end = micros(self.now()) + self.cfg.days * 86_400 * 1_000_000;
+        self.faults.set(true);
+        while let Some(Reverse((t, _, e))) = self.events.pop() {
+            if t > end {
+                break;
+            }
+            if t > micros(self.now()) {
+                self.clock.set(at(t));
+            }
+            self.report.steps += 1;
+            self.step(e).await.map_err(|v| self.fail(v))?;
+            self.report.checks += check::all(&self).await.map_err(|v| self.fail(v))?;
+            self.plan_sweep().await;
+        }
+        // The end: faults off, the provider up, every pending message delivered.
+        self.faults.set(false);
+        for _ in 0..20 {
+            match self.svc.deliver_pending(&self.provider, 1000).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(f) => return Err(self.fail(Violation::new("deliver", f.to_string()))),
+            }
+        }
+        check::delivered(&self).await.map_err(|v| self.fail(v))?;
+        for (k, n) in self
+            .faults
+            .injected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            self.report.faults.insert((*k).to_owned(), *n);
+        }
+        self.report.messages = self
+            .provider
+            .sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum();
+        Ok(self.report)
+    }
+
+    /// Schedules the next sweep at the first quarter hour after the earliest deadline due.
+    async fn plan_sweep(&mut self) {
+        let mut next: Option<i64> = None;
+        for a in check::applications(self).await {
+            if let Some((_, due)) = lifecycle::next_due(&a) {
+                let us = due.timestamp_micros();
+                next = Some(next.map_or(us, |n| n.min(us)));
+            }
+        }
+        let Some(due) = next else { return };
+        // the first quarter hour strictly after both the deadline and now
+        let base = due.max(micros(self.now()));
+        let tick = ((base.div_euclid(SWEEP_EVERY) + 1) * SWEEP_EVERY).max(self.jumped_to);
+        if self.sweep_at.is_none_or(|s| tick < s) {
+            self.sweep_at = Some(tick);
+            self.schedule(tick, Event::Sweep);
+        }
+    }
+
+    fn who(&self, f: usize) -> (&Principal, &Family) {
+        (&self.families[f].parent, &self.families[f])
+    }
+
+    async fn step(&mut self, e: Event) -> Result<(), Violation> {
+        if self.faults.roll(CLOCK_JUMP, self.cfg.rates.clock_jump) {
+            // the schedules miss the next hours: no sweep fires before then
+            self.jumped_to = micros(self.now()) + (1 + self.dice.below(8) as i64) * 3_600_000_000;
+            self.note(format!(
+                "clock jump to {}",
+                at(self.jumped_to).format("%H:%M")
+            ));
+        }
+        match e {
+            Event::Register(f) => self.register(f).await,
+            Event::Parent(f) => self.parent(f, true).await,
+            Event::Again(f) => self.parent(f, false).await,
+            Event::Run(d, a) => {
+                let input = RunInput {
+                    district: self.districts[d].clone(),
+                    age_group: i64::from(a),
+                };
+                let r = self.svc.voucher_run(None, input).await;
+                if let Ok(v) = &r {
+                    self.report.offers += v.offered as u64;
+                }
+                self.note(format!(
+                    "run {} age {a}: {:?}",
+                    self.districts[d],
+                    r.map(|v| v.offered)
+                ));
+                Ok(())
+            }
+            Event::Summer => {
+                let r = self.svc.scheduled_voucher_runs(None).await;
+                if let Ok(v) = &r {
+                    self.report.offers += v.iter().map(|r| r.run.offered as u64).sum::<u64>();
+                }
+                self.note(format!("summer runs: {}", r.is_ok()));
+                Ok(())
+            }
+            Event::Sweep => self.sweep().await,
+            Event::Deliver => {
+                let r = self.svc.deliver_pending(&self.provider, 1000).await;
+                self.note(format!("deliver: {r:?}"));
+                Ok(())
+            }
+        }
+    }
+
+    async fn sweep(&mut self) -> Result<(), Violation> {
+        let now = micros(self.now());
+        if self.sweep_at != Some(now) {
+            return Ok(()); // an earlier plan replaced by a later one
+        }
+        self.sweep_at = None;
+        if now < self.jumped_to {
+            return Ok(());
+        }
+        let before = self.commit_faults();
+        let ex = self.svc.sweep(Sweep::Expiry).await;
+        let re = self.svc.sweep(Sweep::Reconfirmation).await;
+        self.report.sweeps += 1;
+        self.note(format!(
+            "sweep: expiry {:?}, reconfirmation {:?}",
+            ex.as_ref().map(|r| r.examined),
+            re.as_ref().map(|r| r.examined)
+        ));
+        if self.commit_faults() == before && ex.is_ok() && re.is_ok() {
+            // a sweep that met no fault leaves nothing due
+            check::nothing_due(self).await?;
+        }
+        Ok(())
+    }
+
+    fn commit_faults(&self) -> u64 {
+        [FAIL_BEFORE, LOST_ANSWER, THROTTLED]
+            .iter()
+            .map(|k| self.faults.count(k))
+            .sum()
+    }
+
+    async fn register(&mut self, f: usize) -> Result<(), Violation> {
+        let (who, fam) = self.who(f);
+        let input = SubmitInput {
+            district: self.districts[fam.district].clone(),
+            child_iin: fam.child.as_str().to_owned(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: None,
+            signature: None,
+        };
+        let who = who.clone();
+        let lost = self.faults.count(LOST_ANSWER);
+        let r = self.svc.submit(&who, input, Language::Ru).await;
+        self.note(format!("family {f} registers: {}", outcome(&r)));
+        match &r {
+            Ok(_) => self.report.submitted += 1,
+            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
+                return Err(Violation::new(
+                    "lost answer",
+                    format!("a submit that landed answered {e}"),
+                ));
+            }
+            Err(Failure::Unavailable(_)) => {
+                // tried again later, as a parent would
+                let later = micros(self.now()) + 3_600_000_000;
+                self.schedule(later, Event::Register(f));
+                return Ok(());
+            }
+            Err(_) => {
+                // refused (the child is in the queue already, or too old): its visits go on
+                self.report.refused += 1;
+                return Ok(());
+            }
+        }
+        self.next_turn(f);
+        Ok(())
+    }
+
+    /// The family's next visit: mostly within days; sometimes right at a deadline (just before
+    /// or just after it); sometimes twice at once.
+    fn next_turn(&mut self, f: usize) {
+        let now = micros(self.now());
+        let later = now + (2 * 3600 + self.dice.below(4 * 86_400) as i64) * 1_000_000;
+        self.schedule(later, Event::Parent(f));
+        if self.dice.chance(50) {
+            self.schedule(later, Event::Again(f));
+        }
+    }
+
+    async fn parent(&mut self, f: usize, visits_again: bool) -> Result<(), Violation> {
+        let (who, _) = self.who(f);
+        let who = who.clone();
+        let apps = self
+            .store
+            .applications_by_applicant(&who.iin)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        let Some(app) = apps.into_iter().max_by_key(|a| a.registered_at) else {
+            if visits_again {
+                self.next_turn(f);
+            }
+            return Ok(());
+        };
+        let roll = self.dice.below(100);
+        let window =
+            app.reconfirm_by - chrono::Duration::days(kezek_core::rules::RECONFIRM_WINDOW_DAYS);
+        let open = self.svc.now() >= window;
+        if app.status() != Status::Archived && self.dice.chance(20) {
+            // registers the same child again while it is live: refused
+            self.schedule(micros(self.now()), Event::Register(f));
+        }
+        let action = match app.status() {
+            Status::Queued if open && roll < 60 => Some(ParentAction::Reconfirm),
+            Status::Queued if roll < 3 => Some(ParentAction::Reconfirm),
+            Status::Queued if roll < 4 => Some(ParentAction::Withdraw),
+            Status::VoucherOffered if roll < 80 => Some(ParentAction::ConfirmVoucher),
+            Status::VoucherOffered if roll < 84 => Some(ParentAction::Refuse),
+            Status::VoucherActive if roll < 70 => self.choice(&app).await,
+            Status::VoucherActive if roll < 80 => Some(ParentAction::Extend),
+            Status::StopListed if roll < 60 => Some(ParentAction::Restore),
+            Status::Archived if roll < 10 => {
+                // registers the child again
+                self.schedule(micros(self.now()), Event::Register(f));
+                None
+            }
+            _ => None,
+        };
+        if let Some(action) = action {
+            self.act(f, &who, &app, action).await?;
+        }
+        if !visits_again {
+            return Ok(());
+        }
+        // Now and then a visit right at the deadline, either side of it.
+        match lifecycle::current_deadline(&app) {
+            Some(d) if self.dice.chance(150) => {
+                let off = self.dice.below(60 * 60) as i64 - 30 * 60;
+                let t = (d.timestamp() + off) * 1_000_000;
+                if t > micros(self.now()) {
+                    self.schedule(t, Event::Parent(f));
+                    return Ok(());
+                }
+                self.next_turn(f);
+            }
+            _ => self.next_turn(f),
+        }
+        Ok(())
+    }
+
+    /// A kindergarten of the district with a place for the voucher's age group, if any.
+    async fn choice(&mut self, app: &Application) -> Option<ParentAction> {
+        let age = app.voucher()?.age_group;
+        let kgs = self.store.kindergartens(Some(&app.district)).await.ok()?;
+        let open: Vec<_> = kgs
+            .iter()
+            .filter(|k| k.free_places.get(&age).copied().unwrap_or(0) > 0)
+            .collect();
+        let pick = if open.is_empty() {
+            kgs.first()? // a full one: refused with no_free_place
+        } else {
+            open[self.dice.below(open.len() as u64) as usize]
+        };
+        Some(ParentAction::Choose(ChooseInput {
+            kindergarten_id: pick.id.clone(),
+            signature: None,
+        }))
+    }
+
+    async fn act(
+        &mut self,
+        f: usize,
+        who: &Principal,
+        app: &Application,
+        action: ParentAction,
+    ) -> Result<(), Violation> {
+        let name = format!("{action:?}");
+        let lost = self.faults.count(LOST_ANSWER);
+        let failed = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+        let now = self.svc.now();
+        let r = self.svc.act(who, &app.id, action, Language::Kk).await;
+        self.report.parent_actions += 1;
+        self.note(format!(
+            "family {f} {name} on {:?}: {}",
+            app.status(),
+            outcome(&r)
+        ));
+        let after = self
+            .store
+            .application(&app.id)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        match &r {
+            Ok(_) => {
+                // no parent action succeeded after its deadline
+                if let (Some(d), false) = (lifecycle::current_deadline(app), name == "Withdraw") {
+                    if now > d {
+                        return Err(Violation::new(
+                            "action after its deadline",
+                            format!("{name} at {now} on {:?} due {d}", app.status()),
+                        ));
+                    }
+                }
+                if name.starts_with("Choose") {
+                    self.report.enrolled += 1;
+                }
+            }
+            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
+                return Err(Violation::new(
+                    "lost answer",
+                    format!("{name} landed but the parent was answered {e}"),
+                ));
+            }
+            Err(Failure::Unavailable(_)) => {
+                let changed = after.as_ref().map(|a| a.version) != Some(app.version);
+                let faulted = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+                if changed && faulted > failed && app.status() != Status::Archived {
+                    // a failed commit must write nothing, unless another writer won meanwhile
+                    let raced = after.as_ref().map(|a| a.version) != Some(app.version + 1);
+                    if !raced {
+                        return Err(Violation::new(
+                            "failed commit wrote",
+                            format!("{name} failed yet the application moved on"),
+                        ));
+                    }
+                }
+            }
+            Err(_) => self.report.refused += 1,
+        }
+        Ok(())
+    }
+}
+
+fn outcome<T>(r: &Result<T, Failure>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(f) => f.code().to_owned(),
+    }
+}
