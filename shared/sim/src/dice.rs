@@ -49,6 +49,9 @@ pub struct Rates {
     pub provider_down: u32,
     /// The clock jumps past several sweeps at once (per step).
     pub clock_jump: u32,
+    /// The process is killed after a write landed (per write), or between a send and its record
+    /// (per message sent).
+    pub kill: u32,
 }
 
 impl Rates {
@@ -58,6 +61,7 @@ impl Rates {
         throttle: 0,
         provider_down: 0,
         clock_jump: 0,
+        kill: 0,
     };
 
     /// The test command's rates: every kind often enough to meet each path many times a year.
@@ -67,5 +71,6 @@ impl Rates {
         throttle: 20,
         provider_down: 50,
         clock_jump: 5,
+        kill: 10,
     };
 }

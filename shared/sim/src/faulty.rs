@@ -23,6 +23,12 @@ use std::sync::{Arc, Mutex};
 pub const FAIL_BEFORE: &str = "commit failed before landing";
 pub const LOST_ANSWER: &str = "commit landed, answer lost";
 pub const THROTTLED: &str = "commit throttled";
+/// The process killed right after one of its writes landed: nothing more of this invocation
+/// runs; the next invocation takes the work up.
+pub const KILLED: &str = "process killed after a write";
+/// The notifier killed between the provider's acceptance of a message and its record (SES and
+/// SMS take no idempotency key: the message goes again).
+pub const KILLED_AFTER_SEND: &str = "process killed between a send and its record";
 
 /// What the faulty store shares with the driver: the dice, the rates, whether faults are on,
 /// and what was injected.
@@ -31,6 +37,8 @@ pub struct Faults {
     pub rates: Rates,
     pub on: Mutex<bool>,
     pub injected: Mutex<BTreeMap<&'static str, u64>>,
+    /// The current invocation's process was killed: its writes fail until the next one.
+    dead: Mutex<bool>,
 }
 
 impl Faults {
@@ -40,7 +48,26 @@ impl Faults {
             rates,
             on: Mutex::new(false),
             injected: Mutex::new(BTreeMap::new()),
+            dead: Mutex::new(false),
         })
+    }
+
+    /// A new invocation: a live process.
+    pub fn revive(&self) {
+        *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = false;
+    }
+
+    pub fn kill(&self) {
+        *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// A write of a killed process: refused.
+    pub fn dead(&self) -> Result<(), StoreError> {
+        if *self.dead.lock().unwrap_or_else(|e| e.into_inner()) {
+            Err(StoreError("simulated: the process was killed".into()))
+        } else {
+            Ok(())
+        }
     }
 
     pub fn set(&self, on: bool) {
@@ -99,6 +126,7 @@ impl<S: Store + 'static> Commits for Faulty<S> {
     }
 
     async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
+        self.faults.dead()?;
         let r = self.faults.rates;
         if self.faults.roll(THROTTLED, r.throttle) {
             return Err(unavailable("ProvisionedThroughputExceeded"));
@@ -107,6 +135,10 @@ impl<S: Store + 'static> Commits for Faulty<S> {
             return Err(unavailable("the commit did not reach the table"));
         }
         self.inner.commit(change).await?;
+        if self.faults.roll(KILLED, r.kill) {
+            self.faults.kill();
+            return Err(unavailable("the process was killed"));
+        }
         if self.faults.roll(LOST_ANSWER, r.lost_answer) {
             return Err(unavailable("timeout after the commit reached the table"));
         }
@@ -124,6 +156,8 @@ impl<S: Store + 'static> Health for Faulty<S> {
 #[async_trait]
 impl<S: Store + 'static> ApplicationReads for Faulty<S> {
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
+        // a killed process reads nothing back either
+        self.faults.dead()?;
         self.inner.application(id).await
     }
     async fn applications_by_applicant(&self, iin: &Iin) -> Result<Vec<Application>, StoreError> {
@@ -274,7 +308,13 @@ impl<S: Store + 'static> DocumentStore for Faulty<S> {
 #[async_trait]
 impl<S: Store + 'static> Records for Faulty<S> {
     async fn append_run(&self, entry: &RunLogEntry) -> Result<bool, StoreError> {
-        self.inner.append_run(entry).await
+        self.faults.dead()?;
+        let appended = self.inner.append_run(entry).await?;
+        if appended && self.faults.roll(KILLED, self.faults.rates.kill) {
+            self.faults.kill();
+            return Err(StoreError("simulated: the process was killed".into()));
+        }
+        Ok(appended)
     }
     async fn runs(
         &self,
@@ -288,9 +328,52 @@ impl<S: Store + 'static> Records for Faulty<S> {
         self.inner.latest_runs(district, n).await
     }
     async fn record_sweep(&self, record: &SweepRecord) -> Result<(), StoreError> {
+        self.faults.dead()?;
         self.inner.record_sweep(record).await
     }
     async fn sweep_records(&self) -> Result<Vec<SweepRecord>, StoreError> {
         self.inner.sweep_records().await
+    }
+}
+
+/// The outbox of a process that may be killed: its writes fail once it is.
+pub struct FaultyOutbox<O> {
+    pub inner: Arc<O>,
+    pub faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl<O: Outbox + 'static> Outbox for FaultyOutbox<O> {
+    async fn enqueue(&self, n: Notification) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        self.inner.enqueue(n).await
+    }
+    async fn pending(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.inner.pending(limit).await
+    }
+    async fn mark(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        self.inner.mark(id, delivery).await
+    }
+    async fn counts(&self, district: Option<&str>) -> Result<(u64, u64), StoreError> {
+        self.inner.counts(district).await
+    }
+    async fn claim_send(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Time,
+        lease: chrono::Duration,
+    ) -> Result<SendClaim, StoreError> {
+        self.faults.dead()?;
+        self.inner.claim_send(id, channel, now, lease).await
+    }
+    async fn record_sent(&self, id: &str, channel: Channel, at: Time) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        self.inner.record_sent(id, channel, at).await
+    }
+    async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        self.inner.release_send(id, channel).await
     }
 }

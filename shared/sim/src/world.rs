@@ -5,7 +5,9 @@
 
 use crate::check::{self, Violation};
 use crate::dice::{Dice, Rates};
-use crate::faulty::{Faults, Faulty, FAIL_BEFORE, LOST_ANSWER, THROTTLED};
+use crate::faulty::{
+    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_AFTER_SEND, LOST_ANSWER, THROTTLED,
+};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
 use kezek_core::domain::*;
@@ -78,6 +80,8 @@ pub struct Report {
     pub enrolled: u64,
     pub sweeps: u64,
     pub messages: u64,
+    /// Runs cut off by a kill whose outcome the district's next run wrote from the book.
+    pub recovered_runs: u64,
 }
 
 /// A run that broke an invariant: its seed, the step, what broke, and the steps before it.
@@ -128,6 +132,8 @@ struct Family {
     parent: Principal,
     child: Iin,
     district: usize,
+    /// Whether its visits are scheduled (one chain of visits a family).
+    visiting: bool,
 }
 
 /// Records every message "sent", and refuses some while the provider is down.
@@ -156,6 +162,10 @@ impl Sender for Provider {
             .unwrap_or_else(|e| e.into_inner())
             .entry((m.notification_id.clone(), m.channel))
             .or_insert(0) += 1;
+        if self.faults.roll(KILLED_AFTER_SEND, self.faults.rates.kill) {
+            // accepted by the provider; the process dies before it records the send
+            self.faults.kill();
+        }
         Ok(())
     }
 }
@@ -235,12 +245,11 @@ impl World {
         // 2026-09-01 09:00 in Almaty
         let start = Utc.with_ymd_and_hms(2026, 9, 1, 4, 0, 0).unwrap();
         let clock = Arc::new(StillClock(Mutex::new(start)));
-        let mut svc = Service::new(
-            faulty,
-            store.clone(),
-            clock.clone(),
-            Arc::new(BuiltinRegisters),
-        );
+        let outbox: Arc<dyn Outbox> = Arc::new(FaultyOutbox {
+            inner: store.clone(),
+            faults: faults.clone(),
+        });
+        let mut svc = Service::new(faulty, outbox, clock.clone(), Arc::new(BuiltinRegisters));
         svc.ids = Arc::new(SeededIds(Mutex::new(dice.split())));
         let districts: Vec<String> = ["KOK", "AST", "STP"]
             .iter()
@@ -342,6 +351,7 @@ impl World {
                 },
                 child,
                 district,
+                visiting: false,
             });
             let f = self.families.len() - 1;
             if self.dice.chance(500) {
@@ -414,12 +424,27 @@ impl World {
                 self.clock.set(at(t));
             }
             self.report.steps += 1;
+            // each step is an invocation of its own: a process killed in the last one is gone
+            self.faults.revive();
             self.step(e).await.map_err(|v| self.fail(v))?;
+            self.faults.revive();
             self.report.checks += check::all(&self).await.map_err(|v| self.fail(v))?;
             self.plan_sweep().await;
         }
-        // The end: faults off, the provider up, every pending message delivered.
+        // The end: faults off, a live process, the provider up; a last run in each district
+        // (it finishes the runs cut off), every pending message delivered.
         self.faults.set(false);
+        self.faults.revive();
+        self.clock.set(self.now() + Duration::hours(1));
+        for d in self.districts.clone() {
+            let input = RunInput {
+                district: d,
+                age_group: 3,
+            };
+            if let Err(f) = self.svc.voucher_run(None, input).await {
+                return Err(self.fail(Violation::new("the last run", f.to_string())));
+            }
+        }
         for _ in 0..20 {
             match self.svc.deliver_pending(&self.provider, 1000).await {
                 Ok(0) => break,
@@ -427,7 +452,11 @@ impl World {
                 Err(f) => return Err(self.fail(Violation::new("deliver", f.to_string()))),
             }
         }
-        check::delivered(&self).await.map_err(|v| self.fail(v))?;
+        let kills = self.faults.count(KILLED_AFTER_SEND);
+        check::delivered(&self, kills)
+            .await
+            .map_err(|v| self.fail(v))?;
+        self.report.recovered_runs = check::run_logs(&self).await.map_err(|v| self.fail(v))?;
         for (k, n) in self
             .faults
             .injected
@@ -542,7 +571,7 @@ impl World {
     }
 
     fn commit_faults(&self) -> u64 {
-        [FAIL_BEFORE, LOST_ANSWER, THROTTLED]
+        [FAIL_BEFORE, LOST_ANSWER, THROTTLED, KILLED]
             .iter()
             .map(|k| self.faults.count(k))
             .sum()
@@ -578,18 +607,33 @@ impl World {
                 return Ok(());
             }
             Err(_) => {
-                // refused (the child is in the queue already, or too old): its visits go on
+                // refused (the child is in the queue already, or too old): its visits go on;
+                // a family whose first submit landed in a killed process starts them now
                 self.report.refused += 1;
+                let parent = self.families[f].parent.iin.clone();
+                let live = self
+                    .store
+                    .applications_by_applicant(&parent)
+                    .await
+                    .map_err(|e| Violation::new("read", e.to_string()))?
+                    .iter()
+                    .any(|a| a.status() != Status::Archived);
+                if live && !self.families[f].visiting {
+                    self.next_turn(f);
+                }
                 return Ok(());
             }
         }
-        self.next_turn(f);
+        if !self.families[f].visiting {
+            self.next_turn(f);
+        }
         Ok(())
     }
 
     /// The family's next visit: mostly within days; sometimes right at a deadline (just before
     /// or just after it); sometimes twice at once.
     fn next_turn(&mut self, f: usize) {
+        self.families[f].visiting = true;
         let now = micros(self.now());
         let later = now + (2 * 3600 + self.dice.below(4 * 86_400) as i64) * 1_000_000;
         self.schedule(later, Event::Parent(f));

@@ -34,7 +34,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     results.extend(other.join().expect("the other thread"));
     let (mut steps, mut checks, mut ms) = (0u64, 0u64, Vec::new());
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut offers, mut enrolled, mut actions, mut messages) = (0, 0, 0, 0);
+    let (mut offers, mut enrolled, mut actions, mut messages, mut recovered) = (0, 0, 0, 0, 0);
     for r in &results {
         match r {
             Ok((r, t)) => {
@@ -44,6 +44,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
                 enrolled += r.enrolled;
                 actions += r.parent_actions;
                 messages += r.messages;
+                recovered += r.recovered_runs;
                 ms.push(*t);
                 for (k, v) in &r.faults {
                     *faults.entry(k.clone()).or_insert(0) += v;
@@ -54,7 +55,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     }
     ms.sort_unstable();
     println!(
-        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages; per seed p50 {} ms, max {} ms",
+        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages, {recovered} cut-off runs recovered; per seed p50 {} ms, max {} ms",
         results.len(),
         started.elapsed().as_secs_f64(),
         ms[ms.len() / 2],
@@ -66,6 +67,8 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         kezek_sim::faulty::FAIL_BEFORE,
         kezek_sim::faulty::LOST_ANSWER,
         kezek_sim::faulty::THROTTLED,
+        kezek_sim::faulty::KILLED,
+        kezek_sim::faulty::KILLED_AFTER_SEND,
         kezek_sim::world::PROVIDER_DOWN,
         kezek_sim::world::CLOCK_JUMP,
     ] {
@@ -78,6 +81,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         offers > 0 && enrolled > 0,
         "the years moved: {offers} offers, {enrolled} enrolled"
     );
+    assert!(recovered > 0, "no run was cut off and recovered");
 }
 
 /// A seed replays: the same schedule, the same figures.
