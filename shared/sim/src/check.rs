@@ -194,8 +194,8 @@ pub async fn nothing_due(w: &impl Observed) -> Result<(), Violation> {
 
 /// At the end, every notification delivered: nothing pending, nothing failed, and a message sent
 /// twice on a channel only where the process was killed between the send and its record: the
-/// doubles equal those kills.
-pub async fn delivered(w: &impl Observed, kills_after_send: u64) -> Result<(), Violation> {
+/// doubles equal the sent messages those kills left unrecorded.
+pub async fn delivered(w: &impl Observed, unrecorded: u64) -> Result<(), Violation> {
     let (pending, failed) = w
         .store()
         .counts(None)
@@ -209,11 +209,11 @@ pub async fn delivered(w: &impl Observed, kills_after_send: u64) -> Result<(), V
     }
     let sent = w.sent();
     let doubles: u64 = sent.values().map(|n| n - 1).sum();
-    if doubles != kills_after_send {
+    if doubles != unrecorded {
         let twice = sent.iter().find(|(_, n)| **n > 1);
         return Err(Violation::new(
             "no message twice",
-            format!("{doubles} messages sent again, {kills_after_send} kills between a send and its record; e.g. {twice:?}"),
+            format!("{doubles} messages sent again, {unrecorded} left unrecorded by kills; e.g. {twice:?}"),
         ));
     }
     Ok(())
@@ -260,4 +260,63 @@ pub async fn run_logs(w: &impl Observed) -> Result<u64, Violation> {
         }
     }
     Ok(recovered)
+}
+
+/// Each queue's book against the queue: every queued child's exact position from the book is
+/// its place in the queue read in order, and its history explains every move (each move starts
+/// where the last ended) and ends at that position. Returns how many children were checked.
+pub async fn books(w: &impl Observed) -> Result<u64, Violation> {
+    use kezek_core::queue_book::{self, Place};
+    let reference = w.service().reference();
+    let apps = applications(w).await;
+    let mut queues: std::collections::BTreeSet<(String, kezek_core::queue::Cohort)> =
+        std::collections::BTreeSet::new();
+    for a in apps.iter().filter(|a| a.status() == Status::Queued) {
+        queues.insert((
+            a.district.clone(),
+            kezek_core::queue::cohort_of(a.child_birth_date),
+        ));
+    }
+    let mut checked = 0;
+    for (d, cohort) in queues {
+        let read = |e: StoreError| Violation::new("read", e.to_string());
+        let book = w.store().queue_book(&d, cohort).await.map_err(read)?;
+        let queue = w.store().queue(&d, cohort, 100_000).await.map_err(read)?;
+        for (i, a) in queue.iter().enumerate() {
+            let me = Place::of(&a.queue_key(reference));
+            let at = i as u64 + 1;
+            let counted = queue_book::position(&book, &me);
+            if counted != at {
+                return Err(Violation::new(
+                    "the book counts the queue",
+                    format!(
+                        "{d} {cohort}: {} is {at} in the queue, {counted} in the book",
+                        a.id
+                    ),
+                ));
+            }
+            let moves = queue_book::history(&book, &me);
+            let mut was = None;
+            for m in &moves {
+                if m.from != was {
+                    return Err(Violation::new(
+                        "each history explains every move",
+                        format!("{}: a move from {:?} after {was:?}", a.id, m.from),
+                    ));
+                }
+                was = m.to;
+            }
+            if was != Some(at) {
+                return Err(Violation::new(
+                    "each history explains every move",
+                    format!(
+                        "{}: the history ends at {was:?}, the queue has it at {at}",
+                        a.id
+                    ),
+                ));
+            }
+            checked += 1;
+        }
+    }
+    Ok(checked)
 }

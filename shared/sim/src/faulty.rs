@@ -29,6 +29,9 @@ pub const KILLED: &str = "process killed after a write";
 /// The notifier killed between the provider's acceptance of a message and its record (SES and
 /// SMS take no idempotency key: the message goes again).
 pub const KILLED_AFTER_SEND: &str = "process killed between a send and its record";
+/// Messages the provider accepted whose record a kill prevented (each one kill can leave the
+/// e-mail and the SMS in flight): each goes again, so the doubles must equal these.
+pub const UNRECORDED: &str = "sent message left unrecorded by a kill";
 
 /// What the faulty store shares with the driver: the dice, the rates, whether faults are on,
 /// and what was injected.
@@ -39,6 +42,9 @@ pub struct Faults {
     pub injected: Mutex<BTreeMap<&'static str, u64>>,
     /// The current invocation's process was killed: its writes fail until the next one.
     dead: Mutex<bool>,
+    /// No kills while two invocations race in one step: the simulation has one process flag,
+    /// and a kill of one would take the other down with it.
+    kills_paused: Mutex<bool>,
 }
 
 impl Faults {
@@ -49,7 +55,12 @@ impl Faults {
             on: Mutex::new(false),
             injected: Mutex::new(BTreeMap::new()),
             dead: Mutex::new(false),
+            kills_paused: Mutex::new(false),
         })
+    }
+
+    pub fn pause_kills(&self, paused: bool) {
+        *self.kills_paused.lock().unwrap_or_else(|e| e.into_inner()) = paused;
     }
 
     /// A new invocation: a live process.
@@ -83,6 +94,10 @@ impl Faults {
         if !self.is_on() || per_mille == 0 {
             return false;
         }
+        let kill = kind == KILLED || kind == KILLED_AFTER_SEND;
+        if kill && *self.kills_paused.lock().unwrap_or_else(|e| e.into_inner()) {
+            return false;
+        }
         let hit = self
             .dice
             .lock()
@@ -97,6 +112,16 @@ impl Faults {
                 .or_insert(0) += 1;
         }
         hit
+    }
+
+    /// Counts an event that is a consequence of a fault, not a roll.
+    pub fn note(&self, kind: &'static str) {
+        *self
+            .injected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_insert(0) += 1;
     }
 
     pub fn count(&self, kind: &str) -> u64 {
@@ -365,11 +390,18 @@ impl<O: Outbox + 'static> Outbox for FaultyOutbox<O> {
         now: Time,
         lease: chrono::Duration,
     ) -> Result<SendClaim, StoreError> {
+        // a network call: two deliveries of one message interleave here
+        tokio::task::yield_now().await;
         self.faults.dead()?;
         self.inner.claim_send(id, channel, now, lease).await
     }
     async fn record_sent(&self, id: &str, channel: Channel, at: Time) -> Result<(), StoreError> {
-        self.faults.dead()?;
+        tokio::task::yield_now().await;
+        if let Err(e) = self.faults.dead() {
+            // the provider accepted this message; it will go again
+            self.faults.note(UNRECORDED);
+            return Err(e);
+        }
         self.inner.record_sent(id, channel, at).await
     }
     async fn release_send(&self, id: &str, channel: Channel) -> Result<(), StoreError> {

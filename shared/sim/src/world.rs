@@ -147,6 +147,15 @@ pub const PROVIDER_DOWN: &str = "provider refused a message";
 #[async_trait::async_trait]
 impl Sender for Provider {
     async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
+        // a network call: a racing delivery of the same message may run meanwhile
+        tokio::task::yield_now().await;
+        if self.faults.dead().is_err() {
+            // a killed process sends nothing more
+            return Err(SendError {
+                message: "simulated: the process was killed".into(),
+                retryable: true,
+            });
+        }
         if self
             .faults
             .roll(PROVIDER_DOWN, self.faults.rates.provider_down)
@@ -429,6 +438,9 @@ impl World {
             self.step(e).await.map_err(|v| self.fail(v))?;
             self.faults.revive();
             self.report.checks += check::all(&self).await.map_err(|v| self.fail(v))?;
+            if self.report.steps.is_multiple_of(100) {
+                self.report.checks += check::books(&self).await.map_err(|v| self.fail(v))?;
+            }
             self.plan_sweep().await;
         }
         // The end: faults off, a live process, the provider up; a last run in each district
@@ -452,8 +464,9 @@ impl World {
                 Err(f) => return Err(self.fail(Violation::new("deliver", f.to_string()))),
             }
         }
-        let kills = self.faults.count(KILLED_AFTER_SEND);
-        check::delivered(&self, kills)
+        self.report.checks += check::books(&self).await.map_err(|v| self.fail(v))?;
+        let unrecorded = self.faults.count(crate::faulty::UNRECORDED);
+        check::delivered(&self, unrecorded)
             .await
             .map_err(|v| self.fail(v))?;
         self.report.recovered_runs = check::run_logs(&self).await.map_err(|v| self.fail(v))?;
@@ -537,12 +550,56 @@ impl World {
                 Ok(())
             }
             Event::Sweep => self.sweep().await,
-            Event::Deliver => {
-                let r = self.svc.deliver_pending(&self.provider, 1000).await;
-                self.note(format!("deliver: {r:?}"));
-                Ok(())
+            Event::Deliver => self.deliver().await,
+        }
+    }
+
+    /// The notifier as SQS feeds it: the pending notifications in any order, some late (left for
+    /// the next delivery), some twice, and some twice at once (two invocations racing).
+    async fn deliver(&mut self) -> Result<(), Violation> {
+        let mut pending = self
+            .store
+            .pending(1000)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        // out of order
+        for i in (1..pending.len()).rev() {
+            let j = self.dice.below(i as u64 + 1) as usize;
+            pending.swap(i, j);
+        }
+        let (mut sent, mut twice) = (0, 0);
+        for n in &pending {
+            if self.dice.chance(100) {
+                continue; // late: the next delivery
+            }
+            let r = if self.dice.chance(50) {
+                twice += 1;
+                self.faults.pause_kills(true);
+                let (a, b) = tokio::join!(
+                    self.svc.deliver(n, &self.provider),
+                    self.svc.deliver(n, &self.provider)
+                );
+                self.faults.pause_kills(false);
+                a.and(b)
+            } else {
+                let r = self.svc.deliver(n, &self.provider).await;
+                if r.is_ok() && self.dice.chance(50) {
+                    twice += 1;
+                    self.svc.deliver(n, &self.provider).await
+                } else {
+                    r
+                }
+            };
+            if r.is_ok() {
+                sent += 1;
             }
         }
+        self.note(format!(
+            "deliver {} of {} pending ({twice} twice)",
+            sent,
+            pending.len()
+        ));
+        Ok(())
     }
 
     async fn sweep(&mut self) -> Result<(), Violation> {

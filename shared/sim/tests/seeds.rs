@@ -69,6 +69,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         kezek_sim::faulty::THROTTLED,
         kezek_sim::faulty::KILLED,
         kezek_sim::faulty::KILLED_AFTER_SEND,
+        kezek_sim::faulty::UNRECORDED,
         kezek_sim::world::PROVIDER_DOWN,
         kezek_sim::world::CLOCK_JUMP,
     ] {
