@@ -8,6 +8,7 @@ use crate::iin::Iin;
 use crate::inputs::*;
 use crate::lifecycle::NewApplication;
 use crate::lifecycle::{self, Command, Refusal};
+use crate::ports::{CommitError, Conflict};
 use crate::reference::District;
 use crate::retry::Retried;
 use crate::service::Service;
@@ -86,7 +87,25 @@ impl Service {
             self.ctx(now),
         )?;
         let app = decision.application.clone();
-        self.commit(decision).await?;
+        // A stale commit of a new application is a transaction conflict on an item it shares
+        // with another registration (the queue book's bucket, the status counters): the same
+        // submission again, not a refusal.
+        let mut attempts = 1;
+        loop {
+            match self.commit(decision.clone()).await {
+                Ok(()) => break,
+                Err(CommitError::Conflict(Conflict::Stale))
+                    if attempts < crate::service::MAX_ATTEMPTS =>
+                {
+                    attempts += 1;
+                    tracing::info!(
+                        attempts,
+                        "submit: a concurrent transaction; committing again"
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.view(&app, now, lang).await
     }
 

@@ -102,22 +102,47 @@ impl Service {
                 number: app.registration_number.clone(),
                 reason: why.to_owned(),
             };
-            let Ok(d) = lifecycle::apply(app, command, &actor, self.ctx(now)) else {
-                // e.g. its reconfirmation lapsed: the sweep archives it
-                passed.push(pass(run_log::reason::NOT_ELIGIBLE));
-                continue;
-            };
-            match self.commit(d).await {
-                Ok(()) => offered.push(app),
-                Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => {
-                    passed.push(pass(run_log::reason::NO_PLACE));
+            // A stale commit (another writer of the application, or a transaction conflict on an
+            // item the offer shares) reads the child again and decides again: a child still
+            // queued is not passed over for someone else's write.
+            let mut current = app.clone();
+            let mut outcome = Err(run_log::reason::CHANGED);
+            for _ in 0..crate::service::MAX_ATTEMPTS {
+                let Ok(d) = lifecycle::apply(&current, command.clone(), &actor, self.ctx(now))
+                else {
+                    // e.g. its reconfirmation lapsed: the sweep archives it
+                    outcome = Err(run_log::reason::NOT_ELIGIBLE);
                     break;
+                };
+                match self.commit(d).await {
+                    Ok(()) => outcome = Ok(()),
+                    Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => {
+                        outcome = Err(run_log::reason::NO_PLACE);
+                    }
+                    Err(CommitError::Conflict(Conflict::Stale)) => {
+                        match self.store.application(&current.id).await {
+                            Ok(Some(a)) if a.status() == Status::Queued => {
+                                current = a;
+                                continue;
+                            }
+                            _ => outcome = Err(run_log::reason::CHANGED),
+                        }
+                    }
+                    Err(CommitError::Conflict(_)) => outcome = Err(run_log::reason::CHANGED),
+                    Err(e) => {
+                        outcome = Err(run_log::reason::ERROR);
+                        failed = Some(e);
+                    }
                 }
-                Err(CommitError::Conflict(_)) => passed.push(pass(run_log::reason::CHANGED)),
-                Err(e) => {
-                    passed.push(pass(run_log::reason::ERROR));
-                    failed = Some(e);
-                    break;
+                break;
+            }
+            match outcome {
+                Ok(()) => offered.push(app),
+                Err(why) => {
+                    passed.push(pass(why));
+                    if run_log::stops_run(why) {
+                        break;
+                    }
                 }
             }
         }

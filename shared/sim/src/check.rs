@@ -320,3 +320,46 @@ pub async fn books(w: &impl Observed) -> Result<u64, Violation> {
     }
     Ok(checked)
 }
+
+/// After a run: a child it passed over because the application `changed` is no longer queued
+/// (a queued child is not passed over for someone else's write, e.g. a transaction conflict).
+pub async fn passed_fairly(
+    w: &impl Observed,
+    district: &str,
+    run_id: &str,
+) -> Result<(), Violation> {
+    use kezek_core::run_log::{reason, Stage};
+    let read = |e: StoreError| Violation::new("read", e.to_string());
+    let latest = w.store().latest_runs(district, 4).await.map_err(read)?;
+    let Some(outcome) = latest
+        .iter()
+        .find(|e| e.run.run_id == run_id && e.run.stage != Stage::Started)
+    else {
+        return Ok(());
+    };
+    for p in outcome
+        .run
+        .passed
+        .iter()
+        .filter(|p| p.reason == reason::CHANGED)
+    {
+        let number =
+            kezek_core::values::RegistrationNumber::parse(&p.number, w.service().reference());
+        let Some(number) = number else { continue };
+        let app = w
+            .store()
+            .application_by_number(&number)
+            .await
+            .map_err(read)?;
+        if app.is_some_and(|a| a.status() == Status::Queued) {
+            return Err(Violation::new(
+                "no queued child passed over",
+                format!(
+                    "run {run_id} passed {} as changed, and it is still queued",
+                    p.number
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

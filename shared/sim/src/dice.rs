@@ -45,6 +45,8 @@ pub struct Rates {
     pub lost_answer: u32,
     /// A commit refused as throttled.
     pub throttle: u32,
+    /// A commit cancelled by a concurrent transaction (answered as stale).
+    pub conflict: u32,
     /// A message the provider (SES, SMS) refuses for now.
     pub provider_down: u32,
     /// The clock jumps past several sweeps at once (per step).
@@ -59,6 +61,7 @@ impl Rates {
         fail_before: 0,
         lost_answer: 0,
         throttle: 0,
+        conflict: 0,
         provider_down: 0,
         clock_jump: 0,
         kill: 0,
@@ -69,6 +72,7 @@ impl Rates {
         fail_before: 30,
         lost_answer: 30,
         throttle: 20,
+        conflict: 20,
         provider_down: 50,
         clock_jump: 5,
         kill: 10,

@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 pub const FAIL_BEFORE: &str = "commit failed before landing";
 pub const LOST_ANSWER: &str = "commit landed, answer lost";
 pub const THROTTLED: &str = "commit throttled";
+/// A commit cancelled by a concurrent transaction on an item it shares (DynamoDB's
+/// TransactionConflict): nothing written, answered as a stale commit.
+pub const CONFLICT: &str = "commit cancelled by a concurrent transaction";
 /// The process killed right after one of its writes landed: nothing more of this invocation
 /// runs; the next invocation takes the work up.
 pub const KILLED: &str = "process killed after a write";
@@ -155,6 +158,9 @@ impl<S: Store + 'static> Commits for Faulty<S> {
         let r = self.faults.rates;
         if self.faults.roll(THROTTLED, r.throttle) {
             return Err(unavailable("ProvisionedThroughputExceeded"));
+        }
+        if self.faults.roll(CONFLICT, r.conflict) {
+            return Err(CommitError::Conflict(Conflict::Stale));
         }
         if self.faults.roll(FAIL_BEFORE, r.fail_before) {
             return Err(unavailable("the commit did not reach the table"));

@@ -533,6 +533,7 @@ impl World {
                 let r = self.svc.voucher_run(None, input).await;
                 if let Ok(v) = &r {
                     self.report.offers += v.offered as u64;
+                    check::passed_fairly(self, &self.districts[d], &v.run_id).await?;
                 }
                 self.note(format!(
                     "run {} age {a}: {:?}",
@@ -655,6 +656,12 @@ impl World {
                 return Err(Violation::new(
                     "lost answer",
                     format!("a submit that landed answered {e}"),
+                ));
+            }
+            Err(e) if e.code() == "conflict" => {
+                return Err(Violation::new(
+                    "a transient conflict refuses no registration",
+                    format!("family {f}'s submit was answered {}", e.code()),
                 ));
             }
             Err(Failure::Unavailable(_)) => {

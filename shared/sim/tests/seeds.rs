@@ -67,6 +67,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         kezek_sim::faulty::FAIL_BEFORE,
         kezek_sim::faulty::LOST_ANSWER,
         kezek_sim::faulty::THROTTLED,
+        kezek_sim::faulty::CONFLICT,
         kezek_sim::faulty::KILLED,
         kezek_sim::faulty::KILLED_AFTER_SEND,
         kezek_sim::faulty::UNRECORDED,
