@@ -8,7 +8,9 @@
 
 pub mod check;
 pub mod dice;
+mod families;
 pub mod faulty;
+mod parts;
 pub mod world;
 
 pub use world::{Config, Failed, Report, World};

@@ -5,9 +5,7 @@
 
 use crate::check::{self, Violation};
 use crate::dice::{Dice, Rates};
-use crate::faulty::{
-    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_AFTER_SEND, LOST_ANSWER, THROTTLED,
-};
+use crate::faulty::{Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, LOST_ANSWER, THROTTLED};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
 use kezek_core::domain::*;
@@ -17,37 +15,12 @@ use kezek_core::lifecycle::{self, Sweep};
 use kezek_core::ports::*;
 use kezek_core::service::Service;
 use kezek_core::store_embedded::EmbeddedStore;
-use kezek_core::Failure;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// A clock that stands still until the simulation moves it.
-pub struct StillClock(Mutex<DateTime<Utc>>);
-
-impl StillClock {
-    fn set(&self, t: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = t;
-    }
-}
-
-impl Clock for StillClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The service's ids from the seed: a seed replays its ids too.
-struct SeededIds(Mutex<Dice>);
-
-impl Ids for SeededIds {
-    fn new_id(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).bytes16();
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string()
-    }
-}
+pub use crate::parts::PROVIDER_DOWN;
+use crate::parts::{Provider, SeededIds, StillClock};
 
 /// What a simulation is made of.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +90,7 @@ impl std::fmt::Display for Failed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Event {
+pub(crate) enum Event {
     Register(usize),
     Parent(usize),
     /// The same visit a second time at once (a double click): it schedules no further visit.
@@ -128,55 +101,12 @@ enum Event {
     Deliver,
 }
 
-struct Family {
-    parent: Principal,
-    child: Iin,
-    district: usize,
+pub(crate) struct Family {
+    pub(crate) parent: Principal,
+    pub(crate) child: Iin,
+    pub(crate) district: usize,
     /// Whether its visits are scheduled (one chain of visits a family).
-    visiting: bool,
-}
-
-/// Records every message "sent", and refuses some while the provider is down.
-pub struct Provider {
-    faults: Arc<Faults>,
-    pub sent: Mutex<HashMap<(String, Channel), u64>>,
-}
-
-pub const PROVIDER_DOWN: &str = "provider refused a message";
-
-#[async_trait::async_trait]
-impl Sender for Provider {
-    async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
-        // a network call: a racing delivery of the same message may run meanwhile
-        tokio::task::yield_now().await;
-        if self.faults.dead().is_err() {
-            // a killed process sends nothing more
-            return Err(SendError {
-                message: "simulated: the process was killed".into(),
-                retryable: true,
-            });
-        }
-        if self
-            .faults
-            .roll(PROVIDER_DOWN, self.faults.rates.provider_down)
-        {
-            return Err(SendError {
-                message: "simulated: the provider is down".into(),
-                retryable: true,
-            });
-        }
-        *self
-            .sent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((m.notification_id.clone(), m.channel))
-            .or_insert(0) += 1;
-        if self.faults.roll(KILLED_AFTER_SEND, self.faults.rates.kill) {
-            // accepted by the provider; the process dies before it records the send
-            self.faults.kill();
-        }
-        Ok(())
-    }
+    pub(crate) visiting: bool,
 }
 
 pub const CLOCK_JUMP: &str = "clock jumped past sweeps";
@@ -208,33 +138,33 @@ impl check::Observed for World {
 
 /// The world of one seed.
 pub struct World {
-    seed: u64,
-    cfg: Config,
-    dice: Dice,
+    pub(crate) seed: u64,
+    pub(crate) cfg: Config,
+    pub(crate) dice: Dice,
     pub store: Arc<EmbeddedStore>,
     pub faults: Arc<Faults>,
     pub svc: Service,
-    clock: Arc<StillClock>,
+    pub(crate) clock: Arc<StillClock>,
     pub provider: Provider,
-    families: Vec<Family>,
+    pub(crate) families: Vec<Family>,
     pub districts: Vec<String>,
     /// Each kindergarten's places per age group as the operators set them.
     pub capacity: BTreeMap<(String, String), u32>,
-    events: BinaryHeap<Reverse<(i64, u64, Event)>>,
-    order: u64,
+    pub(crate) events: BinaryHeap<Reverse<(i64, u64, Event)>>,
+    pub(crate) order: u64,
     /// Sweeps do not fire before this instant (a clock jump).
-    jumped_to: i64,
-    sweep_at: Option<i64>,
+    pub(crate) jumped_to: i64,
+    pub(crate) sweep_at: Option<i64>,
     /// The first instant of the simulated year.
-    start: i64,
-    trail: Vec<String>,
+    pub(crate) start: i64,
+    pub(crate) trail: Vec<String>,
     pub report: Report,
 }
 
 const AGES: std::ops::RangeInclusive<u8> = 1..=6;
 const SWEEP_EVERY: i64 = 15 * 60 * 1_000_000;
 
-fn micros(t: DateTime<Utc>) -> i64 {
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
@@ -297,7 +227,7 @@ impl World {
         w
     }
 
-    fn schedule(&mut self, t: i64, e: Event) {
+    pub(crate) fn schedule(&mut self, t: i64, e: Event) {
         self.order += 1;
         self.events.push(Reverse((t, self.order, e)));
     }
@@ -398,11 +328,11 @@ impl World {
         }
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
-    fn note(&mut self, s: String) {
+    pub(crate) fn note(&mut self, s: String) {
         if self.trail.len() >= 40 {
             self.trail.remove(0);
         }
@@ -508,7 +438,7 @@ impl World {
         }
     }
 
-    fn who(&self, f: usize) -> (&Principal, &Family) {
+    pub(crate) fn who(&self, f: usize) -> (&Principal, &Family) {
         (&self.families[f].parent, &self.families[f])
     }
 
@@ -633,225 +563,5 @@ impl World {
             .iter()
             .map(|k| self.faults.count(k))
             .sum()
-    }
-
-    async fn register(&mut self, f: usize) -> Result<(), Violation> {
-        let (who, fam) = self.who(f);
-        let input = SubmitInput {
-            district: self.districts[fam.district].clone(),
-            child_iin: fam.child.as_str().to_owned(),
-            email: "p@example.kz".into(),
-            phone: "+77011234567".into(),
-            language: None,
-            privilege: None,
-            signature: None,
-        };
-        let who = who.clone();
-        let lost = self.faults.count(LOST_ANSWER);
-        let r = self.svc.submit(&who, input, Language::Ru).await;
-        self.note(format!("family {f} registers: {}", outcome(&r)));
-        match &r {
-            Ok(_) => self.report.submitted += 1,
-            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
-                return Err(Violation::new(
-                    "lost answer",
-                    format!("a submit that landed answered {e}"),
-                ));
-            }
-            Err(e) if e.code() == "conflict" => {
-                return Err(Violation::new(
-                    "a transient conflict refuses no registration",
-                    format!("family {f}'s submit was answered {}", e.code()),
-                ));
-            }
-            Err(Failure::Unavailable(_)) => {
-                // tried again later, as a parent would
-                let later = micros(self.now()) + 3_600_000_000;
-                self.schedule(later, Event::Register(f));
-                return Ok(());
-            }
-            Err(_) => {
-                // refused (the child is in the queue already, or too old): its visits go on;
-                // a family whose first submit landed in a killed process starts them now
-                self.report.refused += 1;
-                let parent = self.families[f].parent.iin.clone();
-                let live = self
-                    .store
-                    .applications_by_applicant(&parent)
-                    .await
-                    .map_err(|e| Violation::new("read", e.to_string()))?
-                    .iter()
-                    .any(|a| a.status() != Status::Archived);
-                if live && !self.families[f].visiting {
-                    self.next_turn(f);
-                }
-                return Ok(());
-            }
-        }
-        if !self.families[f].visiting {
-            self.next_turn(f);
-        }
-        Ok(())
-    }
-
-    /// The family's next visit: mostly within days; sometimes right at a deadline (just before
-    /// or just after it); sometimes twice at once.
-    fn next_turn(&mut self, f: usize) {
-        self.families[f].visiting = true;
-        let now = micros(self.now());
-        let later = now + (2 * 3600 + self.dice.below(4 * 86_400) as i64) * 1_000_000;
-        self.schedule(later, Event::Parent(f));
-        if self.dice.chance(50) {
-            self.schedule(later, Event::Again(f));
-        }
-    }
-
-    async fn parent(&mut self, f: usize, visits_again: bool) -> Result<(), Violation> {
-        let (who, _) = self.who(f);
-        let who = who.clone();
-        let apps = self
-            .store
-            .applications_by_applicant(&who.iin)
-            .await
-            .map_err(|e| Violation::new("read", e.to_string()))?;
-        let Some(app) = apps.into_iter().max_by_key(|a| a.registered_at) else {
-            if visits_again {
-                self.next_turn(f);
-            }
-            return Ok(());
-        };
-        let roll = self.dice.below(100);
-        let window =
-            app.reconfirm_by - chrono::Duration::days(kezek_core::rules::RECONFIRM_WINDOW_DAYS);
-        let open = self.svc.now() >= window;
-        if app.status() != Status::Archived && self.dice.chance(20) {
-            // registers the same child again while it is live: refused
-            self.schedule(micros(self.now()), Event::Register(f));
-        }
-        let action = match app.status() {
-            Status::Queued if open && roll < 60 => Some(ParentAction::Reconfirm),
-            Status::Queued if roll < 3 => Some(ParentAction::Reconfirm),
-            Status::Queued if roll < 4 => Some(ParentAction::Withdraw),
-            Status::VoucherOffered if roll < 80 => Some(ParentAction::ConfirmVoucher),
-            Status::VoucherOffered if roll < 84 => Some(ParentAction::Refuse),
-            Status::VoucherActive if roll < 70 => self.choice(&app).await,
-            Status::VoucherActive if roll < 80 => Some(ParentAction::Extend),
-            Status::StopListed if roll < 60 => Some(ParentAction::Restore),
-            Status::Archived if roll < 10 => {
-                // registers the child again
-                self.schedule(micros(self.now()), Event::Register(f));
-                None
-            }
-            _ => None,
-        };
-        if let Some(action) = action {
-            self.act(f, &who, &app, action).await?;
-        }
-        if !visits_again {
-            return Ok(());
-        }
-        // Now and then a visit right at the deadline, either side of it.
-        match lifecycle::current_deadline(&app) {
-            Some(d) if self.dice.chance(150) => {
-                let off = self.dice.below(60 * 60) as i64 - 30 * 60;
-                let t = (d.timestamp() + off) * 1_000_000;
-                if t > micros(self.now()) {
-                    self.schedule(t, Event::Parent(f));
-                    return Ok(());
-                }
-                self.next_turn(f);
-            }
-            _ => self.next_turn(f),
-        }
-        Ok(())
-    }
-
-    /// A kindergarten of the district with a place for the voucher's age group, if any.
-    async fn choice(&mut self, app: &Application) -> Option<ParentAction> {
-        let age = app.voucher()?.age_group;
-        let kgs = self.store.kindergartens(Some(&app.district)).await.ok()?;
-        let open: Vec<_> = kgs
-            .iter()
-            .filter(|k| k.free_places.get(&age).copied().unwrap_or(0) > 0)
-            .collect();
-        let pick = if open.is_empty() {
-            kgs.first()? // a full one: refused with no_free_place
-        } else {
-            open[self.dice.below(open.len() as u64) as usize]
-        };
-        Some(ParentAction::Choose(ChooseInput {
-            kindergarten_id: pick.id.clone(),
-            signature: None,
-        }))
-    }
-
-    async fn act(
-        &mut self,
-        f: usize,
-        who: &Principal,
-        app: &Application,
-        action: ParentAction,
-    ) -> Result<(), Violation> {
-        let name = format!("{action:?}");
-        let lost = self.faults.count(LOST_ANSWER);
-        let failed = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
-        let now = self.svc.now();
-        let r = self.svc.act(who, &app.id, action, Language::Kk).await;
-        self.report.parent_actions += 1;
-        self.note(format!(
-            "family {f} {name} on {:?}: {}",
-            app.status(),
-            outcome(&r)
-        ));
-        let after = self
-            .store
-            .application(&app.id)
-            .await
-            .map_err(|e| Violation::new("read", e.to_string()))?;
-        match &r {
-            Ok(_) => {
-                // no parent action succeeded after its deadline
-                if let (Some(d), false) = (lifecycle::current_deadline(app), name == "Withdraw") {
-                    if now > d {
-                        return Err(Violation::new(
-                            "action after its deadline",
-                            format!("{name} at {now} on {:?} due {d}", app.status()),
-                        ));
-                    }
-                }
-                if name.starts_with("Choose") {
-                    self.report.enrolled += 1;
-                }
-            }
-            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
-                return Err(Violation::new(
-                    "lost answer",
-                    format!("{name} landed but the parent was answered {e}"),
-                ));
-            }
-            Err(Failure::Unavailable(_)) => {
-                let changed = after.as_ref().map(|a| a.version) != Some(app.version);
-                let faulted = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
-                if changed && faulted > failed && app.status() != Status::Archived {
-                    // a failed commit must write nothing, unless another writer won meanwhile
-                    let raced = after.as_ref().map(|a| a.version) != Some(app.version + 1);
-                    if !raced {
-                        return Err(Violation::new(
-                            "failed commit wrote",
-                            format!("{name} failed yet the application moved on"),
-                        ));
-                    }
-                }
-            }
-            Err(_) => self.report.refused += 1,
-        }
-        Ok(())
-    }
-}
-
-fn outcome<T>(r: &Result<T, Failure>) -> String {
-    match r {
-        Ok(_) => "ok".into(),
-        Err(f) => f.code().to_owned(),
     }
 }

@@ -1,0 +1,234 @@
+//! The families of a simulated year: their registrations and visits (on time, at a deadline,
+//! twice at once, a live child registered again) and the checks at each of their actions.
+
+use crate::check::Violation;
+use crate::faulty::{FAIL_BEFORE, LOST_ANSWER, THROTTLED};
+use crate::world::{micros, Event, World};
+use kezek_core::access::Principal;
+use kezek_core::domain::*;
+use kezek_core::inputs::*;
+use kezek_core::lifecycle;
+use kezek_core::ports::*;
+use kezek_core::Failure;
+
+impl World {
+    pub(crate) async fn register(&mut self, f: usize) -> Result<(), Violation> {
+        let (who, fam) = self.who(f);
+        let input = SubmitInput {
+            district: self.districts[fam.district].clone(),
+            child_iin: fam.child.as_str().to_owned(),
+            email: "p@example.kz".into(),
+            phone: "+77011234567".into(),
+            language: None,
+            privilege: None,
+            signature: None,
+        };
+        let who = who.clone();
+        let lost = self.faults.count(LOST_ANSWER);
+        let r = self.svc.submit(&who, input, Language::Ru).await;
+        self.note(format!("family {f} registers: {}", outcome(&r)));
+        match &r {
+            Ok(_) => self.report.submitted += 1,
+            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
+                return Err(Violation::new(
+                    "lost answer",
+                    format!("a submit that landed answered {e}"),
+                ));
+            }
+            Err(e) if e.code() == "conflict" => {
+                return Err(Violation::new(
+                    "a transient conflict refuses no registration",
+                    format!("family {f}'s submit was answered {}", e.code()),
+                ));
+            }
+            Err(Failure::Unavailable(_)) => {
+                // tried again later, as a parent would
+                let later = micros(self.now()) + 3_600_000_000;
+                self.schedule(later, Event::Register(f));
+                return Ok(());
+            }
+            Err(_) => {
+                // refused (the child is in the queue already, or too old): its visits go on;
+                // a family whose first submit landed in a killed process starts them now
+                self.report.refused += 1;
+                let parent = self.families[f].parent.iin.clone();
+                let live = self
+                    .store
+                    .applications_by_applicant(&parent)
+                    .await
+                    .map_err(|e| Violation::new("read", e.to_string()))?
+                    .iter()
+                    .any(|a| a.status() != Status::Archived);
+                if live && !self.families[f].visiting {
+                    self.next_turn(f);
+                }
+                return Ok(());
+            }
+        }
+        if !self.families[f].visiting {
+            self.next_turn(f);
+        }
+        Ok(())
+    }
+
+    /// The family's next visit: mostly within days; sometimes right at a deadline (just before
+    /// or just after it); sometimes twice at once.
+    pub(crate) fn next_turn(&mut self, f: usize) {
+        self.families[f].visiting = true;
+        let now = micros(self.now());
+        let later = now + (2 * 3600 + self.dice.below(4 * 86_400) as i64) * 1_000_000;
+        self.schedule(later, Event::Parent(f));
+        if self.dice.chance(50) {
+            self.schedule(later, Event::Again(f));
+        }
+    }
+
+    pub(crate) async fn parent(&mut self, f: usize, visits_again: bool) -> Result<(), Violation> {
+        let (who, _) = self.who(f);
+        let who = who.clone();
+        let apps = self
+            .store
+            .applications_by_applicant(&who.iin)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        let Some(app) = apps.into_iter().max_by_key(|a| a.registered_at) else {
+            if visits_again {
+                self.next_turn(f);
+            }
+            return Ok(());
+        };
+        let roll = self.dice.below(100);
+        let window =
+            app.reconfirm_by - chrono::Duration::days(kezek_core::rules::RECONFIRM_WINDOW_DAYS);
+        let open = self.svc.now() >= window;
+        if app.status() != Status::Archived && self.dice.chance(20) {
+            // registers the same child again while it is live: refused
+            self.schedule(micros(self.now()), Event::Register(f));
+        }
+        let action = match app.status() {
+            Status::Queued if open && roll < 60 => Some(ParentAction::Reconfirm),
+            Status::Queued if roll < 3 => Some(ParentAction::Reconfirm),
+            Status::Queued if roll < 4 => Some(ParentAction::Withdraw),
+            Status::VoucherOffered if roll < 80 => Some(ParentAction::ConfirmVoucher),
+            Status::VoucherOffered if roll < 84 => Some(ParentAction::Refuse),
+            Status::VoucherActive if roll < 70 => self.choice(&app).await,
+            Status::VoucherActive if roll < 80 => Some(ParentAction::Extend),
+            Status::StopListed if roll < 60 => Some(ParentAction::Restore),
+            Status::Archived if roll < 10 => {
+                // registers the child again
+                self.schedule(micros(self.now()), Event::Register(f));
+                None
+            }
+            _ => None,
+        };
+        if let Some(action) = action {
+            self.act(f, &who, &app, action).await?;
+        }
+        if !visits_again {
+            return Ok(());
+        }
+        // Now and then a visit right at the deadline, either side of it.
+        match lifecycle::current_deadline(&app) {
+            Some(d) if self.dice.chance(150) => {
+                let off = self.dice.below(60 * 60) as i64 - 30 * 60;
+                let t = (d.timestamp() + off) * 1_000_000;
+                if t > micros(self.now()) {
+                    self.schedule(t, Event::Parent(f));
+                    return Ok(());
+                }
+                self.next_turn(f);
+            }
+            _ => self.next_turn(f),
+        }
+        Ok(())
+    }
+
+    /// A kindergarten of the district with a place for the voucher's age group, if any.
+    pub(crate) async fn choice(&mut self, app: &Application) -> Option<ParentAction> {
+        let age = app.voucher()?.age_group;
+        let kgs = self.store.kindergartens(Some(&app.district)).await.ok()?;
+        let open: Vec<_> = kgs
+            .iter()
+            .filter(|k| k.free_places.get(&age).copied().unwrap_or(0) > 0)
+            .collect();
+        let pick = if open.is_empty() {
+            kgs.first()? // a full one: refused with no_free_place
+        } else {
+            open[self.dice.below(open.len() as u64) as usize]
+        };
+        Some(ParentAction::Choose(ChooseInput {
+            kindergarten_id: pick.id.clone(),
+            signature: None,
+        }))
+    }
+
+    pub(crate) async fn act(
+        &mut self,
+        f: usize,
+        who: &Principal,
+        app: &Application,
+        action: ParentAction,
+    ) -> Result<(), Violation> {
+        let name = format!("{action:?}");
+        let lost = self.faults.count(LOST_ANSWER);
+        let failed = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+        let now = self.svc.now();
+        let r = self.svc.act(who, &app.id, action, Language::Kk).await;
+        self.report.parent_actions += 1;
+        self.note(format!(
+            "family {f} {name} on {:?}: {}",
+            app.status(),
+            outcome(&r)
+        ));
+        let after = self
+            .store
+            .application(&app.id)
+            .await
+            .map_err(|e| Violation::new("read", e.to_string()))?;
+        match &r {
+            Ok(_) => {
+                // no parent action succeeded after its deadline
+                if let (Some(d), false) = (lifecycle::current_deadline(app), name == "Withdraw") {
+                    if now > d {
+                        return Err(Violation::new(
+                            "action after its deadline",
+                            format!("{name} at {now} on {:?} due {d}", app.status()),
+                        ));
+                    }
+                }
+                if name.starts_with("Choose") {
+                    self.report.enrolled += 1;
+                }
+            }
+            Err(e) if self.faults.count(LOST_ANSWER) > lost => {
+                return Err(Violation::new(
+                    "lost answer",
+                    format!("{name} landed but the parent was answered {e}"),
+                ));
+            }
+            Err(Failure::Unavailable(_)) => {
+                let changed = after.as_ref().map(|a| a.version) != Some(app.version);
+                let faulted = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+                if changed && faulted > failed && app.status() != Status::Archived {
+                    // a failed commit must write nothing, unless another writer won meanwhile
+                    let raced = after.as_ref().map(|a| a.version) != Some(app.version + 1);
+                    if !raced {
+                        return Err(Violation::new(
+                            "failed commit wrote",
+                            format!("{name} failed yet the application moved on"),
+                        ));
+                    }
+                }
+            }
+            Err(_) => self.report.refused += 1,
+        }
+        Ok(())
+    }
+}
+
+fn outcome<T>(r: &Result<T, Failure>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(f) => f.code().to_owned(),
+    }
+}
