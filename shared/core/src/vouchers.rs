@@ -5,10 +5,10 @@ use crate::domain::*;
 use crate::error::Failure;
 use crate::inputs::*;
 use crate::lifecycle::{self, Command};
-use crate::ports::*;
 use crate::queue;
 use crate::queue::AgeGroup;
 use crate::reference::District;
+use crate::retry::Retried;
 use crate::run_log;
 use crate::service::Service;
 use crate::time::local_date;
@@ -103,39 +103,25 @@ impl Service {
                 reason: why.to_owned(),
             };
             // A stale commit (another writer of the application, or a transaction conflict on an
-            // item the offer shares) reads the child again and decides again: a child still
-            // queued is not passed over for someone else's write.
-            let mut current = app.clone();
-            let mut outcome = Err(run_log::reason::CHANGED);
-            for _ in 0..crate::service::MAX_ATTEMPTS {
-                let Ok(d) = lifecycle::apply(&current, command.clone(), &actor, self.ctx(now))
-                else {
-                    // e.g. its reconfirmation lapsed: the sweep archives it
-                    outcome = Err(run_log::reason::NOT_ELIGIBLE);
-                    break;
-                };
-                match self.commit(d).await {
-                    Ok(()) => outcome = Ok(()),
-                    Err(CommitError::Conflict(Conflict::NoVoucherPlace)) => {
-                        outcome = Err(run_log::reason::NO_PLACE);
-                    }
-                    Err(CommitError::Conflict(Conflict::Stale)) => {
-                        match self.store.application(&current.id).await {
-                            Ok(Some(a)) if a.status() == Status::Queued => {
-                                current = a;
-                                continue;
-                            }
-                            _ => outcome = Err(run_log::reason::CHANGED),
-                        }
-                    }
-                    Err(CommitError::Conflict(_)) => outcome = Err(run_log::reason::CHANGED),
-                    Err(e) => {
-                        outcome = Err(run_log::reason::ERROR);
-                        failed = Some(e);
-                    }
+            // item the offer shares) reads the child again and decides again (the one
+            // optimistic loop, `decide_and_commit`): a child still queued is not passed over
+            // for someone else's write.
+            let decide =
+                |a: &Application, t| lifecycle::apply(a, command.clone(), &actor, self.ctx(t));
+            let outcome = match self.decide_and_commit(app.clone(), decide).await {
+                Ok(Retried::Committed { .. }) => Ok(()),
+                // e.g. its reconfirmation lapsed: the sweep archives it
+                Ok(Retried::Refused { app: a, .. }) if a.status() == Status::Queued => {
+                    Err(run_log::reason::NOT_ELIGIBLE)
                 }
-                break;
-            }
+                Ok(Retried::Refused { .. } | Retried::Gone { .. }) => Err(run_log::reason::CHANGED),
+                Err(f) if f.code() == "no_free_place" => Err(run_log::reason::NO_PLACE),
+                Err(f @ Failure::Unavailable(_)) => {
+                    failed = Some(f);
+                    Err(run_log::reason::ERROR)
+                }
+                Err(_) => Err(run_log::reason::CHANGED),
+            };
             match outcome {
                 Ok(()) => offered.push(app),
                 Err(why) => {
@@ -156,7 +142,7 @@ impl Service {
             self.log_run(record, Some(Some(started))).await?;
         }
         if let Some(e) = failed {
-            return Err(e.into());
+            return Err(e);
         }
         Ok(VoucherRunView {
             run_id,
