@@ -36,6 +36,7 @@ pub mod correction;
 pub mod fixtures;
 pub mod lookups;
 pub mod moto;
+pub mod places;
 pub mod records;
 
 use std::future::Future;
@@ -95,6 +96,7 @@ where
     book::a_year_of_a_district_explains_every_move(make().await).await;
     records::run_log_appends_in_order_and_never_replaces(make().await).await;
     records::sweep_records_keep_each_parts_last_pass(make().await).await;
+    places::a_places_cut_keeps_a_place_per_voucher_outstanding(make().await).await;
 }
 
 /// Expands to one `#[tokio::test]` (multi-thread, 4 workers) per contract case, each on a fresh
@@ -178,6 +180,15 @@ macro_rules! contract_tests {
         async fn sweep_records_keep_each_parts_last_pass() {
             let make = $make;
             $crate::records::sweep_records_keep_each_parts_last_pass(make().await).await;
+        }
+        #[$crate::__private::tokio::test(
+            flavor = "multi_thread",
+            worker_threads = 4,
+            crate = "kezek_contract::__private::tokio"
+        )]
+        async fn a_places_cut_keeps_a_place_per_voucher_outstanding() {
+            let make = $make;
+            $crate::places::a_places_cut_keeps_a_place_per_voucher_outstanding(make().await).await;
         }
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

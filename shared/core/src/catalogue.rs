@@ -66,6 +66,7 @@ impl Service {
         if kg.free_places.is_empty() {
             kg.free_places = old.free_places.clone();
         }
+        self.keeps_promised_places(&old, &kg).await?;
         self.store
             .put_kindergarten(kg.clone(), Some(old.version))
             .await?;
@@ -85,6 +86,7 @@ impl Service {
             let mut kg = old.clone();
             kg.version += 1;
             kg.free_places.extend(parsed.iter().map(|(a, n)| (*a, *n)));
+            self.keeps_promised_places(&old, &kg).await?;
             match self
                 .store
                 .put_kindergarten(kg.clone(), Some(old.version))
@@ -99,6 +101,42 @@ impl Service {
             code: "conflict",
             status: None,
         })
+    }
+
+    /// A cut of free places keeps a place for every voucher offered and not yet used: the
+    /// district's free places of each age group cut stay at least its vouchers outstanding, or
+    /// the change is refused (409 `places_promised`) and nothing is written. The stores guard
+    /// the same on the write, so a voucher run racing the change cannot slip between the two.
+    async fn keeps_promised_places(
+        &self,
+        old: &Kindergarten,
+        new: &Kindergarten,
+    ) -> Result<(), Failure> {
+        let cut: Vec<crate::queue::AgeGroup> = old
+            .free_places
+            .iter()
+            .filter(|(a, n)| new.free_places.get(a).copied().unwrap_or(0) < **n)
+            .map(|(a, _)| *a)
+            .collect();
+        if cut.is_empty() {
+            return Ok(());
+        }
+        let district = self.store.kindergartens(Some(&new.district)).await?;
+        for age in cut {
+            let free: u32 = district
+                .iter()
+                .map(|k| if k.id == new.id { new } else { k })
+                .map(|k| k.free_places.get(&age).copied().unwrap_or(0))
+                .sum();
+            let outstanding = self.store.outstanding_vouchers(&new.district, age).await?;
+            if outstanding > free {
+                return Err(Failure::Conflict {
+                    code: "places_promised",
+                    status: None,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A kindergarten as its operators see it (the operators' catalogue pages): refused unless

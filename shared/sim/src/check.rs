@@ -5,12 +5,13 @@ use kezek_core::iin::Iin;
 use kezek_core::lifecycle::Sweep;
 use kezek_core::ports::*;
 use kezek_core::service::Service;
-use kezek_core::store_embedded::EmbeddedStore;
 use std::collections::{BTreeMap, HashMap};
 
 /// What the checks see of a simulated world.
 pub trait Observed {
-    fn store(&self) -> &EmbeddedStore;
+    /// The store as it is, past the faults.
+    fn store(&self) -> &dyn Store;
+    fn outbox(&self) -> &dyn Outbox;
     fn service(&self) -> &Service;
     fn districts(&self) -> &[String];
     /// Each kindergarten's places per age group as the operators set them.
@@ -197,7 +198,7 @@ pub async fn nothing_due(w: &impl Observed) -> Result<(), Violation> {
 /// doubles equal the sent messages those kills left unrecorded.
 pub async fn delivered(w: &impl Observed, unrecorded: u64) -> Result<(), Violation> {
     let (pending, failed) = w
-        .store()
+        .outbox()
         .counts(None)
         .await
         .map_err(|e| Violation::new("read", e.to_string()))?;

@@ -2,19 +2,18 @@
 //! twice at once, a live child registered again) and the checks at each of their actions.
 
 use crate::check::Violation;
-use crate::faulty::{FAIL_BEFORE, LOST_ANSWER, THROTTLED};
+use crate::faulty::{FAIL_BEFORE, KILLED_BEFORE, LOST_ANSWER, THROTTLED};
 use crate::world::{micros, Event, World};
 use kezek_core::access::Principal;
 use kezek_core::domain::*;
 use kezek_core::inputs::*;
 use kezek_core::lifecycle;
-use kezek_core::ports::*;
 use kezek_core::Failure;
 
 impl World {
     pub(crate) async fn register(&mut self, f: usize) -> Result<(), Violation> {
         let (who, fam) = self.who(f);
-        let input = SubmitInput {
+        let mut input = SubmitInput {
             district: self.districts[fam.district].clone(),
             child_iin: fam.child.as_str().to_owned(),
             email: "p@example.kz".into(),
@@ -25,7 +24,20 @@ impl World {
         };
         let who = who.clone();
         let lost = self.faults.count(LOST_ANSWER);
-        let r = self.svc.submit(&who, input, Language::Ru).await;
+        let r = match self.families[f].privilege {
+            // a claim: the certificate uploaded first (the browser puts it straight to S3)
+            Some(category) => match self.upload(&who).await {
+                Ok(id) => {
+                    input.privilege = Some(PrivilegeInput {
+                        category: category.to_owned(),
+                        document_ids: vec![id],
+                    });
+                    self.svc.submit(&who, input, Language::Ru).await
+                }
+                Err(e) => Err(e),
+            },
+            None => self.svc.submit(&who, input, Language::Ru).await,
+        };
         self.note(format!("family {f} registers: {}", outcome(&r)));
         match &r {
             Ok(_) => self.report.submitted += 1,
@@ -69,6 +81,33 @@ impl World {
             self.next_turn(f);
         }
         Ok(())
+    }
+
+    /// A parent's upload of a certificate: the ticket from the service, then the bytes straight
+    /// to storage (the browser's PUT, past the service's faults).
+    async fn upload(&mut self, who: &Principal) -> Result<String, Failure> {
+        let ticket = self
+            .svc
+            .request_upload(
+                who,
+                kezek_core::documents::UploadInput {
+                    name: "anyktama.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: 1000.into(),
+                },
+            )
+            .await?;
+        let key = ticket
+            .upload_url
+            .trim_start_matches("https://s3.example/")
+            .trim_end_matches("?put")
+            .to_owned();
+        self.blobs
+            .objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, vec![b'%'; 1000]);
+        Ok(ticket.id)
     }
 
     /// The family's next visit: mostly within days; sometimes right at a deadline (just before
@@ -171,7 +210,7 @@ impl World {
     ) -> Result<(), Violation> {
         let name = format!("{action:?}");
         let lost = self.faults.count(LOST_ANSWER);
-        let failed = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+        let failed = self.failed_before();
         let now = self.svc.now();
         let r = self.svc.act(who, &app.id, action, Language::Kk).await;
         self.report.parent_actions += 1;
@@ -208,7 +247,7 @@ impl World {
             }
             Err(Failure::Unavailable(_)) => {
                 let changed = after.as_ref().map(|a| a.version) != Some(app.version);
-                let faulted = self.faults.count(FAIL_BEFORE) + self.faults.count(THROTTLED);
+                let faulted = self.failed_before();
                 if changed && faulted > failed && app.status() != Status::Archived {
                     // a failed commit must write nothing, unless another writer won meanwhile
                     let raced = after.as_ref().map(|a| a.version) != Some(app.version + 1);
@@ -223,6 +262,16 @@ impl World {
             Err(_) => self.report.refused += 1,
         }
         Ok(())
+    }
+}
+
+impl World {
+    /// Commits that failed before they landed, in any way.
+    fn failed_before(&self) -> u64 {
+        [FAIL_BEFORE, THROTTLED, KILLED_BEFORE]
+            .iter()
+            .map(|k| self.faults.count(k))
+            .sum()
     }
 }
 

@@ -29,6 +29,9 @@ pub const CONFLICT: &str = "commit cancelled by a concurrent transaction";
 /// The process killed right after one of its writes landed: nothing more of this invocation
 /// runs; the next invocation takes the work up.
 pub const KILLED: &str = "process killed after a write";
+/// The process killed right before one of its writes: nothing of it lands, nothing more of this
+/// invocation runs.
+pub const KILLED_BEFORE: &str = "process killed before a write";
 /// The notifier killed between the provider's acceptance of a message and its record (SES and
 /// SMS take no idempotency key: the message goes again).
 pub const KILLED_AFTER_SEND: &str = "process killed between a send and its record";
@@ -84,6 +87,25 @@ impl Faults {
         }
     }
 
+    /// Before a write: a killed process writes nothing, and the process may die now.
+    pub fn before_write(&self) -> Result<(), StoreError> {
+        self.dead()?;
+        if self.roll(KILLED_BEFORE, self.rates.kill) {
+            self.kill();
+            return Err(StoreError("simulated: the process was killed".into()));
+        }
+        Ok(())
+    }
+
+    /// After a write landed: the process may die before it hears the answer.
+    pub fn after_write(&self) -> Result<(), StoreError> {
+        if self.roll(KILLED, self.rates.kill) {
+            self.kill();
+            return Err(StoreError("simulated: the process was killed".into()));
+        }
+        Ok(())
+    }
+
     pub fn set(&self, on: bool) {
         *self.on.lock().unwrap_or_else(|e| e.into_inner()) = on;
     }
@@ -97,7 +119,7 @@ impl Faults {
         if !self.is_on() || per_mille == 0 {
             return false;
         }
-        let kill = kind == KILLED || kind == KILLED_AFTER_SEND;
+        let kill = kind == KILLED || kind == KILLED_BEFORE || kind == KILLED_AFTER_SEND;
         if kill && *self.kills_paused.lock().unwrap_or_else(|e| e.into_inner()) {
             return false;
         }
@@ -138,7 +160,7 @@ impl Faults {
 }
 
 /// A store whose commits fail as [`Faults`] say.
-pub struct Faulty<S> {
+pub struct Faulty<S: ?Sized> {
     pub inner: Arc<S>,
     pub faults: Arc<Faults>,
 }
@@ -148,13 +170,13 @@ fn unavailable(what: &str) -> CommitError {
 }
 
 #[async_trait]
-impl<S: Store + 'static> Commits for Faulty<S> {
+impl<S: Store + ?Sized + 'static> Commits for Faulty<S> {
     async fn next_sequence(&self, district: &str, year: i32) -> Result<u64, StoreError> {
         self.inner.next_sequence(district, year).await
     }
 
     async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
-        self.faults.dead()?;
+        self.faults.before_write()?;
         let r = self.faults.rates;
         if self.faults.roll(THROTTLED, r.throttle) {
             return Err(unavailable("ProvisionedThroughputExceeded"));
@@ -166,10 +188,7 @@ impl<S: Store + 'static> Commits for Faulty<S> {
             return Err(unavailable("the commit did not reach the table"));
         }
         self.inner.commit(change).await?;
-        if self.faults.roll(KILLED, r.kill) {
-            self.faults.kill();
-            return Err(unavailable("the process was killed"));
-        }
+        self.faults.after_write()?;
         if self.faults.roll(LOST_ANSWER, r.lost_answer) {
             return Err(unavailable("timeout after the commit reached the table"));
         }
@@ -178,14 +197,14 @@ impl<S: Store + 'static> Commits for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> Health for Faulty<S> {
+impl<S: Store + ?Sized + 'static> Health for Faulty<S> {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
 }
 
 #[async_trait]
-impl<S: Store + 'static> ApplicationReads for Faulty<S> {
+impl<S: Store + ?Sized + 'static> ApplicationReads for Faulty<S> {
     async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
         // a killed process reads nothing back either
         self.faults.dead()?;
@@ -209,7 +228,7 @@ impl<S: Store + 'static> ApplicationReads for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> QueueReads for Faulty<S> {
+impl<S: Store + ?Sized + 'static> QueueReads for Faulty<S> {
     async fn queue_position(
         &self,
         district: &str,
@@ -255,7 +274,7 @@ impl<S: Store + 'static> QueueReads for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> DueReads for Faulty<S> {
+impl<S: Store + ?Sized + 'static> DueReads for Faulty<S> {
     async fn due(
         &self,
         sweep: Sweep,
@@ -279,7 +298,7 @@ impl<S: Store + 'static> DueReads for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> CatalogueStore for Faulty<S> {
+impl<S: Store + ?Sized + 'static> CatalogueStore for Faulty<S> {
     async fn kindergarten(&self, id: &str) -> Result<Option<Kindergarten>, StoreError> {
         self.inner.kindergarten(id).await
     }
@@ -291,14 +310,23 @@ impl<S: Store + 'static> CatalogueStore for Faulty<S> {
         kindergarten: Kindergarten,
         expected_version: Option<u64>,
     ) -> Result<(), CommitError> {
+        self.faults.before_write()?;
+        if self.faults.roll(LOST_ANSWER, self.faults.rates.lost_answer) {
+            // lands; the answer is lost
+            self.inner
+                .put_kindergarten(kindergarten, expected_version)
+                .await?;
+            return Err(unavailable("timeout after the write reached the table"));
+        }
         self.inner
             .put_kindergarten(kindergarten, expected_version)
-            .await
+            .await?;
+        Ok(self.faults.after_write()?)
     }
 }
 
 #[async_trait]
-impl<S: Store + 'static> ChoiceReads for Faulty<S> {
+impl<S: Store + ?Sized + 'static> ChoiceReads for Faulty<S> {
     async fn application_and_kindergarten(
         &self,
         id: &str,
@@ -311,7 +339,7 @@ impl<S: Store + 'static> ChoiceReads for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> ProfileStore for Faulty<S> {
+impl<S: Store + ?Sized + 'static> ProfileStore for Faulty<S> {
     async fn profile(&self, iin: &Iin) -> Result<Option<Profile>, StoreError> {
         self.inner.profile(iin).await
     }
@@ -327,9 +355,11 @@ impl<S: Store + 'static> ProfileStore for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> DocumentStore for Faulty<S> {
+impl<S: Store + ?Sized + 'static> DocumentStore for Faulty<S> {
     async fn put_document(&self, document: DocumentRecord) -> Result<(), StoreError> {
-        self.inner.put_document(document).await
+        self.faults.before_write()?;
+        self.inner.put_document(document).await?;
+        self.faults.after_write()
     }
     async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
         self.inner.document(id).await
@@ -337,13 +367,12 @@ impl<S: Store + 'static> DocumentStore for Faulty<S> {
 }
 
 #[async_trait]
-impl<S: Store + 'static> Records for Faulty<S> {
+impl<S: Store + ?Sized + 'static> Records for Faulty<S> {
     async fn append_run(&self, entry: &RunLogEntry) -> Result<bool, StoreError> {
-        self.faults.dead()?;
+        self.faults.before_write()?;
         let appended = self.inner.append_run(entry).await?;
-        if appended && self.faults.roll(KILLED, self.faults.rates.kill) {
-            self.faults.kill();
-            return Err(StoreError("simulated: the process was killed".into()));
+        if appended {
+            self.faults.after_write()?;
         }
         Ok(appended)
     }
@@ -368,13 +397,13 @@ impl<S: Store + 'static> Records for Faulty<S> {
 }
 
 /// The outbox of a process that may be killed: its writes fail once it is.
-pub struct FaultyOutbox<O> {
+pub struct FaultyOutbox<O: ?Sized> {
     pub inner: Arc<O>,
     pub faults: Arc<Faults>,
 }
 
 #[async_trait]
-impl<O: Outbox + 'static> Outbox for FaultyOutbox<O> {
+impl<O: Outbox + ?Sized + 'static> Outbox for FaultyOutbox<O> {
     async fn enqueue(&self, n: Notification) -> Result<(), StoreError> {
         self.faults.dead()?;
         self.inner.enqueue(n).await

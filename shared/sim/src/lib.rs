@@ -10,6 +10,8 @@ pub mod check;
 pub mod dice;
 mod families;
 pub mod faulty;
+pub mod issuing;
+mod operators;
 mod parts;
 pub mod world;
 

@@ -31,8 +31,8 @@ struct Args {
 
 fn line(r: &Report, ms: u128) -> String {
     format!(
-        "seed {}: {} steps, {} checks, {} submitted, {} parent actions ({} refused), {} offers, {} enrolled, {} sweeps, {} messages, {} runs recovered; faults {:?}; {ms} ms",
-        r.seed, r.steps, r.checks, r.submitted, r.parent_actions, r.refused, r.offers, r.enrolled, r.sweeps, r.messages, r.recovered_runs, r.faults
+        "seed {}: {} steps, {} checks, {} submitted, {} parent actions ({} refused), {} offers, {} enrolled, {} sweeps, {} messages, {} documents, {} operator actions, {} runs recovered; faults {:?}; {ms} ms",
+        r.seed, r.steps, r.checks, r.submitted, r.parent_actions, r.refused, r.offers, r.enrolled, r.sweeps, r.messages, r.documents, r.operator_actions, r.recovered_runs, r.faults
     )
 }
 

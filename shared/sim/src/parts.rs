@@ -2,7 +2,7 @@
 //! provider (SES and SMS) that records every message sent and refuses some.
 
 use crate::dice::Dice;
-use crate::faulty::{Faults, KILLED_AFTER_SEND};
+use crate::faulty::{Faults, KILLED, KILLED_AFTER_SEND};
 use chrono::{DateTime, Utc};
 use kezek_core::ports::*;
 use std::collections::HashMap;
@@ -75,5 +75,97 @@ impl Sender for Provider {
             self.faults.kill();
         }
         Ok(())
+    }
+}
+
+/// S3 in memory, for the documents the issuer makes and the parents' uploads: it refuses a
+/// write while it is down, and a process may be killed right after a write landed (the
+/// record of the document then never comes; the stream's retry issues it again).
+pub struct MemBlobs {
+    pub(crate) faults: Arc<Faults>,
+    pub objects: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+pub const S3_DOWN: &str = "S3 refused a write";
+
+impl MemBlobs {
+    pub(crate) fn new(faults: Arc<Faults>) -> MemBlobs {
+        MemBlobs {
+            faults,
+            objects: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn objects(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
+        self.objects.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Blobs for MemBlobs {
+    async fn upload_url(
+        &self,
+        key: &str,
+        _content_type: &str,
+        _size: u64,
+        _expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!("https://s3.example/{key}?put"))
+    }
+    async fn download_url(
+        &self,
+        key: &str,
+        _filename: &str,
+        _expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        Ok(format!("https://s3.example/{key}"))
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        if self.faults.roll(S3_DOWN, self.faults.rates.provider_down) {
+            return Err(StoreError("simulated: S3 is down".into()));
+        }
+        self.objects().insert(key.to_owned(), bytes);
+        if self.faults.roll(KILLED, self.faults.rates.kill) {
+            self.faults.kill();
+            return Err(StoreError("simulated: the process was killed".into()));
+        }
+        Ok(())
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.objects().get(key).map(|b| b.len() as u64))
+    }
+    async fn upload_form(
+        &self,
+        key: &str,
+        _max_size: u64,
+        redirect: &str,
+        _expires_in: std::time::Duration,
+    ) -> Result<UploadForm, StoreError> {
+        Ok(UploadForm {
+            action: format!("https://s3.example/{key}"),
+            fields: vec![("redirect".into(), redirect.into())],
+        })
+    }
+    async fn first_bytes(&self, key: &str, n: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .objects()
+            .get(key)
+            .map(|b| b[..n.min(b.len())].to_vec()))
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.faults.dead()?;
+        self.objects().remove(key);
+        Ok(())
+    }
+}
+
+/// An operator of `district` (a valid IIN of 1985).
+pub(crate) fn operator(district: &str) -> kezek_core::access::Principal {
+    kezek_core::access::Principal {
+        iin: kezek_core::iin::Iin::try_from("850505300001".to_owned())
+            .unwrap_or_else(|_| unreachable!()),
+        role: kezek_core::access::Role::Operator,
+        districts: vec![district.to_owned()],
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::check::{self, Violation};
 use crate::dice::{Dice, Rates};
-use crate::faulty::{Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, LOST_ANSWER, THROTTLED};
+use crate::faulty::{
+    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_BEFORE, LOST_ANSWER, THROTTLED,
+};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
 use kezek_core::domain::*;
@@ -19,8 +21,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 
-pub use crate::parts::PROVIDER_DOWN;
-use crate::parts::{Provider, SeededIds, StillClock};
+use crate::parts::{MemBlobs, Provider, SeededIds, StillClock};
+pub use crate::parts::{PROVIDER_DOWN, S3_DOWN};
 
 /// What a simulation is made of.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +57,10 @@ pub struct Report {
     pub messages: u64,
     /// Runs cut off by a kill whose outcome the district's next run wrote from the book.
     pub recovered_runs: u64,
+    /// Places changes, catalogue edits and privilege reviews.
+    pub operator_actions: u64,
+    /// Documents the issuer made (PDFs with their records).
+    pub documents: u64,
 }
 
 /// A run that broke an invariant: its seed, the step, what broke, and the steps before it.
@@ -99,12 +105,22 @@ pub(crate) enum Event {
     Summer,
     Sweep,
     Deliver,
+    /// The issuer takes the stream's entries.
+    Issue,
+    /// An operator of the district changes a kindergarten's places.
+    Places(usize),
+    /// An operator of the district edits a kindergarten's details.
+    Catalogue(usize),
+    /// An operator of the district reviews the privilege claims.
+    Review(usize),
 }
 
 pub(crate) struct Family {
     pub(crate) parent: Principal,
     pub(crate) child: Iin,
     pub(crate) district: usize,
+    /// The privilege it claims at registration, with an upload, if any.
+    pub(crate) privilege: Option<&'static str>,
     /// Whether its visits are scheduled (one chain of visits a family).
     pub(crate) visiting: bool,
 }
@@ -112,8 +128,11 @@ pub(crate) struct Family {
 pub const CLOCK_JUMP: &str = "clock jumped past sweeps";
 
 impl check::Observed for World {
-    fn store(&self) -> &EmbeddedStore {
-        &self.store
+    fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+    fn outbox(&self) -> &dyn Outbox {
+        &*self.outbox
     }
     fn service(&self) -> &Service {
         &self.svc
@@ -141,8 +160,15 @@ pub struct World {
     pub(crate) seed: u64,
     pub(crate) cfg: Config,
     pub(crate) dice: Dice,
-    pub store: Arc<EmbeddedStore>,
+    /// The store and outbox as they are (the checks read them), past the faults.
+    pub store: Arc<dyn Store>,
+    pub outbox: Arc<dyn Outbox>,
     pub faults: Arc<Faults>,
+    /// S3: the issued documents and the parents' uploads.
+    pub blobs: Arc<MemBlobs>,
+    /// The table's stream as the issuer reads it: outbox entries not issued yet.
+    pub(crate) stream: std::collections::VecDeque<Notification>,
+    pub(crate) seen: std::collections::HashSet<String>,
     pub svc: Service,
     pub(crate) clock: Arc<StillClock>,
     pub provider: Provider,
@@ -175,7 +201,8 @@ fn at(us: i64) -> DateTime<Utc> {
 impl World {
     pub async fn new(seed: u64, cfg: Config) -> World {
         let mut dice = Dice::new(seed);
-        let store = Arc::new(EmbeddedStore::new());
+        let embedded = Arc::new(EmbeddedStore::new());
+        let (store, outbox): (Arc<dyn Store>, Arc<dyn Outbox>) = (embedded.clone(), embedded);
         let faults = Faults::new(dice.split(), cfg.rates);
         let faulty: Arc<dyn Store> = Arc::new(Faulty {
             inner: store.clone(),
@@ -184,12 +211,20 @@ impl World {
         // 2026-09-01 09:00 in Almaty
         let start = Utc.with_ymd_and_hms(2026, 9, 1, 4, 0, 0).unwrap();
         let clock = Arc::new(StillClock(Mutex::new(start)));
-        let outbox: Arc<dyn Outbox> = Arc::new(FaultyOutbox {
-            inner: store.clone(),
+        let faulty_outbox: Arc<dyn Outbox> = Arc::new(FaultyOutbox {
+            inner: outbox.clone(),
             faults: faults.clone(),
         });
-        let mut svc = Service::new(faulty, outbox, clock.clone(), Arc::new(BuiltinRegisters));
+        let mut svc = Service::new(
+            faulty,
+            faulty_outbox,
+            clock.clone(),
+            Arc::new(BuiltinRegisters),
+        );
         svc.ids = Arc::new(SeededIds(Mutex::new(dice.split())));
+        let blobs = Arc::new(MemBlobs::new(faults.clone()));
+        svc.blobs = Some(blobs.clone());
+        svc.render = Some(kezek_pdf::render);
         let districts: Vec<String> = ["KOK", "AST", "STP"]
             .iter()
             .filter(|d| svc.reference().district(d).is_some())
@@ -205,7 +240,11 @@ impl World {
             cfg,
             dice,
             store,
+            outbox,
             faults,
+            blobs,
+            stream: Default::default(),
+            seen: Default::default(),
             svc,
             clock,
             provider,
@@ -233,11 +272,7 @@ impl World {
     }
 
     async fn setup(&mut self, start: DateTime<Utc>) {
-        let operator = |d: &str| Principal {
-            iin: Iin::try_from("850505300001".to_owned()).unwrap_or_else(|_| unreachable!()),
-            role: Role::Operator,
-            districts: vec![d.to_owned()],
-        };
+        let operator = crate::parts::operator;
         for d in self.districts.clone() {
             for k in 0..2 {
                 let places: BTreeMap<String, u32> = AGES
@@ -290,6 +325,11 @@ impl World {
                 },
                 child,
                 district,
+                privilege: match self.dice.below(20) {
+                    0 => Some("military"),
+                    1 => Some("large_family"),
+                    _ => None,
+                },
                 visiting: false,
             });
             let f = self.families.len() - 1;
@@ -325,6 +365,21 @@ impl World {
             }
             self.schedule(micros(local(8)), Event::Deliver);
             self.schedule(micros(local(20)), Event::Deliver);
+            // the stream runs the issuer soon after each commit; here twice a day
+            self.schedule(micros(local(9)), Event::Issue);
+            self.schedule(micros(local(21)), Event::Issue);
+            // operators: places now and then, details rarely, claims reviewed on Wednesdays
+            for d in 0..self.districts.len() {
+                if self.dice.chance(60) {
+                    self.schedule(micros(local(14)), Event::Places(d));
+                }
+                if self.dice.chance(15) {
+                    self.schedule(micros(local(15)), Event::Catalogue(d));
+                }
+                if date.weekday() == Weekday::Wed {
+                    self.schedule(micros(local(16)), Event::Review(d));
+                }
+            }
         }
     }
 
@@ -387,6 +442,20 @@ impl World {
                 return Err(self.fail(Violation::new("the last run", f.to_string())));
             }
         }
+        // the issuer's retries take what the stream holds
+        for _ in 0..3 {
+            self.issue().await.map_err(|v| self.fail(v))?;
+        }
+        if !self.stream.is_empty() {
+            return Err(self.fail(Violation::new(
+                "every document issued",
+                format!(
+                    "{} stream entries still fail without faults",
+                    self.stream.len()
+                ),
+            )));
+        }
+        self.report.checks += self.documents_issued().await.map_err(|v| self.fail(v))?;
         for _ in 0..20 {
             match self.svc.deliver_pending(&self.provider, 1000).await {
                 Ok(0) => break,
@@ -482,6 +551,10 @@ impl World {
             }
             Event::Sweep => self.sweep().await,
             Event::Deliver => self.deliver().await,
+            Event::Issue => self.issue().await,
+            Event::Places(d) => self.places(d).await,
+            Event::Catalogue(d) => self.catalogue(d).await,
+            Event::Review(d) => self.review(d).await,
         }
     }
 
@@ -489,10 +562,11 @@ impl World {
     /// the next delivery), some twice, and some twice at once (two invocations racing).
     async fn deliver(&mut self) -> Result<(), Violation> {
         let mut pending = self
-            .store
+            .outbox
             .pending(1000)
             .await
             .map_err(|e| Violation::new("read", e.to_string()))?;
+        self.capture(&pending);
         // out of order
         for i in (1..pending.len()).rev() {
             let j = self.dice.below(i as u64 + 1) as usize;
@@ -559,7 +633,7 @@ impl World {
     }
 
     fn commit_faults(&self) -> u64 {
-        [FAIL_BEFORE, LOST_ANSWER, THROTTLED, KILLED]
+        [FAIL_BEFORE, LOST_ANSWER, THROTTLED, KILLED, KILLED_BEFORE]
             .iter()
             .map(|k| self.faults.count(k))
             .sum()

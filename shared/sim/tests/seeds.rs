@@ -35,6 +35,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     let (mut steps, mut checks, mut ms) = (0u64, 0u64, Vec::new());
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
     let (mut offers, mut enrolled, mut actions, mut messages, mut recovered) = (0, 0, 0, 0, 0);
+    let (mut operators, mut documents) = (0, 0);
     for r in &results {
         match r {
             Ok((r, t)) => {
@@ -45,6 +46,8 @@ fn a_hundred_simulated_years_keep_every_invariant() {
                 actions += r.parent_actions;
                 messages += r.messages;
                 recovered += r.recovered_runs;
+                operators += r.operator_actions;
+                documents += r.documents;
                 ms.push(*t);
                 for (k, v) in &r.faults {
                     *faults.entry(k.clone()).or_insert(0) += v;
@@ -55,7 +58,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     }
     ms.sort_unstable();
     println!(
-        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages, {recovered} cut-off runs recovered; per seed p50 {} ms, max {} ms",
+        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages, {documents} documents, {operators} operator actions, {recovered} cut-off runs recovered; per seed p50 {} ms, max {} ms",
         results.len(),
         started.elapsed().as_secs_f64(),
         ms[ms.len() / 2],
@@ -69,9 +72,11 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         kezek_sim::faulty::THROTTLED,
         kezek_sim::faulty::CONFLICT,
         kezek_sim::faulty::KILLED,
+        kezek_sim::faulty::KILLED_BEFORE,
         kezek_sim::faulty::KILLED_AFTER_SEND,
         kezek_sim::faulty::UNRECORDED,
         kezek_sim::world::PROVIDER_DOWN,
+        kezek_sim::world::S3_DOWN,
         kezek_sim::world::CLOCK_JUMP,
     ] {
         assert!(
@@ -84,6 +89,10 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         "the years moved: {offers} offers, {enrolled} enrolled"
     );
     assert!(recovered > 0, "no run was cut off and recovered");
+    assert!(
+        operators > 0 && documents > 0,
+        "operators acted ({operators}) and documents were issued ({documents})"
+    );
 }
 
 /// A seed replays: the same schedule, the same figures.

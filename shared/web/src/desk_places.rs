@@ -119,9 +119,28 @@ pub(crate) async fn places_post(
                 changed.join(",")
             ))
         }
-        Err(f @ Failure::BadInput { .. }) => {
-            // The core names an age group ("3"); the page's field for it is "age_3".
+        Err(f) if matches!(f, Failure::BadInput { .. }) || f.code() == "places_promised" => {
+            // The core names an age group ("3"); the page's field for it is "age_3". A cut
+            // below the vouchers outstanding names the first age group cut.
+            let status = if f.code() == "places_promised" {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
             let f = match f {
+                Failure::Conflict { code, .. } => Failure::BadInput {
+                    code,
+                    field: AGES
+                        .zip(AGE_FIELDS)
+                        .find(|(a, field)| {
+                            let was = kg.free_places.get(&a.to_string()).copied().unwrap_or(0);
+                            input
+                                .get(*field)
+                                .and_then(|v| v.trim().parse::<i64>().ok())
+                                .is_some_and(|n| n < i64::from(was))
+                        })
+                        .map(|(_, field)| field.to_string()),
+                },
                 Failure::BadInput {
                     code,
                     field: Some(name),
@@ -142,7 +161,7 @@ pub(crate) async fn places_post(
                 .push(refusal(&web, visit.lang, &f, &AGE_FIELDS));
             let frame = Frame::new(&web, &visit, "/admin/kindergartens").operator();
             let html = places_form(&frame, &kg, &answers, false, &[]);
-            page(&web, &visit, StatusCode::BAD_REQUEST, html)
+            page(&web, &visit, status, html)
         }
         Err(f) => failure_page(&web, &visit, &f),
     }

@@ -460,14 +460,35 @@ impl CatalogueStore for DynamoStore {
             }
         }
         for (a, d) in deltas {
-            // Every pool a kindergarten has places in exists, even at 0.
+            // Every pool a kindergarten has places in exists, even at 0. A cut keeps a place
+            // for every voucher outstanding: the pool's places as read, and its offers within
+            // them after the cut, or the change is refused as stale (the caller reads again).
+            let (condition, mut values) = if d < 0 {
+                let pool = self.get(pool_pk(&kg.district, a), POOL_SK).await?;
+                let places = pool
+                    .as_ref()
+                    .and_then(|p| p.get("places"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0);
+                (
+                    Some("places = :was AND (attribute_not_exists(offered) OR offered <= :left)"),
+                    HashMap::from([
+                        (":was".to_owned(), n(places)),
+                        (":left".to_owned(), n(places + d)),
+                    ]),
+                )
+            } else {
+                (None, HashMap::new())
+            };
+            values.insert(":d".into(), n(d));
             items.push((
                 self.update(
                     key(pool_pk(&kg.district, a), POOL_SK),
                     "ADD places :d",
-                    None,
+                    condition,
                     HashMap::new(),
-                    HashMap::from([(":d".into(), n(d))]),
+                    values,
                 )?,
                 Guard::Unconditional,
             ));

@@ -511,9 +511,24 @@ impl CatalogueStore for EmbeddedStore {
         expected_version: Option<u64>,
     ) -> Result<(), CommitError> {
         let mut g = self.lock();
-        let current = g.kindergartens.get(&kindergarten.id).map(|k| k.version);
-        if current != expected_version {
+        let current = g.kindergartens.get(&kindergarten.id);
+        if current.map(|k| k.version) != expected_version {
             return Err(CommitError::Conflict(Conflict::Stale));
+        }
+        // A cut keeps a place for every voucher outstanding (as the DynamoDB store's pool
+        // condition does): refused as stale, the caller reads again and decides.
+        if let Some(old) = current {
+            for (age, was) in &old.free_places {
+                let now = kindergarten.free_places.get(age).copied().unwrap_or(0);
+                let out = g
+                    .vouchers_out
+                    .get(&(kindergarten.district.clone(), *age))
+                    .copied()
+                    .unwrap_or(0);
+                if now < *was && out > g.free_places(&kindergarten.district, *age) - was + now {
+                    return Err(CommitError::Conflict(Conflict::Stale));
+                }
+            }
         }
         g.kindergartens
             .insert(kindergarten.id.clone(), kindergarten);
