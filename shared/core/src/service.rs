@@ -92,25 +92,26 @@ impl Service {
     /// Commits a decision (state, history, outbox and effects in one change set) and counts it.
     ///
     /// A store failure may be a commit that landed and whose answer was lost (a timeout after
-    /// the write reached the table): the application is read back, and the commit counts as
-    /// done when the stored application is exactly the one decided (its version and every
-    /// field, the decision's instant included), so a retried request never finds its own
-    /// success in its way ("wrong status").
+    /// the write reached the table); and a conflict may be the client's own retry of such a
+    /// commit, refused by the conditions its first attempt already met (DynamoDB's idempotency
+    /// token covers this in AWS for ten minutes; no store need rely on it). Either way the
+    /// application is read back, and the commit counts as done when the stored application is
+    /// exactly the one decided (its version and every field, the decision's instant included),
+    /// so a retried request never finds its own success in its way ("wrong status").
     pub(crate) async fn commit(&self, decision: lifecycle::Decision) -> Result<(), CommitError> {
         let (action, to) = (decision.history.action, decision.application.status());
         let decided = decision.application.clone();
-        match self.store.commit(decision.into()).await {
-            Ok(()) => {}
-            Err(CommitError::Store(e)) => match self.store.application(&decided.id).await {
+        if let Err(e) = self.store.commit(decision.into()).await {
+            match self.store.application(&decided.id).await {
                 Ok(Some(stored)) if stored == decided => {
                     tracing::warn!(
                         action = action.as_str(),
-                        "a commit's answer was lost; read back: it landed"
+                        refused = matches!(e, CommitError::Conflict(_)),
+                        "a commit's answer was lost or its retry refused; read back: it landed"
                     );
                 }
-                _ => return Err(CommitError::Store(e)),
-            },
-            Err(e) => return Err(e),
+                _ => return Err(e),
+            }
         }
         crate::telemetry::committed(&decided.district, action, to);
         Ok(())

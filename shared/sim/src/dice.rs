@@ -45,6 +45,8 @@ pub struct Rates {
     pub lost_answer: u32,
     /// A commit refused as throttled.
     pub throttle: u32,
+    /// A commit that lands, loses its answer, and whose retry is refused as stale.
+    pub retry_refused: u32,
     /// A commit cancelled by a concurrent transaction (answered as stale).
     pub conflict: u32,
     /// A message the provider (SES, SMS) refuses for now.
@@ -61,6 +63,7 @@ impl Rates {
         fail_before: 0,
         lost_answer: 0,
         throttle: 0,
+        retry_refused: 0,
         conflict: 0,
         provider_down: 0,
         clock_jump: 0,
@@ -72,6 +75,7 @@ impl Rates {
         fail_before: 30,
         lost_answer: 30,
         throttle: 20,
+        retry_refused: 15,
         conflict: 20,
         provider_down: 50,
         clock_jump: 5,

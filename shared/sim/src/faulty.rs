@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 pub const FAIL_BEFORE: &str = "commit failed before landing";
 pub const LOST_ANSWER: &str = "commit landed, answer lost";
 pub const THROTTLED: &str = "commit throttled";
+/// A commit that landed, its answer lost, and the client's retry of it refused by the conditions
+/// the first attempt met (answered as a stale commit).
+pub const RETRY_REFUSED: &str = "commit landed, its retry refused";
 /// A commit cancelled by a concurrent transaction on an item it shares (DynamoDB's
 /// TransactionConflict): nothing written, answered as a stale commit.
 pub const CONFLICT: &str = "commit cancelled by a concurrent transaction";
@@ -163,6 +166,9 @@ impl Faults {
 pub struct Faulty<S: ?Sized> {
     pub inner: Arc<S>,
     pub faults: Arc<Faults>,
+    /// Whether this wrapper injects the commit faults (throttle, conflict, failure, lost
+    /// answer); off where the store's own client does (DynamoDB). Kills are always its own.
+    pub commit_faults: bool,
 }
 
 fn unavailable(what: &str) -> CommitError {
@@ -177,6 +183,10 @@ impl<S: Store + ?Sized + 'static> Commits for Faulty<S> {
 
     async fn commit(&self, change: ChangeSet) -> Result<(), CommitError> {
         self.faults.before_write()?;
+        if !self.commit_faults {
+            self.inner.commit(change).await?;
+            return Ok(self.faults.after_write()?);
+        }
         let r = self.faults.rates;
         if self.faults.roll(THROTTLED, r.throttle) {
             return Err(unavailable("ProvisionedThroughputExceeded"));
@@ -191,6 +201,11 @@ impl<S: Store + ?Sized + 'static> Commits for Faulty<S> {
         self.faults.after_write()?;
         if self.faults.roll(LOST_ANSWER, r.lost_answer) {
             return Err(unavailable("timeout after the commit reached the table"));
+        }
+        if self.faults.roll(RETRY_REFUSED, r.retry_refused) {
+            // the client's retry of a commit whose first attempt landed: its conditions no
+            // longer hold (as on DynamoDB without the idempotency token, or past its 10 minutes)
+            return Err(CommitError::Conflict(Conflict::Stale));
         }
         Ok(())
     }
@@ -311,7 +326,7 @@ impl<S: Store + ?Sized + 'static> CatalogueStore for Faulty<S> {
         expected_version: Option<u64>,
     ) -> Result<(), CommitError> {
         self.faults.before_write()?;
-        if self.faults.roll(LOST_ANSWER, self.faults.rates.lost_answer) {
+        if self.commit_faults && self.faults.roll(LOST_ANSWER, self.faults.rates.lost_answer) {
             // lands; the answer is lost
             self.inner
                 .put_kindergarten(kindergarten, expected_version)

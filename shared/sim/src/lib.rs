@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod dice;
+mod dynamo;
 mod families;
 pub mod faulty;
 pub mod issuing;
@@ -15,11 +16,24 @@ mod operators;
 mod parts;
 pub mod world;
 
-pub use world::{Config, Failed, Report, World};
+pub use world::{Backend, Config, Failed, Report, World};
 
 /// One seed's year.
 pub async fn run(seed: u64, cfg: Config) -> Result<Report, Failed> {
     World::new(seed, cfg).await.run().await
+}
+
+/// One seed's simulation on DynamoDB at `endpoint` (moto), faults in the SDK client; `Err` with
+/// the reason when the table cannot be made.
+pub async fn run_on_dynamodb(
+    seed: u64,
+    cfg: Config,
+    endpoint: &str,
+) -> Result<Result<Report, Failed>, String> {
+    let backend = Backend::DynamoDb {
+        endpoint: endpoint.to_owned(),
+    };
+    Ok(World::on(seed, cfg, backend).await?.run().await)
 }
 
 /// The smallest simulation of the same seed that still breaks the same invariant: the year cut

@@ -1,6 +1,7 @@
 //! `kezek-sim`: one seed (`--seed N`, replays it), a range (`--seeds 1..100`), or a soak
 //! (`--soak SECONDS`, seeds from `--from` on until the time is up). Prints each seed's figures;
-//! exits 1 on the first failure, with its seed and its last steps.
+//! exits 1 on the first failure, with its seed and its last steps. `--dynamodb URL` runs the
+//! seeds on DynamoDB (moto) instead of the embedded store.
 
 use clap::Parser;
 use kezek_sim::{run, Config, Report};
@@ -27,6 +28,10 @@ struct Args {
     /// Days simulated.
     #[arg(long, default_value_t = Config::YEAR.days)]
     days: i64,
+    /// Run on DynamoDB at this endpoint (moto, e.g. `$AWS_ENDPOINT_URL`), each seed on a table
+    /// of its own, the commit faults in the SDK client.
+    #[arg(long)]
+    dynamodb: Option<String>,
 }
 
 fn line(r: &Report, ms: u128) -> String {
@@ -63,7 +68,17 @@ async fn main() {
             }
         }
         let t = Instant::now();
-        match run(seed, cfg).await {
+        let outcome = match &args.dynamodb {
+            None => run(seed, cfg).await,
+            Some(endpoint) => match kezek_sim::run_on_dynamodb(seed, cfg, endpoint).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    std::process::exit(2);
+                }
+            },
+        };
+        match outcome {
             Ok(r) => {
                 println!("{}", line(&r, t.elapsed().as_millis()));
                 n += 1;
@@ -75,6 +90,10 @@ async fn main() {
             }
             Err(f) => {
                 print!("{f}");
+                if args.dynamodb.is_some() {
+                    // the shrinking replays on the embedded store: not this failure's
+                    std::process::exit(1);
+                }
                 let small = kezek_sim::shrink(&f).await;
                 println!(
                     "shrunk to {} families, {} days, step {}:",

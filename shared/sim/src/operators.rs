@@ -145,7 +145,9 @@ impl World {
                     c.registration_number,
                     r.as_ref().map_or_else(|f| f.code(), |_| "ok")
                 ));
-                if !matches!(r, Err(Failure::Forbidden { .. })) || before != after {
+                // refused by the access policy, or not reached at all (a killed process)
+                let refused = matches!(r, Err(Failure::Forbidden { .. } | Failure::Unavailable(_)));
+                if !refused || before != after {
                     return Err(Violation::new(
                         "one access policy",
                         format!(

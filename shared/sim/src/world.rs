@@ -6,7 +6,8 @@
 use crate::check::{self, Violation};
 use crate::dice::{Dice, Rates};
 use crate::faulty::{
-    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_BEFORE, LOST_ANSWER, THROTTLED,
+    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_BEFORE, LOST_ANSWER, RETRY_REFUSED,
+    THROTTLED,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
@@ -39,6 +40,15 @@ impl Config {
         days: 365,
         rates: Rates::DEFAULT,
     };
+}
+
+/// The store a simulation runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The embedded store; the faults in [`Faulty`].
+    Embedded,
+    /// DynamoDB at `endpoint` (moto), a table of its own; the commit faults in the SDK client.
+    DynamoDb { endpoint: String },
 }
 
 /// What happened in a run that kept every invariant.
@@ -146,6 +156,9 @@ impl check::Observed for World {
     fn parents(&self) -> Vec<Iin> {
         self.families.iter().map(|f| f.parent.iin.clone()).collect()
     }
+    fn histories_checked(&self) -> &Mutex<HashMap<String, u64>> {
+        &self.histories
+    }
     fn sent(&self) -> HashMap<(String, Channel), u64> {
         self.provider
             .sent
@@ -169,6 +182,8 @@ pub struct World {
     /// The table's stream as the issuer reads it: outbox entries not issued yet.
     pub(crate) stream: std::collections::VecDeque<Notification>,
     pub(crate) seen: std::collections::HashSet<String>,
+    /// Each application's version at its history's last check.
+    pub(crate) histories: Mutex<HashMap<String, u64>>,
     pub svc: Service,
     pub(crate) clock: Arc<StillClock>,
     pub provider: Provider,
@@ -200,19 +215,42 @@ fn at(us: i64) -> DateTime<Utc> {
 
 impl World {
     pub async fn new(seed: u64, cfg: Config) -> World {
+        match World::on(seed, cfg, Backend::Embedded).await {
+            Ok(w) => w,
+            Err(_) => unreachable!("the embedded store is always there"),
+        }
+    }
+
+    /// The world of one seed on the given store.
+    pub async fn on(seed: u64, cfg: Config, backend: Backend) -> Result<World, String> {
         let mut dice = Dice::new(seed);
-        let embedded = Arc::new(EmbeddedStore::new());
-        let (store, outbox): (Arc<dyn Store>, Arc<dyn Outbox>) = (embedded.clone(), embedded);
         let faults = Faults::new(dice.split(), cfg.rates);
+        // the store as it is (the checks read it) and the one the service writes through
+        type Pair = (Arc<dyn Store>, Arc<dyn Outbox>);
+        let ((store, outbox), (under, under_outbox)): (Pair, Pair) = match &backend {
+            Backend::Embedded => {
+                let embedded = Arc::new(EmbeddedStore::new());
+                (
+                    (embedded.clone(), embedded.clone()),
+                    (embedded.clone(), embedded),
+                )
+            }
+            Backend::DynamoDb { endpoint } => {
+                let (faulty, clean) = crate::dynamo::stores(endpoint, faults.clone()).await?;
+                ((clean.clone(), clean), (faulty.clone(), faulty))
+            }
+        };
         let faulty: Arc<dyn Store> = Arc::new(Faulty {
-            inner: store.clone(),
+            inner: under.clone(),
             faults: faults.clone(),
+            // on DynamoDB the SDK client's connector injects the commit faults
+            commit_faults: matches!(backend, Backend::Embedded),
         });
         // 2026-09-01 09:00 in Almaty
         let start = Utc.with_ymd_and_hms(2026, 9, 1, 4, 0, 0).unwrap();
         let clock = Arc::new(StillClock(Mutex::new(start)));
         let faulty_outbox: Arc<dyn Outbox> = Arc::new(FaultyOutbox {
-            inner: outbox.clone(),
+            inner: under_outbox,
             faults: faults.clone(),
         });
         let mut svc = Service::new(
@@ -245,6 +283,7 @@ impl World {
             blobs,
             stream: Default::default(),
             seen: Default::default(),
+            histories: Default::default(),
             svc,
             clock,
             provider,
@@ -263,7 +302,7 @@ impl World {
             },
         };
         w.setup(start).await;
-        w
+        Ok(w)
     }
 
     pub(crate) fn schedule(&mut self, t: i64, e: Event) {
@@ -422,11 +461,14 @@ impl World {
             self.faults.revive();
             self.step(e).await.map_err(|v| self.fail(v))?;
             self.faults.revive();
-            self.report.checks += check::all(&self).await.map_err(|v| self.fail(v))?;
-            if self.report.steps.is_multiple_of(100) {
+            // every history read again every 100 steps; between, those whose version moved
+            let every = self.report.steps.is_multiple_of(100);
+            let (checks, apps) = check::all(&self, every).await.map_err(|v| self.fail(v))?;
+            self.report.checks += checks;
+            if every {
                 self.report.checks += check::books(&self).await.map_err(|v| self.fail(v))?;
             }
-            self.plan_sweep().await;
+            self.plan_sweep(&apps);
         }
         // The end: faults off, a live process, the provider up; a last run in each district
         // (it finishes the runs cut off), every pending message delivered.
@@ -464,6 +506,8 @@ impl World {
             }
         }
         self.report.checks += check::books(&self).await.map_err(|v| self.fail(v))?;
+        let (checks, _) = check::all(&self, true).await.map_err(|v| self.fail(v))?;
+        self.report.checks += checks;
         let unrecorded = self.faults.count(crate::faulty::UNRECORDED);
         check::delivered(&self, unrecorded)
             .await
@@ -489,10 +533,10 @@ impl World {
     }
 
     /// Schedules the next sweep at the first quarter hour after the earliest deadline due.
-    async fn plan_sweep(&mut self) {
+    fn plan_sweep(&mut self, apps: &[Application]) {
         let mut next: Option<i64> = None;
-        for a in check::applications(self).await {
-            if let Some((_, due)) = lifecycle::next_due(&a) {
+        for a in apps {
+            if let Some((_, due)) = lifecycle::next_due(a) {
                 let us = due.timestamp_micros();
                 next = Some(next.map_or(us, |n| n.min(us)));
             }
@@ -633,9 +677,16 @@ impl World {
     }
 
     fn commit_faults(&self) -> u64 {
-        [FAIL_BEFORE, LOST_ANSWER, THROTTLED, KILLED, KILLED_BEFORE]
-            .iter()
-            .map(|k| self.faults.count(k))
-            .sum()
+        [
+            FAIL_BEFORE,
+            LOST_ANSWER,
+            RETRY_REFUSED,
+            THROTTLED,
+            KILLED,
+            KILLED_BEFORE,
+        ]
+        .iter()
+        .map(|k| self.faults.count(k))
+        .sum()
     }
 }

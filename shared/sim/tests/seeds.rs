@@ -69,6 +69,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     for kind in [
         kezek_sim::faulty::FAIL_BEFORE,
         kezek_sim::faulty::LOST_ANSWER,
+        kezek_sim::faulty::RETRY_REFUSED,
         kezek_sim::faulty::THROTTLED,
         kezek_sim::faulty::CONFLICT,
         kezek_sim::faulty::KILLED,
