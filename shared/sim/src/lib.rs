@@ -14,9 +14,10 @@ pub mod faulty;
 pub mod issuing;
 mod operators;
 mod parts;
+mod schedules;
 pub mod world;
 
-pub use world::{Backend, Config, Failed, Report, World};
+pub use world::{Backend, Config, Event, Failed, Report, Step, World};
 
 /// One seed's year.
 pub async fn run(seed: u64, cfg: Config) -> Result<Report, Failed> {
@@ -36,35 +37,58 @@ pub async fn run_on_dynamodb(
     Ok(World::on(seed, cfg, backend).await?.run().await)
 }
 
-/// The smallest simulation of the same seed that still breaks the same invariant: the year cut
-/// to the day after the failure, then fewer families (halved while it still fails). Each
-/// candidate is a whole run of its own (a changed size draws another schedule from the seed),
-/// so the shrunk failure is a replayable run, printed with its own replay command.
-pub async fn shrink(failed: &Failed) -> Failed {
+/// Runs only the given steps of a seed's schedule, in order (each with the chances it had in
+/// the whole run); nothing else is scheduled.
+pub async fn replay(seed: u64, cfg: Config, steps: Vec<Step>) -> Result<Report, Failed> {
+    let mut w = World::new(seed, cfg).await;
+    w.replay = Some(steps.into());
+    w.run().await
+}
+
+/// The shortest list of the failed run's steps that still breaks the same invariant, found by
+/// delta debugging (ddmin): drop a part of the steps, replay the rest, keep the drop when the
+/// same invariant still breaks, and go to finer parts when no part can go. Each candidate is a
+/// replay of its own, so the result replays too: `--seed N --keep i,j,…` (the steps' places in
+/// the seed's schedule). At most `budget` replays.
+pub async fn shrink(failed: &Failed, budget: usize) -> Failed {
     let mut best = failed.clone();
     let same = |f: &Failed| f.violation.invariant == failed.violation.invariant;
-    let shorter = Config {
-        days: (failed.day + 1).max(1),
-        ..failed.config
-    };
-    if shorter.days < best.config.days {
-        if let Err(f) = run(failed.seed, shorter).await {
-            if same(&f) {
-                best = f;
+    let mut parts = 2usize;
+    let mut tries = 0;
+    while best.log.len() >= 2 && tries < budget {
+        let len = best.log.len();
+        let size = len.div_ceil(parts);
+        let mut dropped = false;
+        for i in 0..parts {
+            let (from, to) = (i * size, ((i + 1) * size).min(len));
+            if from >= to {
+                continue;
+            }
+            let rest: Vec<Step> = best.log[..from]
+                .iter()
+                .chain(&best.log[to..])
+                .copied()
+                .collect();
+            tries += 1;
+            if let Err(f) = replay(failed.seed, failed.config, rest).await {
+                if same(&f) && f.log.len() < len {
+                    best = f;
+                    dropped = true;
+                    break;
+                }
+            }
+            if tries >= budget {
+                break;
             }
         }
-    }
-    loop {
-        let fewer = Config {
-            families: best.config.families / 2,
-            ..best.config
-        };
-        if fewer.families == 0 {
-            return best;
-        }
-        match run(failed.seed, fewer).await {
-            Err(f) if same(&f) && f.step <= best.step => best = f,
-            _ => return best,
+        if dropped {
+            parts = (parts - 1).max(2);
+        } else {
+            if parts >= len {
+                break;
+            }
+            parts = (parts * 2).min(len);
         }
     }
+    best
 }

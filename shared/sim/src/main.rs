@@ -32,6 +32,10 @@ struct Args {
     /// of its own, the commit faults in the SDK client.
     #[arg(long)]
     dynamodb: Option<String>,
+    /// With `--seed`: replay only these steps of its schedule (their places, `3,17,250`), as a
+    /// shrunk failure prints them.
+    #[arg(long, value_delimiter = ',')]
+    keep: Option<Vec<u64>>,
 }
 
 fn line(r: &Report, ms: u128) -> String {
@@ -58,6 +62,9 @@ async fn main() {
         }
         _ => Box::new(args.from..),
     };
+    if let (Some(seed), Some(keep)) = (args.seed, &args.keep) {
+        std::process::exit(replay_kept(seed, cfg, keep).await);
+    }
     let started = Instant::now();
     let mut total = Report::default();
     let mut n = 0u64;
@@ -94,12 +101,8 @@ async fn main() {
                     // the shrinking replays on the embedded store: not this failure's
                     std::process::exit(1);
                 }
-                let small = kezek_sim::shrink(&f).await;
-                println!(
-                    "shrunk to {} families, {} days, step {}:",
-                    small.config.families, small.config.days, small.step
-                );
-                print!("{small}");
+                let small = kezek_sim::shrink(&f, SHRINK_BUDGET).await;
+                print_shrunk(&f, &small);
                 std::process::exit(1);
             }
         }
@@ -111,4 +114,56 @@ async fn main() {
         total.checks,
         total.faults
     );
+}
+
+/// Replays at most this many candidates while shrinking.
+const SHRINK_BUDGET: usize = 400;
+
+fn print_shrunk(f: &kezek_sim::Failed, small: &kezek_sim::Failed) {
+    let keep: Vec<String> = small.log.iter().map(|s| s.index.to_string()).collect();
+    println!(
+        "shrunk from {} steps to {}: {}",
+        f.log.len(),
+        small.log.len(),
+        small.violation
+    );
+    for s in &small.log {
+        println!("  {s}");
+    }
+    println!("what they did:");
+    for t in &small.trail {
+        println!("  {t}");
+    }
+    println!(
+        "replay: cargo run -p kezek-sim -- --seed {} --families {} --days {} --keep {}",
+        small.seed,
+        small.config.families,
+        small.config.days,
+        keep.join(",")
+    );
+}
+
+/// Runs the seed whole to learn its schedule, then replays the kept steps; 1 when they fail.
+async fn replay_kept(seed: u64, cfg: Config, keep: &[u64]) -> i32 {
+    let log = match run(seed, cfg).await {
+        Err(f) => f.log,
+        Ok(_) => {
+            println!("seed {seed} passes whole: nothing to replay");
+            return 0;
+        }
+    };
+    let steps: Vec<_> = log
+        .into_iter()
+        .filter(|s| keep.contains(&s.index))
+        .collect();
+    match kezek_sim::replay(seed, cfg, steps).await {
+        Ok(r) => {
+            println!("the kept steps pass: {}", line(&r, 0));
+            0
+        }
+        Err(f) => {
+            print_shrunk(&f, &f);
+            1
+        }
+    }
 }

@@ -5,16 +5,12 @@
 
 use crate::check::{self, Violation};
 use crate::dice::{Dice, Rates};
-use crate::faulty::{
-    Faults, Faulty, FaultyOutbox, FAIL_BEFORE, KILLED, KILLED_BEFORE, LOST_ANSWER, RETRY_REFUSED,
-    THROTTLED,
-};
+use crate::faulty::{Faults, Faulty, FaultyOutbox};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
 use kezek_core::domain::*;
 use kezek_core::iin::{make_iin, Iin};
 use kezek_core::inputs::*;
-use kezek_core::lifecycle::{self, Sweep};
 use kezek_core::ports::*;
 use kezek_core::service::Service;
 use kezek_core::store_embedded::EmbeddedStore;
@@ -71,6 +67,8 @@ pub struct Report {
     pub operator_actions: u64,
     /// Documents the issuer made (PDFs with their records).
     pub documents: u64,
+    /// The steps run, in order (a replay of them runs the same year).
+    pub log: Vec<Step>,
 }
 
 /// A run that broke an invariant: its seed, the step, what broke, and the steps before it.
@@ -84,6 +82,8 @@ pub struct Failed {
     pub config: Config,
     pub violation: Violation,
     pub trail: Vec<String>,
+    /// The steps run up to the failure (the shrinking's start).
+    pub log: Vec<Step>,
 }
 
 impl std::fmt::Display for Failed {
@@ -106,7 +106,7 @@ impl std::fmt::Display for Failed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Event {
+pub enum Event {
     Register(usize),
     Parent(usize),
     /// The same visit a second time at once (a double click): it schedules no further visit.
@@ -168,6 +168,34 @@ impl check::Observed for World {
     }
 }
 
+/// One step of a simulation: its place in the seed's schedule, when, and what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub index: u64,
+    pub at: i64,
+    pub event: Event,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{} {} {:?}",
+            self.index,
+            at(self.at).format("%Y-%m-%d %H:%M"),
+            self.event
+        )
+    }
+}
+
+/// A step's own seed: the run's seed and the step's place, mixed (SplitMix64).
+fn mix(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The world of one seed.
 pub struct World {
     pub(crate) seed: u64,
@@ -199,11 +227,16 @@ pub struct World {
     /// The first instant of the simulated year.
     pub(crate) start: i64,
     pub(crate) trail: Vec<String>,
+    /// The steps run so far.
+    pub(crate) log: Vec<Step>,
+    /// A replay: the steps to run, in order, instead of the schedule (nothing is scheduled).
+    pub(crate) replay: Option<std::collections::VecDeque<Step>>,
+    pub(crate) ids: Arc<SeededIds>,
     pub report: Report,
 }
 
 const AGES: std::ops::RangeInclusive<u8> = 1..=6;
-const SWEEP_EVERY: i64 = 15 * 60 * 1_000_000;
+pub(crate) const SWEEP_EVERY: i64 = 15 * 60 * 1_000_000;
 
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -259,7 +292,8 @@ impl World {
             clock.clone(),
             Arc::new(BuiltinRegisters),
         );
-        svc.ids = Arc::new(SeededIds(Mutex::new(dice.split())));
+        let ids = Arc::new(SeededIds(Mutex::new(dice.split())));
+        svc.ids = ids.clone();
         let blobs = Arc::new(MemBlobs::new(faults.clone()));
         svc.blobs = Some(blobs.clone());
         svc.render = Some(kezek_pdf::render);
@@ -296,6 +330,9 @@ impl World {
             sweep_at: None,
             start: micros(start),
             trail: Vec::new(),
+            log: Vec::new(),
+            replay: None,
+            ids,
             report: Report {
                 seed,
                 ..Report::default()
@@ -306,6 +343,9 @@ impl World {
     }
 
     pub(crate) fn schedule(&mut self, t: i64, e: Event) {
+        if self.replay.is_some() {
+            return; // a replay runs its given steps only
+        }
         self.order += 1;
         self.events.push(Reverse((t, self.order, e)));
     }
@@ -427,7 +467,8 @@ impl World {
     }
 
     pub(crate) fn note(&mut self, s: String) {
-        if self.trail.len() >= 40 {
+        let keep = if self.replay.is_some() { 1000 } else { 40 };
+        if self.trail.len() >= keep {
             self.trail.remove(0);
         }
         self.trail
@@ -442,6 +483,7 @@ impl World {
             config: self.cfg,
             violation,
             trail: self.trail.clone(),
+            log: self.log.clone(),
         }
     }
 
@@ -449,7 +491,22 @@ impl World {
     pub async fn run(mut self) -> Result<Report, Failed> {
         let end = micros(self.now()) + self.cfg.days * 86_400 * 1_000_000;
         self.faults.set(true);
-        while let Some(Reverse((t, _, e))) = self.events.pop() {
+        loop {
+            let step = match &mut self.replay {
+                Some(steps) => match steps.pop_front() {
+                    Some(s) => s,
+                    None => break,
+                },
+                None => match self.events.pop() {
+                    Some(Reverse((at, _, event))) => Step {
+                        index: self.report.steps + 1,
+                        at,
+                        event,
+                    },
+                    None => break,
+                },
+            };
+            let (t, e) = (step.at, step.event);
             if t > end {
                 break;
             }
@@ -457,6 +514,13 @@ impl World {
                 self.clock.set(at(t));
             }
             self.report.steps += 1;
+            self.log.push(step);
+            // The step's chances come from its own stream (the seed and the step's place in the
+            // schedule), so a replay of some of the steps gives each the chances it had.
+            let mut dice = Dice::new(mix(self.seed, step.index));
+            *self.faults.dice.lock().unwrap_or_else(|e| e.into_inner()) = dice.split();
+            *self.ids.0.lock().unwrap_or_else(|e| e.into_inner()) = dice.split();
+            self.dice = dice;
             // each step is an invocation of its own: a process killed in the last one is gone
             self.faults.revive();
             self.step(e).await.map_err(|v| self.fail(v))?;
@@ -529,26 +593,8 @@ impl World {
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .sum();
+        self.report.log = std::mem::take(&mut self.log);
         Ok(self.report)
-    }
-
-    /// Schedules the next sweep at the first quarter hour after the earliest deadline due.
-    fn plan_sweep(&mut self, apps: &[Application]) {
-        let mut next: Option<i64> = None;
-        for a in apps {
-            if let Some((_, due)) = lifecycle::next_due(a) {
-                let us = due.timestamp_micros();
-                next = Some(next.map_or(us, |n| n.min(us)));
-            }
-        }
-        let Some(due) = next else { return };
-        // the first quarter hour strictly after both the deadline and now
-        let base = due.max(micros(self.now()));
-        let tick = ((base.div_euclid(SWEEP_EVERY) + 1) * SWEEP_EVERY).max(self.jumped_to);
-        if self.sweep_at.is_none_or(|s| tick < s) {
-            self.sweep_at = Some(tick);
-            self.schedule(tick, Event::Sweep);
-        }
     }
 
     pub(crate) fn who(&self, f: usize) -> (&Principal, &Family) {
@@ -600,93 +646,5 @@ impl World {
             Event::Catalogue(d) => self.catalogue(d).await,
             Event::Review(d) => self.review(d).await,
         }
-    }
-
-    /// The notifier as SQS feeds it: the pending notifications in any order, some late (left for
-    /// the next delivery), some twice, and some twice at once (two invocations racing).
-    async fn deliver(&mut self) -> Result<(), Violation> {
-        let mut pending = self
-            .outbox
-            .pending(1000)
-            .await
-            .map_err(|e| Violation::new("read", e.to_string()))?;
-        self.capture(&pending);
-        // out of order
-        for i in (1..pending.len()).rev() {
-            let j = self.dice.below(i as u64 + 1) as usize;
-            pending.swap(i, j);
-        }
-        let (mut sent, mut twice) = (0, 0);
-        for n in &pending {
-            if self.dice.chance(100) {
-                continue; // late: the next delivery
-            }
-            let r = if self.dice.chance(50) {
-                twice += 1;
-                self.faults.pause_kills(true);
-                let (a, b) = tokio::join!(
-                    self.svc.deliver(n, &self.provider),
-                    self.svc.deliver(n, &self.provider)
-                );
-                self.faults.pause_kills(false);
-                a.and(b)
-            } else {
-                let r = self.svc.deliver(n, &self.provider).await;
-                if r.is_ok() && self.dice.chance(50) {
-                    twice += 1;
-                    self.svc.deliver(n, &self.provider).await
-                } else {
-                    r
-                }
-            };
-            if r.is_ok() {
-                sent += 1;
-            }
-        }
-        self.note(format!(
-            "deliver {} of {} pending ({twice} twice)",
-            sent,
-            pending.len()
-        ));
-        Ok(())
-    }
-
-    async fn sweep(&mut self) -> Result<(), Violation> {
-        let now = micros(self.now());
-        if self.sweep_at != Some(now) {
-            return Ok(()); // an earlier plan replaced by a later one
-        }
-        self.sweep_at = None;
-        if now < self.jumped_to {
-            return Ok(());
-        }
-        let before = self.commit_faults();
-        let ex = self.svc.sweep(Sweep::Expiry).await;
-        let re = self.svc.sweep(Sweep::Reconfirmation).await;
-        self.report.sweeps += 1;
-        self.note(format!(
-            "sweep: expiry {:?}, reconfirmation {:?}",
-            ex.as_ref().map(|r| r.examined),
-            re.as_ref().map(|r| r.examined)
-        ));
-        if self.commit_faults() == before && ex.is_ok() && re.is_ok() {
-            // a sweep that met no fault leaves nothing due
-            check::nothing_due(self).await?;
-        }
-        Ok(())
-    }
-
-    fn commit_faults(&self) -> u64 {
-        [
-            FAIL_BEFORE,
-            LOST_ANSWER,
-            RETRY_REFUSED,
-            THROTTLED,
-            KILLED,
-            KILLED_BEFORE,
-        ]
-        .iter()
-        .map(|k| self.faults.count(k))
-        .sum()
     }
 }

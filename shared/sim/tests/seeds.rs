@@ -114,3 +114,42 @@ fn a_seed_replays_its_year() {
         (b.steps, b.submitted, b.parent_actions, b.refused, &b.faults)
     );
 }
+
+/// The steps of a year, replayed on their own (nothing scheduled, each step with its own
+/// chances), run the same year: the replay the shrinking relies on.
+#[test]
+fn a_years_steps_replayed_run_the_same_year() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let small = Config {
+        families: 12,
+        days: 120,
+        ..Config::YEAR
+    };
+    let a = rt.block_on(run(11, small)).expect("seed 11");
+    let b = rt
+        .block_on(kezek_sim::replay(11, small, a.log.clone()))
+        .expect("seed 11's steps");
+    assert!(a.steps > 100, "{} steps", a.steps);
+    assert_eq!(
+        (
+            a.steps,
+            a.submitted,
+            a.parent_actions,
+            a.refused,
+            a.offers,
+            &a.faults
+        ),
+        (
+            b.steps,
+            b.submitted,
+            b.parent_actions,
+            b.refused,
+            b.offers,
+            &b.faults
+        )
+    );
+    assert_eq!(a.log, b.log);
+}
