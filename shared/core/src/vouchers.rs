@@ -182,8 +182,20 @@ impl Service {
                 None => self.store.latest_runs(&record.district, 1).await?.pop(),
             };
             let entry = run_log::append(tail.as_ref(), record.clone());
-            if self.store.append_run(&entry).await? {
-                return Ok(entry);
+            match self.store.append_run(&entry).await {
+                Ok(true) => return Ok(entry),
+                // The place taken, or no answer: perhaps by this very entry, whose answer was
+                // lost and whose retry found its own write (DynamoDB's conditional put retried
+                // by the SDK). The entry at that place is read back: if it is this one, it is
+                // written; chaining it again would start the run twice.
+                outcome => {
+                    let there = self.store.runs(&record.district, entry.seq - 1, 1).await?;
+                    if there.first() == Some(&entry) {
+                        tracing::warn!(district = %record.district, seq = entry.seq, "run log: an append's answer was lost; read back: it landed");
+                        return Ok(entry);
+                    }
+                    outcome?;
+                }
             }
         }
         tracing::error!(district = %record.district, run_id = %record.run_id, "run log: no place after retries");

@@ -169,7 +169,18 @@ async fn state(
                 }
             }
         }
-        for age in 0..=7u8 {
+        // every pool that can hold an offer: an age group with places in the district (a
+        // kindergarten lists it, even at 0) or with a voucher held
+        let mut ages: std::collections::BTreeSet<u8> = kgs
+            .iter()
+            .flat_map(|k| k.free_places.keys().copied())
+            .collect();
+        ages.extend(
+            apps.iter()
+                .filter(|a| a.district == *d)
+                .filter_map(|a| a.voucher().map(|v| v.age_group)),
+        );
+        for age in ages {
             let out = w
                 .store()
                 .outstanding_vouchers(d, age)

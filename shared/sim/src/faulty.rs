@@ -385,9 +385,24 @@ impl<S: Store + ?Sized + 'static> DocumentStore for Faulty<S> {
 impl<S: Store + ?Sized + 'static> Records for Faulty<S> {
     async fn append_run(&self, entry: &RunLogEntry) -> Result<bool, StoreError> {
         self.faults.before_write()?;
+        let r = self.faults.rates;
+        if self.commit_faults && self.faults.roll(THROTTLED, r.throttle) {
+            return Err(StoreError(
+                "simulated: ProvisionedThroughputExceeded".into(),
+            ));
+        }
         let appended = self.inner.append_run(entry).await?;
         if appended {
             self.faults.after_write()?;
+            if self.commit_faults && self.faults.roll(LOST_ANSWER, r.lost_answer) {
+                return Err(StoreError(
+                    "simulated: timeout after the put reached the table".into(),
+                ));
+            }
+            if self.commit_faults && self.faults.roll(RETRY_REFUSED, r.retry_refused) {
+                // the SDK's retry of the landed put finds its place taken, by itself
+                return Ok(false);
+            }
         }
         Ok(appended)
     }
