@@ -8,6 +8,7 @@ use kezek_core::access::Principal;
 use kezek_core::domain::*;
 use kezek_core::inputs::*;
 use kezek_core::lifecycle;
+use kezek_core::ports::StoreError;
 use kezek_core::Failure;
 
 impl World {
@@ -161,7 +162,23 @@ impl World {
             _ => None,
         };
         if let Some(action) = action {
-            self.act(f, &who, &app, action).await?;
+            if self.dice.chance(50) {
+                self.stranger(f, &app, action.clone()).await?;
+            }
+            // the other parent, once linked to the child, acts now and then
+            let actor = match &self.families[f].co_parent {
+                Some((co, true)) if self.dice.chance(300) => {
+                    self.report.co_parent_actions += 1;
+                    co.clone()
+                }
+                _ => who,
+            };
+            self.act(f, &actor, &app, action).await?;
+        }
+        if let Some((co, false)) = self.families[f].co_parent.clone() {
+            if self.dice.chance(300) {
+                self.link(f, &co).await;
+            }
         }
         if !visits_again {
             return Ok(());
@@ -179,6 +196,62 @@ impl World {
             }
             _ => self.next_turn(f),
         }
+        Ok(())
+    }
+
+    /// The other parent links the child (the kinship register confirms it) and may act on its
+    /// application from then on.
+    async fn link(&mut self, f: usize, co: &Principal) {
+        let input = LinkInput {
+            child_iin: self.families[f].child.as_str().to_owned(),
+        };
+        let r = self.svc.link_child(co, input, Language::Kk).await;
+        self.note(format!(
+            "family {f}'s other parent links the child: {}",
+            outcome(&r)
+        ));
+        if r.is_ok() {
+            self.report.links += 1;
+            if let Some((_, linked)) = &mut self.families[f].co_parent {
+                *linked = true;
+            }
+        }
+    }
+
+    /// Another family's parent, not linked to this child, tries the same action: refused by
+    /// the access policy (or not reached at all, in a killed process), and nothing written.
+    async fn stranger(
+        &mut self,
+        f: usize,
+        app: &Application,
+        action: ParentAction,
+    ) -> Result<(), Violation> {
+        let other = (f + 1) % self.families.len();
+        if other == f {
+            return Ok(());
+        }
+        let stranger = self.families[other].parent.clone();
+        let read = |e: StoreError| Violation::new("read", e.to_string());
+        let before = self.store.application(&app.id).await.map_err(read)?;
+        let r = self.svc.act(&stranger, &app.id, action, Language::Ru).await;
+        let after = self.store.application(&app.id).await.map_err(read)?;
+        self.note(format!(
+            "family {other}'s parent acts on family {f}'s application: {}",
+            outcome(&r)
+        ));
+        let refused = matches!(r, Err(Failure::Forbidden { .. } | Failure::Unavailable(_)));
+        if !refused || before != after {
+            return Err(Violation::new(
+                "one access policy",
+                format!(
+                    "a parent not linked to the child was answered {} on {}",
+                    outcome(&r),
+                    app.registration_number
+                ),
+            ));
+        }
+        self.report.refused += 1;
+        self.report.strangers_refused += 1;
         Ok(())
     }
 

@@ -40,8 +40,8 @@ struct Args {
 
 fn line(r: &Report, ms: u128) -> String {
     format!(
-        "seed {}: {} steps, {} checks, {} submitted, {} parent actions ({} refused), {} offers, {} enrolled, {} sweeps, {} messages, {} documents, {} operator actions, {} runs recovered; faults {:?}; {ms} ms",
-        r.seed, r.steps, r.checks, r.submitted, r.parent_actions, r.refused, r.offers, r.enrolled, r.sweeps, r.messages, r.documents, r.operator_actions, r.recovered_runs, r.faults
+        "seed {}: {} steps, {} checks, {} submitted, {} parent actions ({} refused), {} offers, {} enrolled, {} sweeps, {} messages, {} documents, {} operator actions, {} links ({} actions of the other parent, {} strangers refused), {} runs recovered; faults {:?}; {ms} ms",
+        r.seed, r.steps, r.checks, r.submitted, r.parent_actions, r.refused, r.offers, r.enrolled, r.sweeps, r.messages, r.documents, r.operator_actions, r.links, r.co_parent_actions, r.strangers_refused, r.recovered_runs, r.faults
     )
 }
 

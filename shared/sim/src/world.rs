@@ -67,6 +67,11 @@ pub struct Report {
     pub operator_actions: u64,
     /// Documents the issuer made (PDFs with their records).
     pub documents: u64,
+    /// Children linked by their other parent, and that parent's actions.
+    pub links: u64,
+    pub co_parent_actions: u64,
+    /// Parents' actions on a child not theirs, refused by the access policy.
+    pub strangers_refused: u64,
     /// The steps run, in order (a replay of them runs the same year).
     pub log: Vec<Step>,
 }
@@ -129,6 +134,8 @@ pub(crate) struct Family {
     pub(crate) parent: Principal,
     pub(crate) child: Iin,
     pub(crate) district: usize,
+    /// The other parent, if any, and whether it has linked the child yet.
+    pub(crate) co_parent: Option<(Principal, bool)>,
     /// The privilege it claims at registration, with an upload, if any.
     pub(crate) privilege: Option<&'static str>,
     /// Whether its visits are scheduled (one chain of visits a family).
@@ -404,6 +411,21 @@ impl World {
                 },
                 child,
                 district,
+                co_parent: self
+                    .dice
+                    .chance(250)
+                    .then(|| {
+                        let born = parent_born + Duration::days(400);
+                        make_iin(born, serial % 2 == 1, serial + 5000).map(|iin| {
+                            let co = Principal {
+                                iin,
+                                role: Role::Parent,
+                                districts: vec![],
+                            };
+                            (co, false)
+                        })
+                    })
+                    .flatten(),
                 privilege: match self.dice.below(20) {
                     0 => Some("military"),
                     1 => Some("large_family"),

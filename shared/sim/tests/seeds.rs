@@ -36,6 +36,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     let mut faults: BTreeMap<String, u64> = BTreeMap::new();
     let (mut offers, mut enrolled, mut actions, mut messages, mut recovered) = (0, 0, 0, 0, 0);
     let (mut operators, mut documents) = (0, 0);
+    let (mut links, mut co_actions, mut strangers) = (0, 0, 0);
     for r in &results {
         match r {
             Ok((r, t)) => {
@@ -48,6 +49,9 @@ fn a_hundred_simulated_years_keep_every_invariant() {
                 recovered += r.recovered_runs;
                 operators += r.operator_actions;
                 documents += r.documents;
+                links += r.links;
+                co_actions += r.co_parent_actions;
+                strangers += r.strangers_refused;
                 ms.push(*t);
                 for (k, v) in &r.faults {
                     *faults.entry(k.clone()).or_insert(0) += v;
@@ -58,7 +62,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
     }
     ms.sort_unstable();
     println!(
-        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages, {documents} documents, {operators} operator actions, {recovered} cut-off runs recovered; per seed p50 {} ms, max {} ms",
+        "simulation: {} seeds in {:.1} s: {steps} steps, {checks} invariant checks, {actions} parent actions, {offers} offers, {enrolled} enrolled, {messages} messages, {documents} documents, {operators} operator actions, {links} links ({co_actions} actions of the other parent, {strangers} strangers refused), {recovered} cut-off runs recovered; per seed p50 {} ms, max {} ms",
         results.len(),
         started.elapsed().as_secs_f64(),
         ms[ms.len() / 2],
@@ -90,6 +94,10 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         "the years moved: {offers} offers, {enrolled} enrolled"
     );
     assert!(recovered > 0, "no run was cut off and recovered");
+    assert!(
+        links > 0 && co_actions > 0 && strangers > 0,
+        "links {links}, the other parents' actions {co_actions}, strangers refused {strangers}"
+    );
     assert!(
         operators > 0 && documents > 0,
         "operators acted ({operators}) and documents were issued ({documents})"
