@@ -642,15 +642,15 @@ impl World {
                     age_group: i64::from(a),
                 };
                 let r = self.svc.voucher_run(None, input).await;
+                self.note(format!(
+                    "run {} age {a}: {:?}",
+                    self.districts[d],
+                    r.as_ref().map(|v| v.offered)
+                ));
                 if let Ok(v) = &r {
                     self.report.offers += v.offered as u64;
                     check::passed_fairly(self, &self.districts[d], &v.run_id).await?;
                 }
-                self.note(format!(
-                    "run {} age {a}: {:?}",
-                    self.districts[d],
-                    r.map(|v| v.offered)
-                ));
                 Ok(())
             }
             Event::Summer => {
