@@ -53,6 +53,8 @@ pub struct Rates {
     pub provider_down: u32,
     /// The clock jumps past several sweeps at once (per step).
     pub clock_jump: u32,
+    /// The provider (SES, SMS) goes out for 1–3 days (per step).
+    pub outage: u32,
     /// The process is killed after a write landed (per write), or between a send and its record
     /// (per message sent).
     pub kill: u32,
@@ -67,6 +69,7 @@ impl Rates {
         conflict: 0,
         provider_down: 0,
         clock_jump: 0,
+        outage: 0,
         kill: 0,
     };
 
@@ -79,6 +82,7 @@ impl Rates {
         conflict: 20,
         provider_down: 50,
         clock_jump: 5,
+        outage: 1,
         kill: 10,
     };
 }

@@ -49,6 +49,8 @@ pub struct Faults {
     pub rates: Rates,
     pub on: Mutex<bool>,
     pub injected: Mutex<BTreeMap<&'static str, u64>>,
+    /// The sent messages kills left unrecorded, by notification and channel.
+    pub unrecorded: Mutex<std::collections::HashMap<(String, Channel), u64>>,
     /// The current invocation's process was killed: its writes fail until the next one.
     dead: Mutex<bool>,
     /// No kills while two invocations race in one step: the simulation has one process flag,
@@ -63,6 +65,7 @@ impl Faults {
             rates,
             on: Mutex::new(false),
             injected: Mutex::new(BTreeMap::new()),
+            unrecorded: Mutex::new(Default::default()),
             dead: Mutex::new(false),
             kills_paused: Mutex::new(false),
         })
@@ -113,7 +116,7 @@ impl Faults {
         *self.on.lock().unwrap_or_else(|e| e.into_inner()) = on;
     }
 
-    fn is_on(&self) -> bool {
+    pub fn is_on(&self) -> bool {
         *self.on.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -465,6 +468,13 @@ impl<O: Outbox + ?Sized + 'static> Outbox for FaultyOutbox<O> {
         if let Err(e) = self.faults.dead() {
             // the provider accepted this message; it will go again
             self.faults.note(UNRECORDED);
+            *self
+                .faults
+                .unrecorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry((id.to_owned(), channel))
+                .or_insert(0) += 1;
             return Err(e);
         }
         self.inner.record_sent(id, channel, at).await

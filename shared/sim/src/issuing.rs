@@ -16,6 +16,7 @@ impl World {
         for n in pending {
             if self.seen.insert(n.id.clone()) {
                 self.stream.push_back(n.clone());
+                self.relay_stream.push_back((n.clone(), 0));
             }
         }
     }

@@ -15,6 +15,8 @@ pub mod issuing;
 mod operators;
 mod parts;
 mod schedules;
+pub mod sqs;
+mod types;
 pub mod world;
 
 pub use world::{Backend, Config, Event, Failed, Report, Step, World};

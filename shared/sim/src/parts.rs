@@ -4,6 +4,7 @@
 use crate::dice::Dice;
 use crate::faulty::{Faults, KILLED, KILLED_AFTER_SEND};
 use chrono::{DateTime, Utc};
+use kezek_core::domain::Notification;
 use kezek_core::ports::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,9 @@ impl Ids for SeededIds {
 /// Records every message "sent", and refuses some while the provider is down.
 pub struct Provider {
     pub(crate) faults: Arc<Faults>,
+    pub(crate) clock: Arc<StillClock>,
+    /// An outage: every message refused until then.
+    pub(crate) down_until: Mutex<DateTime<Utc>>,
     pub sent: Mutex<HashMap<(String, Channel), u64>>,
 }
 
@@ -52,6 +56,14 @@ impl Sender for Provider {
             // a killed process sends nothing more
             return Err(SendError {
                 message: "simulated: the process was killed".into(),
+                retryable: true,
+            });
+        }
+        let outage = self.clock.now() < *self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        if outage && self.faults.is_on() {
+            self.faults.note(PROVIDER_DOWN);
+            return Err(SendError {
+                message: "simulated: the provider is out".into(),
                 retryable: true,
             });
         }
@@ -167,5 +179,67 @@ pub(crate) fn operator(district: &str) -> kezek_core::access::Principal {
             .unwrap_or_else(|_| unreachable!()),
         role: kezek_core::access::Role::Operator,
         districts: vec![district.to_owned()],
+    }
+}
+
+pub const SQS_DOWN: &str = "SQS refused a publication";
+/// Entries the relay's stream gave up on (the safety net publishes them again).
+pub const RELAY_GAVE_UP: &str = "relay gave up on an entry";
+/// Messages that went to the dead-letter queue.
+pub const DEAD_LETTERS: &str = "message to the dead-letter queue";
+/// Messages SQS delivered again after they were handled.
+pub const SQS_AGAIN: &str = "SQS delivered a message again";
+
+/// The queue's receives before the dead-letter queue (the template's `maxReceiveCount`).
+pub const MAX_RECEIVES: u32 = 5;
+
+pub struct Message {
+    pub n: Notification,
+    pub receives: u32,
+}
+
+/// SQS in memory: the notifier's queue and its dead-letter queue.
+pub struct SimQueue {
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) clock: Arc<StillClock>,
+    /// An outage: every publication refused until then.
+    pub(crate) down_until: Mutex<chrono::DateTime<chrono::Utc>>,
+    pub messages: Mutex<Vec<Message>>,
+    pub dead: Mutex<Vec<Notification>>,
+}
+
+impl SimQueue {
+    pub(crate) fn new(faults: Arc<Faults>, clock: Arc<StillClock>) -> SimQueue {
+        let start = kezek_core::ports::Clock::now(&*clock);
+        SimQueue {
+            faults,
+            clock,
+            down_until: Mutex::new(start),
+            messages: Mutex::new(Vec::new()),
+            dead: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn messages(&self) -> std::sync::MutexGuard<'_, Vec<Message>> {
+        self.messages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl NotificationQueue for SimQueue {
+    async fn publish(&self, batch: &[Notification]) -> Result<Vec<String>, StoreError> {
+        self.faults.dead()?;
+        let out = kezek_core::ports::Clock::now(&*self.clock)
+            < *self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        if (out && self.faults.is_on())
+            || self.faults.roll(SQS_DOWN, self.faults.rates.provider_down)
+        {
+            return Err(StoreError("simulated: SQS refused the batch".into()));
+        }
+        self.messages().extend(batch.iter().map(|n| Message {
+            n: n.clone(),
+            receives: 0,
+        }));
+        Ok(Vec::new())
     }
 }

@@ -30,55 +30,6 @@ impl World {
         }
     }
 
-    /// The notifier as SQS feeds it: the pending notifications in any order, some late (left for
-    /// the next delivery), some twice, and some twice at once (two invocations racing).
-    pub(crate) async fn deliver(&mut self) -> Result<(), Violation> {
-        let mut pending = self
-            .outbox
-            .pending(1000)
-            .await
-            .map_err(|e| Violation::new("read", e.to_string()))?;
-        self.capture(&pending);
-        // out of order
-        for i in (1..pending.len()).rev() {
-            let j = self.dice.below(i as u64 + 1) as usize;
-            pending.swap(i, j);
-        }
-        let (mut sent, mut twice) = (0, 0);
-        for n in &pending {
-            if self.dice.chance(100) {
-                continue; // late: the next delivery
-            }
-            let r = if self.dice.chance(50) {
-                twice += 1;
-                self.faults.pause_kills(true);
-                let (a, b) = tokio::join!(
-                    self.svc.deliver(n, &self.provider),
-                    self.svc.deliver(n, &self.provider)
-                );
-                self.faults.pause_kills(false);
-                a.and(b)
-            } else {
-                let r = self.svc.deliver(n, &self.provider).await;
-                if r.is_ok() && self.dice.chance(50) {
-                    twice += 1;
-                    self.svc.deliver(n, &self.provider).await
-                } else {
-                    r
-                }
-            };
-            if r.is_ok() {
-                sent += 1;
-            }
-        }
-        self.note(format!(
-            "deliver {} of {} pending ({twice} twice)",
-            sent,
-            pending.len()
-        ));
-        Ok(())
-    }
-
     pub(crate) async fn sweep(&mut self) -> Result<(), Violation> {
         let now = micros(self.now());
         if self.replay.is_none() && self.sweep_at != Some(now) {
@@ -91,6 +42,8 @@ impl World {
         let before = self.commit_faults();
         let ex = self.svc.sweep(Sweep::Expiry).await;
         let re = self.svc.sweep(Sweep::Reconfirmation).await;
+        // the expiry sweep's chore: what the relay missed, published again
+        let _ = self.svc.republish_stale(&*self.queue, 1000).await;
         self.report.sweeps += 1;
         self.note(format!(
             "sweep: expiry {:?}, reconfirmation {:?}",

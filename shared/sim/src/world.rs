@@ -4,7 +4,7 @@
 //! events in time order drawn from one seed.
 
 use crate::check::{self, Violation};
-use crate::dice::{Dice, Rates};
+use crate::dice::Dice;
 use crate::faulty::{Faults, Faulty, FaultyOutbox};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kezek_core::access::{Principal, Role};
@@ -20,115 +20,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::parts::{MemBlobs, Provider, SeededIds, StillClock};
 pub use crate::parts::{PROVIDER_DOWN, S3_DOWN};
-
-/// What a simulation is made of.
-#[derive(Debug, Clone, Copy)]
-pub struct Config {
-    pub families: usize,
-    pub days: i64,
-    pub rates: Rates,
-}
-
-impl Config {
-    /// A district's year in small: the test command's size.
-    pub const YEAR: Config = Config {
-        families: 40,
-        days: 365,
-        rates: Rates::DEFAULT,
-    };
-}
-
-/// The store a simulation runs on.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    /// The embedded store; the faults in [`Faulty`].
-    Embedded,
-    /// DynamoDB at `endpoint` (moto), a table of its own; the commit faults in the SDK client.
-    DynamoDb { endpoint: String },
-}
-
-/// What happened in a run that kept every invariant.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub seed: u64,
-    pub steps: u64,
-    pub checks: u64,
-    pub faults: BTreeMap<String, u64>,
-    pub submitted: u64,
-    pub parent_actions: u64,
-    pub refused: u64,
-    pub offers: u64,
-    pub enrolled: u64,
-    pub sweeps: u64,
-    pub messages: u64,
-    /// Runs cut off by a kill whose outcome the district's next run wrote from the book.
-    pub recovered_runs: u64,
-    /// Places changes, catalogue edits and privilege reviews.
-    pub operator_actions: u64,
-    /// Documents the issuer made (PDFs with their records).
-    pub documents: u64,
-    /// Children linked by their other parent, and that parent's actions.
-    pub links: u64,
-    pub co_parent_actions: u64,
-    /// Parents' actions on a child not theirs, refused by the access policy.
-    pub strangers_refused: u64,
-    /// The steps run, in order (a replay of them runs the same year).
-    pub log: Vec<Step>,
-}
-
-/// A run that broke an invariant: its seed, the step, what broke, and the steps before it.
-#[derive(Debug, Clone)]
-pub struct Failed {
-    pub seed: u64,
-    pub step: u64,
-    /// The simulated day it failed on (0: the first).
-    pub day: i64,
-    /// The simulation's size.
-    pub config: Config,
-    pub violation: Violation,
-    pub trail: Vec<String>,
-    /// The steps run up to the failure (the shrinking's start).
-    pub log: Vec<Step>,
-}
-
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "seed {} failed at step {}: {}",
-            self.seed, self.step, self.violation
-        )?;
-        writeln!(
-            f,
-            "replay: cargo run -p kezek-sim -- --seed {} --families {} --days {}",
-            self.seed, self.config.families, self.config.days
-        )?;
-        for s in &self.trail {
-            writeln!(f, "  {s}")?;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Event {
-    Register(usize),
-    Parent(usize),
-    /// The same visit a second time at once (a double click): it schedules no further visit.
-    Again(usize),
-    Run(usize, u8),
-    Summer,
-    Sweep,
-    Deliver,
-    /// The issuer takes the stream's entries.
-    Issue,
-    /// An operator of the district changes a kindergarten's places.
-    Places(usize),
-    /// An operator of the district edits a kindergarten's details.
-    Catalogue(usize),
-    /// An operator of the district reviews the privilege claims.
-    Review(usize),
-}
+use crate::types::{at, mix};
+pub use crate::types::{micros, Backend, Config, Event, Failed, Report, Step};
 
 pub(crate) struct Family {
     pub(crate) parent: Principal,
@@ -143,6 +36,7 @@ pub(crate) struct Family {
 }
 
 pub const CLOCK_JUMP: &str = "clock jumped past sweeps";
+pub const OUTAGE: &str = "provider or SQS out for a day or more";
 
 impl check::Observed for World {
     fn store(&self) -> &dyn Store {
@@ -175,34 +69,6 @@ impl check::Observed for World {
     }
 }
 
-/// One step of a simulation: its place in the seed's schedule, when, and what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    pub index: u64,
-    pub at: i64,
-    pub event: Event,
-}
-
-impl std::fmt::Display for Step {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "#{} {} {:?}",
-            self.index,
-            at(self.at).format("%Y-%m-%d %H:%M"),
-            self.event
-        )
-    }
-}
-
-/// A step's own seed: the run's seed and the step's place, mixed (SplitMix64).
-fn mix(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The world of one seed.
 pub struct World {
     pub(crate) seed: u64,
@@ -214,6 +80,10 @@ pub struct World {
     pub faults: Arc<Faults>,
     /// S3: the issued documents and the parents' uploads.
     pub blobs: Arc<MemBlobs>,
+    /// SQS: the notifier's queue and its dead-letter queue.
+    pub queue: Arc<crate::parts::SimQueue>,
+    /// The table's stream as the relay reads it: entries not published yet, with their tries.
+    pub(crate) relay_stream: std::collections::VecDeque<(Notification, u32)>,
     /// The table's stream as the issuer reads it: outbox entries not issued yet.
     pub(crate) stream: std::collections::VecDeque<Notification>,
     pub(crate) seen: std::collections::HashSet<String>,
@@ -244,14 +114,6 @@ pub struct World {
 
 const AGES: std::ops::RangeInclusive<u8> = 1..=6;
 pub(crate) const SWEEP_EVERY: i64 = 15 * 60 * 1_000_000;
-
-pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-fn at(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or_default()
-}
 
 impl World {
     pub async fn new(seed: u64, cfg: Config) -> World {
@@ -310,8 +172,11 @@ impl World {
             .take(2)
             .map(|d| (*d).to_owned())
             .collect();
+        let queue = Arc::new(crate::parts::SimQueue::new(faults.clone(), clock.clone()));
         let provider = Provider {
             faults: faults.clone(),
+            clock: clock.clone(),
+            down_until: Mutex::new(start),
             sent: Mutex::new(HashMap::new()),
         };
         let mut w = World {
@@ -322,6 +187,8 @@ impl World {
             outbox,
             faults,
             blobs,
+            queue,
+            relay_stream: Default::default(),
             stream: Default::default(),
             seen: Default::default(),
             histories: Default::default(),
@@ -464,6 +331,8 @@ impl World {
             if matches!(date.month(), 7 | 8) && weekday {
                 self.schedule(micros(local(10)), Event::Summer);
             }
+            self.schedule(micros(local(7)), Event::Relay);
+            self.schedule(micros(local(19)), Event::Relay);
             self.schedule(micros(local(8)), Event::Deliver);
             self.schedule(micros(local(20)), Event::Deliver);
             // the stream runs the issuer soon after each commit; here twice a day
@@ -584,18 +453,41 @@ impl World {
             )));
         }
         self.report.checks += self.documents_issued().await.map_err(|v| self.fail(v))?;
-        for _ in 0..20 {
-            match self.svc.deliver_pending(&self.provider, 1000).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(f) => return Err(self.fail(Violation::new("deliver", f.to_string()))),
+        // the relay, its safety net and the notifier until the queue is empty
+        for _ in 0..40 {
+            self.relay().await.map_err(|v| self.fail(v))?;
+            if let Err(f) = self.svc.republish_stale(&*self.queue, 1000).await {
+                return Err(self.fail(Violation::new("republish", f.to_string())));
+            }
+            self.deliver().await.map_err(|v| self.fail(v))?;
+            let empty = self
+                .queue
+                .messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty();
+            if empty && self.relay_stream.is_empty() {
+                break;
             }
         }
         self.report.checks += check::books(&self).await.map_err(|v| self.fail(v))?;
         let (checks, _) = check::all(&self, true).await.map_err(|v| self.fail(v))?;
         self.report.checks += checks;
-        let unrecorded = self.faults.count(crate::faulty::UNRECORDED);
-        check::delivered(&self, unrecorded)
+        let unrecorded = self
+            .faults
+            .unrecorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let dead: std::collections::HashSet<String> = self
+            .queue
+            .dead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|n| n.id.clone())
+            .collect();
+        check::delivered(&self, &unrecorded, &dead)
             .await
             .map_err(|v| self.fail(v))?;
         self.report.recovered_runs = check::run_logs(&self).await.map_err(|v| self.fail(v))?;
@@ -624,6 +516,20 @@ impl World {
     }
 
     async fn step(&mut self, e: Event) -> Result<(), Violation> {
+        if self.faults.roll(OUTAGE, self.cfg.rates.outage) {
+            // the provider (SES, SMS) or SQS, for one to three days
+            let until = self.now() + Duration::hours(24 + self.dice.below(48) as i64);
+            let (what, down) = if self.dice.chance(500) {
+                ("SQS", &self.queue.down_until)
+            } else {
+                ("the provider", &self.provider.down_until)
+            };
+            *down.lock().unwrap_or_else(|e| e.into_inner()) = until;
+            self.note(format!(
+                "{what} is out until {}",
+                until.format("%m-%d %H:%M")
+            ));
+        }
         if self.faults.roll(CLOCK_JUMP, self.cfg.rates.clock_jump) {
             // the schedules miss the next hours: no sweep fires before then
             self.jumped_to = micros(self.now()) + (1 + self.dice.below(8) as i64) * 3_600_000_000;
@@ -664,6 +570,7 @@ impl World {
             Event::Sweep => self.sweep().await,
             Event::Deliver => self.deliver().await,
             Event::Issue => self.issue().await,
+            Event::Relay => self.relay().await,
             Event::Places(d) => self.places(d).await,
             Event::Catalogue(d) => self.catalogue(d).await,
             Event::Review(d) => self.review(d).await,

@@ -82,6 +82,11 @@ fn a_hundred_simulated_years_keep_every_invariant() {
         kezek_sim::faulty::UNRECORDED,
         kezek_sim::world::PROVIDER_DOWN,
         kezek_sim::world::S3_DOWN,
+        kezek_sim::world::OUTAGE,
+        kezek_sim::sqs::SQS_DOWN,
+        kezek_sim::sqs::SQS_AGAIN,
+        kezek_sim::sqs::RELAY_GAVE_UP,
+        kezek_sim::sqs::DEAD_LETTERS,
         kezek_sim::world::CLOCK_JUMP,
     ] {
         assert!(
