@@ -1,5 +1,5 @@
 //! The test command's simulation on DynamoDB (issue 20, part 4): 3 seeds of a shorter schedule
-//! (8 families, 20 days from 1 September: the 10th's runs, the sweeps, the deliveries, the
+//! (8 families, 16 days from 1 September: the 10th's runs, the sweeps, the deliveries, the
 //! issuer, the operators) against the DynamoDB adapter on moto, each on a table of its own, with
 //! the commit faults injected in the SDK client (throttled, failed before sending, lost after
 //! moto applied it) and the kills in the store's wrapper. Every invariant after every step.
@@ -19,7 +19,7 @@ fn three_seeds_on_dynamodb_keep_every_invariant() {
     let endpoint = kezek_contract::moto::endpoint().to_owned();
     let cfg = Config {
         families: 8,
-        days: 20,
+        days: 16,
         ..Config::YEAR
     };
     let started = Instant::now();
