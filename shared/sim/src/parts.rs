@@ -95,15 +95,21 @@ impl Sender for Provider {
 /// record of the document then never comes; the stream's retry issues it again).
 pub struct MemBlobs {
     pub(crate) faults: Arc<Faults>,
+    pub(crate) clock: Arc<StillClock>,
+    /// An outage: every write refused until then.
+    pub(crate) down_until: Mutex<DateTime<Utc>>,
     pub objects: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 pub const S3_DOWN: &str = "S3 refused a write";
 
 impl MemBlobs {
-    pub(crate) fn new(faults: Arc<Faults>) -> MemBlobs {
+    pub(crate) fn new(faults: Arc<Faults>, clock: Arc<StillClock>) -> MemBlobs {
+        let start = clock.now();
         MemBlobs {
             faults,
+            clock,
+            down_until: Mutex::new(start),
             objects: Mutex::new(HashMap::new()),
         }
     }
@@ -134,6 +140,11 @@ impl Blobs for MemBlobs {
     }
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), StoreError> {
         self.faults.dead()?;
+        let out = self.clock.now() < *self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        if out && self.faults.is_on() {
+            self.faults.note(S3_DOWN);
+            return Err(StoreError("simulated: S3 is out".into()));
+        }
         if self.faults.roll(S3_DOWN, self.faults.rates.provider_down) {
             return Err(StoreError("simulated: S3 is down".into()));
         }

@@ -36,7 +36,7 @@ pub(crate) struct Family {
 }
 
 pub const CLOCK_JUMP: &str = "clock jumped past sweeps";
-pub const OUTAGE: &str = "provider or SQS out for a day or more";
+pub const OUTAGE: &str = "provider, SQS or S3 out for a day or more";
 
 impl check::Observed for World {
     fn store(&self) -> &dyn Store {
@@ -163,7 +163,7 @@ impl World {
         );
         let ids = Arc::new(SeededIds(Mutex::new(dice.split())));
         svc.ids = ids.clone();
-        let blobs = Arc::new(MemBlobs::new(faults.clone()));
+        let blobs = Arc::new(MemBlobs::new(faults.clone(), clock.clone()));
         svc.blobs = Some(blobs.clone());
         svc.render = Some(kezek_pdf::render);
         let districts: Vec<String> = ["KOK", "AST", "STP"]
@@ -517,12 +517,12 @@ impl World {
 
     async fn step(&mut self, e: Event) -> Result<(), Violation> {
         if self.faults.roll(OUTAGE, self.cfg.rates.outage) {
-            // the provider (SES, SMS) or SQS, for one to three days
+            // the provider (SES, SMS), SQS or S3, for one to three days
             let until = self.now() + Duration::hours(24 + self.dice.below(48) as i64);
-            let (what, down) = if self.dice.chance(500) {
-                ("SQS", &self.queue.down_until)
-            } else {
-                ("the provider", &self.provider.down_until)
+            let (what, down) = match self.dice.below(4) {
+                0 => ("SQS", &self.queue.down_until),
+                1 => ("S3", &self.blobs.down_until),
+                _ => ("the provider", &self.provider.down_until),
             };
             *down.lock().unwrap_or_else(|e| e.into_inner()) = until;
             self.note(format!(
