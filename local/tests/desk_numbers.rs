@@ -7,12 +7,10 @@ mod pages;
 use pages::desk::*;
 use pages::*;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use kezek_core::lifecycle::{current_deadline, Sweep};
 use kezek_core::time::{end_of_day, local_date};
 use kezek_core::values::RegistrationNumber;
-use tower::ServiceExt;
 
 /// A number as someone types it: Latin look-alikes, lower case, dashes.
 fn typed(number: &str) -> String {
@@ -112,20 +110,6 @@ async fn the_queue_page_finds_an_application_by_its_registration_number() {
     );
 }
 
-async fn get_json(local: &kezek_local::Local, path: &str) -> (StatusCode, serde_json::Value) {
-    let r = local
-        .clone()
-        .router()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or_default())
-}
-
 #[tokio::test]
 async fn the_numbers_show_the_days_deadlines_the_last_runs_and_sweeps() {
     let (mut local, _) = runner_with_staff().await;
@@ -160,7 +144,9 @@ async fn the_numbers_show_the_days_deadlines_the_last_runs_and_sweeps() {
     assert_eq!(ran.status, StatusCode::OK, "{}", ran.html);
 
     // The run is the log's first entry, public, and it verifies.
-    let (status, log) = get_json(&local, "/v1/public/voucher-runs?district=KOK").await;
+    let (status, log) = fetch(&local, "/v1/public/voucher-runs?district=KOK", None, None)
+        .await
+        .json();
     assert_eq!(status, StatusCode::OK, "{log}");
     let page: kezek_core::transparency::RunLogPage = serde_json::from_value(log.clone()).unwrap();
     // its start (what it read, before its offers), then its outcome
@@ -181,11 +167,27 @@ async fn the_numbers_show_the_days_deadlines_the_last_runs_and_sweeps() {
             "no IIN, e-mail or phone in the log"
         );
     }
-    let (status, _) = get_json(&local, "/v1/public/voucher-runs?district=XXX").await;
+    let (status, _) = fetch(&local, "/v1/public/voucher-runs?district=XXX", None, None)
+        .await
+        .json();
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = get_json(&local, "/v1/public/voucher-runs?district=KOK&after=x").await;
+    let (status, _) = fetch(
+        &local,
+        "/v1/public/voucher-runs?district=KOK&after=x",
+        None,
+        None,
+    )
+    .await
+    .json();
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, rest) = get_json(&local, "/v1/public/voucher-runs?district=KOK&after=2").await;
+    let (_, rest) = fetch(
+        &local,
+        "/v1/public/voucher-runs?district=KOK&after=2",
+        None,
+        None,
+    )
+    .await
+    .json();
     assert_eq!(rest["entries"], serde_json::json!([]));
 
     // Each family offered holds the run's first entry, written before its offer: its e-mail

@@ -6,53 +6,12 @@
 
 mod pages;
 use pages::desk::*;
+use pages::fetch;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{NaiveDate, TimeZone, Utc};
 use kezek_core::ports::Blobs;
 use serde_json::Value;
-use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    head: Option<String>,
-    body: String,
-}
-
-async fn get(local: &kezek_local::Local, path: &str, lang: &str) -> Answer {
-    let r = local
-        .clone()
-        .router()
-        .oneshot(
-            Request::get(path)
-                .header("accept-language", lang)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-    };
-    let (status, content_type, head) = (
-        r.status(),
-        header("content-type").unwrap_or_default(),
-        header("kezek-run-log-head"),
-    );
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        content_type,
-        head,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
-    }
-}
 
 /// The rows of a CSV body, checked against RFC 4180's shape: the header, CRLF line ends, five
 /// fields a line (the numbers need no quoting).
@@ -134,7 +93,7 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
     let elsewhere = register_in(&local, &other, 1, 900).await;
     let category = local.api.service.reference().privileges[0].id.clone();
 
-    let json = get(&local, "/v1/public/queue?district=KOK", "ru").await;
+    let json = fetch(&local, "/v1/public/queue?district=KOK", Some("ru"), None).await;
     assert_eq!(json.status, StatusCode::OK, "{}", json.body);
     assert_eq!(json.content_type, "application/json; charset=utf-8");
     assert_eq!(json.head, None, "no run yet");
@@ -182,7 +141,13 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
     }
     positions_are_the_public_checks(&local, &rows).await;
 
-    let csv = get(&local, "/v1/public/queue?district=KOK&format=csv", "ru").await;
+    let csv = fetch(
+        &local,
+        "/v1/public/queue?district=KOK&format=csv",
+        Some("ru"),
+        None,
+    )
+    .await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
     assert_eq!(csv.content_type, "text/csv; charset=utf-8");
     assert_eq!(csv_rows(&csv.body), as_csv(&rows), "the same rows");
@@ -214,7 +179,13 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
         ("?district=ZZZ", "unknown_district", "district"),
         ("?district=KOK&format=xml", "invalid_field", "format"),
     ] {
-        let a = get(&local, &format!("/v1/public/queue{query}"), "kk").await;
+        let a = fetch(
+            &local,
+            &format!("/v1/public/queue{query}"),
+            Some("kk"),
+            None,
+        )
+        .await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}: {}", a.body);
         let e: Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(e["error"]["code"], code, "{query}");
@@ -225,7 +196,13 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
             "{query}: a Kazakh message: {message}"
         );
     }
-    let a = get(&local, "/v1/public/queue?district=KOK&format=xml", "en").await;
+    let a = fetch(
+        &local,
+        "/v1/public/queue?district=KOK&format=xml",
+        Some("en"),
+        None,
+    )
+    .await;
     assert!(a.body.contains("\"field\":\"format\""), "{}", a.body);
 
     // A voucher run: the offered child leaves the data, the positions close up, and the head
@@ -259,7 +236,13 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
         .await
         .unwrap();
     let last = log.entries.last().unwrap();
-    let json = get(&local, "/v1/public/queue?district=KOK&format=JSON", "ru").await;
+    let json = fetch(
+        &local,
+        "/v1/public/queue?district=KOK&format=JSON",
+        Some("ru"),
+        None,
+    )
+    .await;
     let v: Value = serde_json::from_str(&json.body).unwrap();
     assert_eq!(v["run_log_head"]["seq"], last.seq);
     assert_eq!(v["run_log_head"]["hash"], last.hash.as_str());
@@ -271,7 +254,13 @@ async fn a_districts_queue_is_open_data_live_and_daily() {
     assert_eq!(after[0]["registration_number"], general[0].0.as_str());
     assert_eq!(after[0]["position"], 1);
     positions_are_the_public_checks(&local, &after).await;
-    let csv = get(&local, "/v1/public/queue?district=KOK&format=csv", "ru").await;
+    let csv = fetch(
+        &local,
+        "/v1/public/queue?district=KOK&format=csv",
+        Some("ru"),
+        None,
+    )
+    .await;
     assert_eq!(csv.head.as_deref(), Some(header.as_str()));
     assert_eq!(csv_rows(&csv.body), as_csv(&after));
 

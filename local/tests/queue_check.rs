@@ -7,28 +7,7 @@ mod pages;
 use pages::desk::*;
 use pages::*;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use tower::ServiceExt;
-
-async fn get(local: &kezek_local::Local, path: &str, lang: &str) -> (StatusCode, String) {
-    let r = local
-        .clone()
-        .router()
-        .oneshot(
-            Request::get(path)
-                .header("accept-language", lang)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
+use axum::http::StatusCode;
 
 #[tokio::test]
 async fn anyone_checks_a_place_by_registration_number() {
@@ -38,12 +17,14 @@ async fn anyone_checks_a_place_by_registration_number() {
 
     // The API: the second child, typed in Latin letters.
     let typed = number.replace('К', "K").replace('О', "O");
-    let (status, body) = get(
+    let (status, body) = fetch(
         &local,
         &format!("/v1/public/queue/{}", encoded(&typed)),
-        "ru",
+        Some("ru"),
+        None,
     )
-    .await;
+    .await
+    .text();
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["registration_number"], number.as_str());
@@ -79,20 +60,24 @@ async fn anyone_checks_a_place_by_registration_number() {
         assert!(!body.contains(private), "{private} in {body}");
     }
     // A malformed number names the field, in the asked language; an unknown one is 404.
-    let (status, body) = get(&local, "/v1/public/queue/KOK.26", "kk").await;
+    let (status, body) = fetch(&local, "/v1/public/queue/KOK.26", Some("kk"), None)
+        .await
+        .text();
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("\"field\":\"registration_number\""), "{body}");
     assert!(body.contains("Тіркеу нөмірі дұрыс емес"), "{body}");
     let prefix = number.split('.').next().unwrap();
-    let (status, _) = get(
+    let (status, _) = fetch(
         &local,
         &format!(
             "/v1/public/queue/{}",
             encoded(&format!("{prefix}.2026.999"))
         ),
-        "ru",
+        Some("ru"),
+        None,
     )
-    .await;
+    .await
+    .text();
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The page, without logging in, in kk and ru.
@@ -140,7 +125,9 @@ async fn the_runner_limits_public_requests_per_client() {
     local.public_per_minute = 5;
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        let (status, body) = get(&local, "/v1/public/queue/KOK.2026.1", "en").await;
+        let (status, body) = fetch(&local, "/v1/public/queue/KOK.2026.1", Some("en"), None)
+            .await
+            .text();
         statuses.push((status, body));
     }
     assert!(statuses[..5]
@@ -154,6 +141,8 @@ async fn the_runner_limits_public_requests_per_client() {
     );
     assert!(statuses[5].1.contains("\"code\":\"rate_limited\""));
     // Logged-in routes are not limited by it.
-    let (status, _) = get(&local, "/v1/districts", "en").await;
+    let (status, _) = fetch(&local, "/v1/districts", Some("en"), None)
+        .await
+        .text();
     assert_eq!(status, StatusCode::OK);
 }

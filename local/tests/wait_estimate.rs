@@ -6,33 +6,8 @@ mod pages;
 use pages::desk::*;
 use pages::*;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use kezek_core::wait_estimate::Month;
-use tower::ServiceExt;
-
-async fn get(
-    local: &kezek_local::Local,
-    path: &str,
-    token: Option<&str>,
-    lang: &str,
-) -> (StatusCode, serde_json::Value) {
-    let mut req = Request::get(path).header("accept-language", lang);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let r = local
-        .clone()
-        .router()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or_default())
-}
 
 #[tokio::test]
 async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
@@ -85,7 +60,9 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
     // the same month a year on (fast 3.9, slow 2.1 cover the 2 it needs).
     let fifth = id_of(&registered[4].0).await;
     let path = format!("/v1/applications/{fifth}/wait-estimate");
-    let (status, v) = get(&local, &path, Some(&token), "ru").await;
+    let (status, v) = fetch(&local, &path, Some("ru"), Some(token.as_str()))
+        .await
+        .json();
     assert_eq!(status, StatusCode::OK, "{v}");
     let a_year_on = run_month.plus(12).code();
     assert_eq!(v["earliest"], a_year_on.as_str(), "{v}");
@@ -109,7 +86,9 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
         "{range}"
     );
 
-    let (status, v) = get(&local, &path, Some(&token), "kk").await;
+    let (status, v) = fetch(&local, &path, Some("kk"), Some(token.as_str()))
+        .await
+        .json();
     assert_eq!(status, StatusCode::OK);
     assert!(
         v["basis"]
@@ -122,13 +101,14 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
 
     // Offered: no estimate, 409 in the asked language, nothing changed.
     let offered = id_of(&registered[0].0).await;
-    let (status, v) = get(
+    let (status, v) = fetch(
         &local,
         &format!("/v1/applications/{offered}/wait-estimate"),
-        Some(&token),
-        "kk",
+        Some("kk"),
+        Some(token.as_str()),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "not_in_status", "{v}");
     assert!(
@@ -139,7 +119,7 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
         "{v}"
     );
     // Nobody's: 401; another district's operator: refused.
-    let (status, _) = get(&local, &path, None, "ru").await;
+    let (status, _) = fetch(&local, &path, Some("ru"), None).await.json();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let stranger = kezek_core::Principal {
         iin: kezek_core::iin::Iin::try_from(other_operator()).unwrap(),
@@ -152,7 +132,9 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
         .issue(&stranger, chrono::Utc::now())
         .unwrap()
         .token;
-    let (status, _) = get(&local, &path, Some(&stranger), "ru").await;
+    let (status, _) = fetch(&local, &path, Some("ru"), Some(stranger.as_str()))
+        .await
+        .json();
     assert!(
         status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
         "{status}"

@@ -233,3 +233,62 @@ pub fn encoded(s: &str) -> String {
     let pair = serde_urlencoded::to_string([("x", s)]).unwrap();
     pair["x=".len()..].to_owned()
 }
+
+/// The runner's answer to one GET without cookies: its status, content type, the run log's head
+/// (`Kezek-Run-Log-Head`), and its body as text.
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub head: Option<String>,
+    pub body: String,
+}
+
+impl Answer {
+    /// The status and the body as text.
+    pub fn text(self) -> (StatusCode, String) {
+        (self.status, self.body)
+    }
+
+    /// The status and the body as JSON (`null` when it is not JSON).
+    pub fn json(self) -> (StatusCode, serde_json::Value) {
+        let v = serde_json::from_str(&self.body).unwrap_or_default();
+        (self.status, v)
+    }
+}
+
+/// A GET of `path` through the runner's router: in `lang` when given (`Accept-Language`), with a
+/// bearer `token` when given.
+pub async fn fetch(local: &Local, path: &str, lang: Option<&str>, token: Option<&str>) -> Answer {
+    let mut req = Request::get(path);
+    if let Some(l) = lang {
+        req = req.header("accept-language", l);
+    }
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let r = local
+        .clone()
+        .router()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (status, content_type, head) = (
+        r.status(),
+        header("content-type").unwrap_or_default(),
+        header("kezek-run-log-head"),
+    );
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        content_type,
+        head,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
