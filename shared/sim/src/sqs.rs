@@ -76,10 +76,17 @@ impl World {
             let r = if self.dice.chance(50) {
                 twice += 1;
                 self.faults.pause_kills(true);
-                let (a, b) = tokio::join!(
-                    self.svc.deliver(&n, &self.provider),
-                    self.svc.deliver(&n, &self.provider)
-                );
+                let (a, b) = if self.racing {
+                    tokio::join!(
+                        self.svc.deliver(&n, &self.provider),
+                        self.svc.deliver(&n, &self.provider)
+                    )
+                } else {
+                    // on DynamoDB one after the other: a race over real connections moves the
+                    // dice with the network's timing
+                    let a = self.svc.deliver(&n, &self.provider).await;
+                    (a, self.svc.deliver(&n, &self.provider).await)
+                };
                 self.faults.pause_kills(false);
                 // the message is deleted when either handled it
                 match (a, b) {

@@ -109,6 +109,9 @@ pub struct World {
     /// A replay: the steps to run, in order, instead of the schedule (nothing is scheduled).
     pub(crate) replay: Option<std::collections::VecDeque<Step>>,
     pub(crate) ids: Arc<SeededIds>,
+    /// Whether two deliveries of one message race at once (on the embedded store; on DynamoDB
+    /// they go one after the other, so a seed replays).
+    pub(crate) racing: bool,
     pub report: Report,
 }
 
@@ -207,6 +210,7 @@ impl World {
             log: Vec::new(),
             replay: None,
             ids,
+            racing: matches!(backend, Backend::Embedded),
             report: Report {
                 seed,
                 ..Report::default()

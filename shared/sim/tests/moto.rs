@@ -5,8 +5,10 @@
 //! moto applied it) and the kills in the store's wrapper. Every invariant after every step.
 //!
 //! moto answers one request at a time, so the seeds run side by side only to overlap the client's
-//! share. A seed here does not replay exactly: two deliveries of one message race over real
-//! connections, and which of them wins moves the dice.
+//! share. Two deliveries of one message go one after the other here (the races are the embedded
+//! store's seeds' and the contract suite's on moto). A seed still does not replay exactly: the
+//! e-mail and the SMS of a notification go out at once over real connections, and which request
+//! reaches the fault dice first follows the network's timing.
 
 use kezek_sim::{run_on_dynamodb, Config};
 use std::collections::BTreeMap;
