@@ -37,28 +37,9 @@ async fn a_cut_below_the_vouchers_outstanding_is_refused_and_writes_nothing() {
     register(&local, 3).await;
     let (age, kg) = places_for(&local, 3).await;
     let svc = &local.api.service;
-    let run = svc
-        .voucher_run(
-            None,
-            kezek_core::inputs::RunInput {
-                district: "KOK".into(),
-                age_group: i64::from(age),
-            },
-        )
-        .await
-        .unwrap();
+    let run = run_kok(&local, age).await;
     assert_eq!(run.offered, 3);
-    let operator = kezek_core::Principal {
-        iin: kezek_core::iin::Iin::try_from(OPERATOR.to_owned()).unwrap(),
-        role: kezek_core::Role::Operator,
-        districts: vec!["KOK".into()],
-    };
-    let token = local
-        .api
-        .sessions
-        .issue(&operator, chrono::Utc::now())
-        .unwrap()
-        .token;
+    let token = operator_token(&local);
     let places = || async {
         svc.store
             .kindergarten(&kg)
@@ -111,18 +92,7 @@ async fn the_places_page_says_why_a_cut_is_refused_and_keeps_the_answers() {
     let (local, _) = runner_with_staff().await;
     register(&local, 2).await;
     let (age, kg) = places_for(&local, 2).await;
-    let run = local
-        .api
-        .service
-        .voucher_run(
-            None,
-            kezek_core::inputs::RunInput {
-                district: "KOK".into(),
-                age_group: i64::from(age),
-            },
-        )
-        .await
-        .unwrap();
+    let run = run_kok(&local, age).await;
     assert_eq!(run.offered, 2);
     let (mut b, _) = sign_in(&local, OPERATOR, "kk").await;
     let form = b.get(&format!("/admin/kindergartens/{kg}/places")).await;

@@ -15,33 +15,14 @@ async fn a_queued_child_gets_a_range_of_months_from_its_queues_runs() {
     let registered = register(&local, 10).await;
     let (age, _) = places_for(&local, 3).await;
     let svc = &local.api.service;
-    let run = svc
-        .voucher_run(
-            None,
-            kezek_core::inputs::RunInput {
-                district: "KOK".into(),
-                age_group: i64::from(age),
-            },
-        )
-        .await
-        .unwrap();
+    let run = run_kok(&local, age).await;
     assert_eq!(run.offered, 3);
     let run_month = Month::of(kezek_core::time::local_date(svc.now()));
     // A month later.
     local
         .clock
         .set(svc.now().with_timezone(&chrono::Utc) + chrono::Duration::days(35));
-    let operator = kezek_core::Principal {
-        iin: kezek_core::iin::Iin::try_from(OPERATOR.to_owned()).unwrap(),
-        role: kezek_core::Role::Operator,
-        districts: vec!["KOK".into()],
-    };
-    let token = local
-        .api
-        .sessions
-        .issue(&operator, chrono::Utc::now())
-        .unwrap()
-        .token;
+    let token = operator_token(&local);
     let id_of = |number: &str| {
         let number = number.to_owned();
         async move {

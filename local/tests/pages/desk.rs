@@ -233,3 +233,34 @@ pub async fn places_for(local: &kezek_local::Local, places: u32) -> (u8, String)
         .unwrap();
     (age, kg.id)
 }
+
+/// A voucher run in KOK for `age`, as the schedule starts it (no operator).
+pub async fn run_kok(local: &Local, age: u8) -> kezek_core::views::VoucherRunView {
+    local
+        .api
+        .service
+        .voucher_run(
+            None,
+            kezek_core::inputs::RunInput {
+                district: "KOK".into(),
+                age_group: i64::from(age),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// A bearer session of KOK's operator.
+pub fn operator_token(local: &Local) -> String {
+    let operator = Principal {
+        iin: Iin::try_from(OPERATOR.to_owned()).unwrap(),
+        role: Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    local
+        .api
+        .sessions
+        .issue(&operator, chrono::Utc::now())
+        .unwrap()
+        .token
+}
