@@ -553,18 +553,7 @@ async fn a_forged_eds_signature_confirms_nothing() {
         app.child_birth_date,
         kezek_core::time::local_date(local.api.service.now()),
     );
-    let run = local
-        .api
-        .service
-        .voucher_run(
-            None,
-            kezek_core::inputs::RunInput {
-                district: "KOK".into(),
-                age_group: i64::from(age_group),
-            },
-        )
-        .await
-        .unwrap();
+    let run = pages::desk::run_kok(&local, age_group).await;
     assert_eq!(run.offered, 1);
     let path = format!("/applications/{id}");
     let card = b.get(&path).await;

@@ -12,6 +12,7 @@ struct Seen {
     queued: &'static str,
     places_more: &'static str,
     rejected: &'static str,
+    promised: &'static str,
     language: kezek_core::domain::Language,
 }
 
@@ -22,6 +23,7 @@ fn seen(lang: &str) -> Seen {
             queued: "Кезекте",
             places_more: "орын қосылды",
             rejected: "Жеңілдіктен бас тартылды",
+            promised: "жолдамалар әлі пайдаланылмаған",
             language: kezek_core::domain::Language::Kk,
         },
         _ => Seen {
@@ -29,6 +31,7 @@ fn seen(lang: &str) -> Seen {
             queued: "В очереди",
             places_more: "больше на 2",
             rejected: "Льгота отклонена",
+            promised: "выданы путёвки, которые ещё не использованы",
             language: kezek_core::domain::Language::Ru,
         },
     }
@@ -113,6 +116,7 @@ pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Wa
     w.fill("phone", "+7 7162 25 00 00").await;
     w.submit().await;
     assert!(w.here().await.ends_with("/places"), "{}", w.here().await);
+    let places_page = w.here().await;
     w.fill(&format!("age_{age}"), "2").await;
     w.submit().await;
     assert!(
@@ -120,6 +124,36 @@ pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Wa
         "{}",
         w.html().await
     );
+
+    // The district's other places for the age group closed (through the service): the run's
+    // vouchers then need this kindergarten's two, and a cut of them is refused below.
+    let ours = places_page
+        .trim_start_matches("/admin/kindergartens/")
+        .trim_end_matches("/places")
+        .to_owned();
+    let desk = kezek_core::Principal {
+        iin: kezek_core::iin::Iin::try_from(operator.clone()).unwrap(),
+        role: kezek_core::Role::Operator,
+        districts: vec!["KOK".into()],
+    };
+    let local = w.local.clone();
+    for k in local
+        .api
+        .service
+        .store
+        .kindergartens(Some("KOK"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.id != ours)
+    {
+        local
+            .api
+            .service
+            .set_places(&desk, &k.id, [(age.to_string(), 0)].into())
+            .await
+            .unwrap();
+    }
 
     // The claim: its document opens, then it is rejected with a reason.
     w.open("/admin/privileges?district=KOK").await;
@@ -171,6 +205,44 @@ pub(super) async fn operators_desk(driver: &Driver, lang: &str, eds: &Eds) -> Wa
         .vouchers
         .offered;
     assert!(offered > offered_before, "{offered_before} -> {offered}");
+
+    // A cut below the vouchers just offered: refused, the error summary naming the age group,
+    // nothing written.
+    let svc = &local.api.service;
+    let outstanding = svc.store.outstanding_vouchers("KOK", age).await.unwrap();
+    let free: u32 = svc
+        .store
+        .kindergartens(Some("KOK"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.free_places.get(&age).copied().unwrap_or(0))
+        .sum();
+    assert!(
+        outstanding > free - 2,
+        "{outstanding} offered over {free} places"
+    );
+    w.open(&places_page).await;
+    w.fill(&format!("age_{age}"), "0").await;
+    w.submit().await;
+    let refused = w.html().await;
+    assert!(refused.contains("error-summary"), "{refused}");
+    assert!(
+        refused.contains(&format!("href=\"#age_{age}\"")),
+        "{refused}"
+    );
+    assert!(refused.contains(words.promised), "{refused}");
+    assert_eq!(
+        svc.store
+            .kindergartens(Some("KOK"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.free_places.get(&age).copied().unwrap_or(0))
+            .sum::<u32>(),
+        free,
+        "nothing written"
+    );
 
     // The numbers moved with it.
     w.open("/admin/numbers?district=KOK").await;

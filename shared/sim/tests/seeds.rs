@@ -9,11 +9,16 @@ use std::time::Instant;
 
 const SEEDS: u64 = 100;
 
-fn seeds(from: u64, step: u64) -> Vec<Result<(Report, u128), String>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// One thread's runtime: a simulation runs on one, as a Lambda invocation does.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime");
+        .expect("a runtime")
+}
+
+fn seeds(from: u64, step: u64) -> Vec<Result<(Report, u128), String>> {
+    let rt = runtime();
     (from..=SEEDS)
         .step_by(step as usize)
         .map(|seed| {
@@ -112,10 +117,7 @@ fn a_hundred_simulated_years_keep_every_invariant() {
 /// A seed replays: the same schedule, the same figures.
 #[test]
 fn a_seed_replays_its_year() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let small = Config {
         families: 12,
         ..Config::YEAR
@@ -132,10 +134,7 @@ fn a_seed_replays_its_year() {
 /// chances), run the same year: the replay the shrinking relies on.
 #[test]
 fn a_years_steps_replayed_run_the_same_year() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let small = Config {
         families: 12,
         days: 120,
