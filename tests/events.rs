@@ -42,6 +42,8 @@ enum Expect {
     Issued(kezek_core::documents::DocumentKind),
     /// The authorizer's simple response.
     Authorized(bool),
+    /// A batch of one unit of the scheduled voucher runs, done: its offers, no places left over.
+    RunPart(u64),
     /// A batch of one sweep part, done: its deadlines lapsed and reminders sent.
     Swept {
         lapsed: u64,
@@ -96,12 +98,17 @@ const CASES: &[(&str, Setup, Expect)] = &[
         Status(200),
     ),
     ("issue-voucher/voucher-run.json", Queued, Status(200)),
-    ("issue-voucher/scheduled.json", Queued, Report("runs")),
+    (
+        "issue-voucher/scheduled.json",
+        Queued,
+        Report("voucher_runs"),
+    ),
     (
         "issue-voucher/scheduled-district.json",
         Queued,
-        Report("runs"),
+        Report("voucher_runs"),
     ),
+    ("issue-voucher/part.json", Queued, RunPart(1)),
     ("expiry-sweep/sweep.json", Offered, Status(200)),
     ("expiry-sweep/scheduled.json", Offered, Report("parts")),
     (
@@ -377,7 +384,18 @@ async fn every_sample_event_gets_its_expected_response() {
             Report(field) => {
                 assert!(out.get(*field).is_some(), "{file}: {out}");
                 if file.starts_with("issue-voucher") {
-                    assert_eq!(out["offered"], 1, "{file}: {out}");
+                    // One unit per age group, of every district or of the one named; the units
+                    // from the work queue offer the queued child its voucher.
+                    let districts = if file.contains("district") {
+                        1
+                    } else {
+                        kezek_core::reference::Reference::builtin().districts.len()
+                    };
+                    assert_eq!(out["voucher_runs"], 8 * districts, "{file}: {out}");
+                    let runs = env.drain_parts(function).await;
+                    assert_eq!(runs.len(), 8 * districts, "{file}");
+                    let offered: u64 = runs.iter().filter_map(|r| r["offered"].as_u64()).sum();
+                    assert_eq!(offered, 1, "{file}: {runs:?}");
                 }
                 if *field == "open_data" {
                     // Every district, four files each; KOK's queued child in its rows.
@@ -387,6 +405,13 @@ async fn every_sample_event_gets_its_expected_response() {
                     assert_eq!(kok["rows"], 1, "{file}: {out}");
                     assert_eq!(kok["keys"].as_array().unwrap().len(), 4, "{file}: {out}");
                 }
+            }
+            RunPart(offered) => {
+                assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");
+                let reports = out["reports"].as_array().unwrap();
+                assert_eq!(reports.len(), 1, "{file}: {out}");
+                assert_eq!(reports[0]["offered"], *offered, "{file}: {out}");
+                assert_eq!(reports[0]["more"], false, "{file}: {out}");
             }
             Swept { lapsed, reminders } => {
                 assert_eq!(out["batchItemFailures"], json!([]), "{file}: {out}");

@@ -277,7 +277,7 @@ impl Env {
             .unwrap();
         // Each sweep's work queue, with the dead-letter queue.
         let mut sweep_queue_urls = BTreeMap::new();
-        for f in [Function::ExpirySweep, Function::ReconfirmationReminder] {
+        for f in Function::ALL.into_iter().filter(|f| f.sweeps()) {
             let url = sqs
                 .create_queue()
                 .queue_name(format!("kezek-{}-{suffix}", f.name()))
@@ -666,6 +666,12 @@ impl Env {
             "region": "eu-central-1", "resources": [], "detail": detail,
         });
         let answer = self.invoke(f, event).await;
+        // The scheduled voucher runs: the units' reports, with the sum of their offers.
+        if f == Function::IssueVoucher && answer.get("voucher_runs").is_some() {
+            let runs = self.drain_parts(f).await;
+            let offered: u64 = runs.iter().filter_map(|r| r["offered"].as_u64()).sum();
+            return json!({"voucher_runs": answer["voucher_runs"], "offered": offered, "runs": runs});
+        }
         // A sweep function's other job (the open data) answers for itself.
         if !f.sweeps() || answer.get("sweep").is_none() {
             return answer;
@@ -694,26 +700,32 @@ impl Env {
     /// returns each part's report. A part the function sends again (work left) is taken too.
     pub async fn drain_parts(&self, f: Function) -> Vec<Value> {
         let mut reports = Vec::new();
-        for _ in 0..100 {
+        for _ in 0..1000 {
             let batch: Vec<(String, String, String)> = match &self.aws {
                 None => {
                     let mut bodies = self.work.bodies.lock().unwrap();
-                    let sweep = if f == Function::ExpirySweep {
-                        "\"expiry\""
-                    } else {
-                        "\"reconfirmation\""
+                    let sweep = match f {
+                        Function::ExpirySweep => "\"expiry\"",
+                        Function::IssueVoucher => "\"voucher_run\"",
+                        _ => "\"reconfirmation\"",
                     };
-                    // Each sweep's parts (the chores are the expiry sweep's).
+                    // Each function's parts (the chores are the expiry sweep's).
                     let (mine, rest): (Vec<String>, Vec<String>) =
                         bodies.drain(..).partition(|b| {
                             b.contains(sweep)
-                                || (f == Function::ExpirySweep && !b.contains("\"sweep\""))
+                                || (f == Function::ExpirySweep
+                                    && !b.contains("\"sweep\"")
+                                    && !b.contains("\"voucher_run\""))
                         });
-                    *bodies = rest;
-                    mine.into_iter()
+                    let mut mine = mine.into_iter();
+                    let batch = mine
+                        .by_ref()
                         .take(10)
                         .map(|b| (uuid::Uuid::new_v4().to_string(), b, "1".to_owned()))
-                        .collect()
+                        .collect();
+                    // What this batch did not take waits for the next one.
+                    *bodies = mine.chain(rest).collect();
+                    batch
                 }
                 Some(aws) => {
                     let sqs = aws_sdk_sqs::Client::new(&aws.shared);

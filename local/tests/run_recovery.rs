@@ -35,6 +35,7 @@ async fn the_next_run_writes_a_cut_off_runs_outcome_from_the_book() {
         policy: district.allocation,
         places: 3,
         outstanding: 0,
+        limit: None,
         head: apps
             .iter()
             .map(|a| {

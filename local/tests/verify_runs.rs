@@ -51,6 +51,7 @@ fn run(n: u32, places: u32, first: u64, passed: Option<u64>) -> RunRecord {
         policy: AllocationPolicy::OneInFour,
         places,
         outstanding: 0,
+        limit: None,
         head,
         offered,
         passed: passed.into_iter().collect(),

@@ -95,9 +95,10 @@ async fn count_requests(
     let _ = to.shutdown().await;
 }
 
-/// Each function's real request: its sample event (`events/<function>/<file>`). A sweep has
-/// two: the schedule's (it sends the parts) and one part's, measured as `<function>:part`.
-pub const EVENTS: [(&str, &str); 19] = [
+/// Each function's real request: its sample event (`events/<function>/<file>`). A sweep (and
+/// the scheduled voucher runs) has two: the schedule's (it sends the parts) and one part's,
+/// measured as `<function>:part`.
+pub const EVENTS: [(&str, &str); 20] = [
     ("auth", "otp-verify-wrong-code.json"),
     ("authorizer", "operator.json"),
     ("confirm", "voucher-confirm.json"),
@@ -106,6 +107,7 @@ pub const EVENTS: [(&str, &str); 19] = [
     ("expiry-sweep:part", "part.json"),
     ("issue-documents", "stream.json"),
     ("issue-voucher", "scheduled-district.json"),
+    ("issue-voucher:part", "part.json"),
     ("notifier", "batch.json"),
     ("operator", "queue.json"),
     ("outbox-relay", "stream.json"),

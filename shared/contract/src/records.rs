@@ -18,6 +18,7 @@ fn record(district: &str, n: u32) -> RunRecord {
         policy: AllocationPolicy::Strict,
         places: n,
         outstanding: 0,
+        limit: None,
         head: (1..=n)
             .map(|i| HeadEntry {
                 number: format!("ТСТ.2026.{i}"),

@@ -211,7 +211,7 @@ pub trait DueReads: Send + Sync {
 /// One unit of a scheduled sweep's work: a scheduled sweep sends one per part of the due index
 /// (and the expiry sweep its two chores) to its work queue, and each is done by its own
 /// invocation, so that no sweep depends on one invocation finishing all of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SweepPart {
     /// The due applications of one part of the due index.
     Due { sweep: Sweep, part: u32 },
@@ -219,6 +219,12 @@ pub enum SweepPart {
     StatusCounts,
     /// Outbox entries the relay missed, published again (the expiry sweep's safety net).
     Republish,
+    /// One district's voucher run for one age group (the scheduled runs' unit of work, at most
+    /// [`crate::vouchers::OFFERS_PER_PART`] offers; a run with places left sends itself again).
+    VoucherRun {
+        district: String,
+        age_group: crate::queue::AgeGroup,
+    },
 }
 
 /// A sweep's work queue (SQS in AWS): the parts of a scheduled sweep.

@@ -15,6 +15,9 @@ pub fn fnv(s: &str) -> u64 {
 /// A child's age in full years on the next 1 September (today or later).
 pub type AgeGroup = u8;
 
+/// Every age group a run is for (0 to 7 years on the next 1 September).
+pub const AGE_GROUPS: [AgeGroup; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+
 /// Children born from 2 September of year Y-1 to 1 September of year Y form cohort Y: they reach
 /// each age group together. A queue is keyed by district and cohort, so it does not change on
 /// 1 September when every child's age group moves up.

@@ -114,6 +114,10 @@ pub struct RunRecord {
     pub places: u32,
     /// Vouchers outstanding read.
     pub outstanding: u32,
+    /// The most this run may offer, when fewer than the places allow: a unit of the scheduled
+    /// runs (`OFFERS_PER_PART`), whose places left go to the next unit. Absent: no such limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     /// The head as read, in queue order.
     pub head: Vec<HeadEntry>,
     /// Registration numbers, in the order the offers were made.
@@ -126,9 +130,11 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// How many vouchers the places allowed: free places not covered by outstanding vouchers.
+    /// How many vouchers the run could offer: free places not covered by outstanding vouchers,
+    /// at most its limit.
     pub fn allowed(&self) -> u32 {
-        self.places.saturating_sub(self.outstanding)
+        let free = self.places.saturating_sub(self.outstanding);
+        self.limit.map_or(free, |l| free.min(l))
     }
 
     /// The run's first entry: what it read, nothing done yet.
@@ -211,8 +217,9 @@ struct Canonical<'a> {
 
 /// The canonical text of an entry that [`entry_hash`] hashes: compact JSON (no whitespace) of
 /// `{"seq":…,"prev_hash":"…","run":{…}}`, the run's fields in declaration order
-/// (`run_id, at, district, age_group, cohort, policy, places, outstanding, head, offered,
-/// passed`, then `stage` only when it is `started` or `recovered`; a head entry `number, rank, registered_at, seq`; a passed child `number, reason`).
+/// (`run_id, at, district, age_group, cohort, policy, places, outstanding`, `limit` only when
+/// set, `head, offered, passed`, then `stage` only when it is `started` or `recovered`; a head
+/// entry `number, rank, registered_at, seq`; a passed child `number, reason`).
 /// Numbers are plain integers; strings are UTF-8 as is (no `\u` escapes for non-ASCII), with only
 /// `"`, `\` and control characters escaped (as `serde_json` does); `policy` is `"strict"` or
 /// `"one_in_four"`; `at` is RFC 3339 as chrono writes it (fractional seconds only when not zero,

@@ -72,6 +72,7 @@ fn run(
         policy,
         places,
         outstanding,
+        limit: None,
         head,
         offered,
         passed,

@@ -5,6 +5,7 @@ use crate::domain::*;
 use crate::error::Failure;
 use crate::inputs::*;
 use crate::lifecycle::{self, Command};
+use crate::ports::SweepPart;
 use crate::queue;
 use crate::queue::AgeGroup;
 use crate::reference::District;
@@ -13,6 +14,11 @@ use crate::run_log;
 use crate::service::Service;
 use crate::time::local_date;
 use crate::views::*;
+
+/// The most vouchers one unit of the scheduled runs offers ([`Service::voucher_run_part`]):
+/// about 250 commits, seconds on DynamoDB, far inside the function's timeout however long the
+/// district's queue. A run with places left after it is sent again as a new unit.
+pub const OFFERS_PER_PART: usize = 250;
 
 /// Appends a run log entry tries this often when other runs of the district append first.
 const MAX_LOG_ATTEMPTS: usize = 8;
@@ -47,13 +53,27 @@ impl Service {
         who: Option<&Principal>,
         input: RunInput,
     ) -> Result<VoucherRunView, Failure> {
+        self.voucher_run_at_most(who, input, usize::MAX)
+            .await
+            .map(|(view, _)| view)
+    }
+
+    /// [`Service::voucher_run`] offering at most `limit` vouchers; also says whether places
+    /// were left for another run (the limit reached with more capacity than it).
+    async fn voucher_run_at_most(
+        &self,
+        who: Option<&Principal>,
+        input: RunInput,
+        limit: usize,
+    ) -> Result<(VoucherRunView, bool), Failure> {
         let (district, age_group) = self.run_target(&input)?;
         if let Some(p) = who {
             access::permit(p, Operation::StartVoucherRun, On::District(&district.code))?;
         }
         let now = self.now();
-        let plan = self.run_plan(&district, age_group, now).await?;
-        let capacity = plan.capacity();
+        let plan = self.run_plan(&district, age_group, now, limit).await?;
+        let left_over = plan.capacity() > limit;
+        let capacity = plan.capacity().min(limit);
         let run_id = self.new_id();
         let actor = who.map_or(Actor::System, |p| p.actor());
         let mut record = run_log::RunRecord {
@@ -65,6 +85,7 @@ impl Service {
             policy: district.allocation,
             places: plan.free,
             outstanding: plan.outstanding,
+            limit: (limit < plan.capacity()).then(|| u32::try_from(limit).unwrap_or(u32::MAX)),
             head: plan.head.iter().map(|a| self.head_entry(a)).collect(),
             offered: Vec::new(),
             passed: Vec::new(),
@@ -144,13 +165,17 @@ impl Service {
         if let Some(e) = failed {
             return Err(e);
         }
-        Ok(VoucherRunView {
-            run_id,
-            offered: offered.len(),
-            application_ids: offered.iter().map(|a| a.id.clone()).collect(),
-            free_places: plan.free,
-            outstanding_before: plan.outstanding,
-        })
+        let more = left_over && offered.len() == capacity;
+        Ok((
+            VoucherRunView {
+                run_id,
+                offered: offered.len(),
+                application_ids: offered.iter().map(|a| a.id.clone()).collect(),
+                free_places: plan.free,
+                outstanding_before: plan.outstanding,
+            },
+            more,
+        ))
     }
 
     /// A child of a run's head as the log shows it: its number and the order key the policy used.
@@ -275,7 +300,7 @@ impl Service {
             On::District(&district.code),
         )?;
         let now = self.now();
-        let plan = self.run_plan(&district, age_group, now).await?;
+        let plan = self.run_plan(&district, age_group, now, usize::MAX).await?;
         let capacity = plan.capacity();
         let actor = who.actor();
         let mut head = Vec::new();
@@ -323,6 +348,7 @@ impl Service {
         district: &District,
         age_group: AgeGroup,
         now: crate::time::Time,
+        limit: usize,
     ) -> Result<RunPlan, Failure> {
         let cohort = queue::cohort_of_age_group(age_group, local_date(now));
         let free: u32 = self
@@ -342,7 +368,7 @@ impl Service {
             head: Vec::new(),
             order: Vec::new(),
         };
-        let capacity = plan.capacity();
+        let capacity = plan.capacity().min(limit);
         if capacity > 0 {
             // Read enough of the head for the allocation policy to interleave.
             plan.head = self
@@ -363,13 +389,11 @@ impl Service {
         Ok(plan)
     }
 
-    /// The scheduled voucher runs: one run per age group that has free places, in a district or
-    /// (`None`) in every district of the region. Each run is [`Service::voucher_run`], so a run
-    /// started twice never offers more vouchers than places.
-    pub async fn scheduled_voucher_runs(
-        &self,
-        district: Option<&str>,
-    ) -> Result<Vec<ScheduledRunView>, Failure> {
+    /// The units of the scheduled voucher runs: one per age group of a district or (`None`)
+    /// of every district of the region, each done on its own ([`Service::voucher_run_part`]),
+    /// so that no run of the whole region depends on one invocation finishing it. No store is
+    /// read: a unit whose age group has no free place reads the places and stops.
+    pub fn voucher_run_parts(&self, district: Option<&str>) -> Result<Vec<SweepPart>, Failure> {
         let districts: Vec<String> = match district {
             Some(d) => vec![self.known_district(d, "district")?.into_string()],
             None => self
@@ -379,28 +403,69 @@ impl Service {
                 .map(|d| d.code.clone())
                 .collect(),
         };
+        // Age group by age group: units taken one after the other are of different districts
+        // (a district's units append to the same run log).
+        Ok(queue::AGE_GROUPS
+            .into_iter()
+            .flat_map(|age_group| {
+                districts.iter().map(move |district| SweepPart::VoucherRun {
+                    district: district.clone(),
+                    age_group,
+                })
+            })
+            .collect())
+    }
+
+    /// One unit of the scheduled runs: the district's run for the age group, offering at most
+    /// [`OFFERS_PER_PART`] vouchers. `more` when places were left for another unit (the caller
+    /// sends the unit again). Safe to repeat, as every run is: each offer is checked against
+    /// the places in its own commit, and a repeated unit sees the vouchers already offered.
+    pub async fn voucher_run_part(
+        &self,
+        district: &str,
+        age_group: AgeGroup,
+    ) -> Result<(ScheduledRunView, bool), Failure> {
+        let input = RunInput {
+            district: district.to_owned(),
+            age_group: i64::from(age_group),
+        };
+        let (run, more) = self
+            .voucher_run_at_most(None, input, OFFERS_PER_PART)
+            .await?;
+        Ok((
+            ScheduledRunView {
+                district: district.to_owned(),
+                age_group,
+                run,
+            },
+            more,
+        ))
+    }
+
+    /// The scheduled voucher runs done here, unit after unit (the local runner and the
+    /// simulator; in AWS each unit is an invocation of its own): the runs of the age groups
+    /// that have free places, in a district or (`None`) in every district.
+    pub async fn scheduled_voucher_runs(
+        &self,
+        district: Option<&str>,
+    ) -> Result<Vec<ScheduledRunView>, Failure> {
         let mut out = Vec::new();
-        for code in districts {
-            let mut ages: Vec<AgeGroup> = Vec::new();
-            for k in self.store.kindergartens(Some(&code)).await? {
-                for (age, free) in k.free_places {
-                    if free > 0 && !ages.contains(&age) {
-                        ages.push(age);
-                    }
+        for part in self.voucher_run_parts(district)? {
+            let SweepPart::VoucherRun {
+                district,
+                age_group,
+            } = part
+            else {
+                continue;
+            };
+            loop {
+                let (view, more) = self.voucher_run_part(&district, age_group).await?;
+                if view.run.free_places > 0 {
+                    out.push(view);
                 }
-            }
-            ages.sort_unstable();
-            for age in ages {
-                let input = RunInput {
-                    district: code.clone(),
-                    age_group: i64::from(age),
-                };
-                let run = self.voucher_run(None, input).await?;
-                out.push(ScheduledRunView {
-                    district: code.clone(),
-                    age_group: age,
-                    run,
-                });
+                if !more {
+                    break;
+                }
             }
         }
         Ok(out)

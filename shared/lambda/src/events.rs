@@ -87,15 +87,20 @@ impl Handler {
                 serde_json::json!({ "sweep": sweep.as_str(), "parts": parts.len() })
             }
             Function::IssueVoucher => {
+                // Fanned out: one unit per district and age group, each a run of its own from
+                // the work queue (a unit with places left after its offers sends itself again).
                 let district = event.detail.and_then(|d| d.district);
-                let runs = self
+                let parts = self
                     .service
-                    .scheduled_voucher_runs(district.as_deref())
-                    .await
+                    .voucher_run_parts(district.as_deref())
                     .map_err(fail)?;
-                let offered: usize = runs.iter().map(|r| r.run.offered).sum();
-                tracing::info!(runs = runs.len(), offered, "scheduled voucher runs");
-                serde_json::json!({ "runs": runs, "offered": offered })
+                let work = self
+                    .work
+                    .as_ref()
+                    .ok_or_else(|| format!("{}: no work queue", self.function.name()))?;
+                work.send(&parts).await.map_err(|e| fail(e.into()))?;
+                tracing::info!(parts = parts.len(), "voucher runs fanned out");
+                serde_json::json!({ "voucher_runs": parts.len() })
             }
             f => return Err(format!("{}: not a scheduled function", f.name()).into()),
         };
@@ -146,7 +151,32 @@ impl Handler {
         part: SweepPart,
         keep_going: &(dyn Fn() -> bool + Send + Sync),
     ) -> Result<Value, Failure> {
+        let function = self.function;
         match part {
+            SweepPart::VoucherRun { .. } if function != Function::IssueVoucher => Err(
+                Failure::Unavailable(format!("a voucher run sent to {}", function.name())),
+            ),
+            SweepPart::VoucherRun {
+                ref district,
+                age_group,
+            } => {
+                let (view, more) = self.service.voucher_run_part(district, age_group).await?;
+                if more {
+                    // The places left go to a new unit (a new invocation).
+                    let work = self.work.as_ref().ok_or_else(|| {
+                        Failure::Unavailable("no work queue for the rest of a run".into())
+                    })?;
+                    work.send(std::slice::from_ref(&part)).await?;
+                }
+                let mut out =
+                    serde_json::to_value(&view).map_err(|e| Failure::Unavailable(e.to_string()))?;
+                out["more"] = serde_json::json!(more);
+                Ok(out)
+            }
+            _ if function == Function::IssueVoucher => Err(Failure::Unavailable(format!(
+                "a sweep's part sent to {}",
+                function.name()
+            ))),
             SweepPart::Due { sweep, part: n } => {
                 let mine = match self.function {
                     Function::ExpirySweep => Sweep::Expiry,

@@ -168,12 +168,13 @@ impl Function {
         matches!(self, Function::OutboxRelay | Function::ExpirySweep)
     }
 
-    /// Whether the function fans a scheduled sweep out to its work queue (`SWEEP_QUEUE_URL`)
-    /// and does the parts it receives from it.
+    /// Whether the function fans its scheduled work out to its work queue (`SWEEP_QUEUE_URL`)
+    /// and does the parts it receives from it: the sweeps, and the scheduled voucher runs (one
+    /// unit per district and age group).
     pub fn sweeps(self) -> bool {
         matches!(
             self,
-            Function::ExpirySweep | Function::ReconfirmationReminder
+            Function::ExpirySweep | Function::ReconfirmationReminder | Function::IssueVoucher
         )
     }
 

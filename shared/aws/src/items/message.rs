@@ -184,7 +184,7 @@ impl NotificationMessageV1 {
 
 /// A unit of a scheduled sweep's work between the schedule's invocation and the part's,
 /// version 1: `{"v":1,"task":"due","sweep":"expiry","part":3}`, `{"v":1,"task":"status_counts"}`,
-/// `{"v":1,"task":"republish"}`.
+/// `{"v":1,"task":"republish"}`, `{"v":1,"task":"voucher_run","district":"KOK","age_group":3}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SweepPartMessageV1 {
     #[serde(rename = "v")]
@@ -194,6 +194,11 @@ pub struct SweepPartMessageV1 {
     pub sweep: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<u32>,
+    /// A voucher run's district and age group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_group: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,30 +207,29 @@ pub enum SweepTaskV1 {
     Due,
     StatusCounts,
     Republish,
+    VoucherRun,
 }
 
 impl SweepPartMessageV1 {
     /// The SQS body of a part.
     pub fn body(p: &kezek_core::ports::SweepPart) -> String {
         use kezek_core::ports::SweepPart;
-        let m = match *p {
+        let m = match p {
             SweepPart::Due { sweep, part } => SweepPartMessageV1 {
-                message_version: 1,
                 task: SweepTaskV1::Due,
                 sweep: Some(sweep.as_str().to_owned()),
-                part: Some(part),
+                part: Some(*part),
+                ..SweepPartMessageV1::task(SweepTaskV1::Due)
             },
-            SweepPart::StatusCounts => SweepPartMessageV1 {
-                message_version: 1,
-                task: SweepTaskV1::StatusCounts,
-                sweep: None,
-                part: None,
-            },
-            SweepPart::Republish => SweepPartMessageV1 {
-                message_version: 1,
-                task: SweepTaskV1::Republish,
-                sweep: None,
-                part: None,
+            SweepPart::StatusCounts => SweepPartMessageV1::task(SweepTaskV1::StatusCounts),
+            SweepPart::Republish => SweepPartMessageV1::task(SweepTaskV1::Republish),
+            SweepPart::VoucherRun {
+                district,
+                age_group,
+            } => SweepPartMessageV1 {
+                district: Some(district.clone()),
+                age_group: Some(*age_group),
+                ..SweepPartMessageV1::task(SweepTaskV1::VoucherRun)
             },
         };
         serde_json::to_string(&m).expect("a sweep part serializes")
@@ -248,6 +252,27 @@ impl SweepPartMessageV1 {
             }
             (SweepTaskV1::StatusCounts, _, _) => Ok(SweepPart::StatusCounts),
             (SweepTaskV1::Republish, _, _) => Ok(SweepPart::Republish),
+            (SweepTaskV1::VoucherRun, _, _) => match (m.district, m.age_group) {
+                (Some(district), Some(age_group)) => Ok(SweepPart::VoucherRun {
+                    district,
+                    age_group,
+                }),
+                _ => Err(StoreError(
+                    "sweep part: voucher_run without district or age_group".into(),
+                )),
+            },
+        }
+    }
+
+    /// A message of `task` with no other field.
+    fn task(task: SweepTaskV1) -> SweepPartMessageV1 {
+        SweepPartMessageV1 {
+            message_version: 1,
+            task,
+            sweep: None,
+            part: None,
+            district: None,
+            age_group: None,
         }
     }
 }
@@ -271,6 +296,10 @@ mod sweep_part_tests {
             },
             SweepPart::StatusCounts,
             SweepPart::Republish,
+            SweepPart::VoucherRun {
+                district: "KOK".into(),
+                age_group: 3,
+            },
         ] {
             assert_eq!(
                 SweepPartMessageV1::from_body(&SweepPartMessageV1::body(&p)).unwrap(),
@@ -284,6 +313,13 @@ mod sweep_part_tests {
             }),
             r#"{"v":1,"task":"due","sweep":"expiry","part":3}"#
         );
+        assert_eq!(
+            SweepPartMessageV1::body(&SweepPart::VoucherRun {
+                district: "KOK".into(),
+                age_group: 3
+            }),
+            r#"{"v":1,"task":"voucher_run","district":"KOK","age_group":3}"#
+        );
         for bad in [
             "",
             "{}",
@@ -291,6 +327,9 @@ mod sweep_part_tests {
             r#"{"v":1,"task":"due","sweep":"expiry"}"#,
             r#"{"v":1,"task":"due","sweep":"nope","part":1}"#,
             r#"{"v":1,"task":"nap"}"#,
+            r#"{"v":1,"task":"voucher_run","district":"KOK"}"#,
+            r#"{"v":1,"task":"voucher_run","age_group":3}"#,
+            r#"{"v":1,"task":"voucher_run","district":"KOK","age_group":300}"#,
         ] {
             assert!(SweepPartMessageV1::from_body(bad).is_err(), "{bad}");
         }
