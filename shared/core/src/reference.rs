@@ -7,6 +7,9 @@ use std::sync::OnceLock;
 const DISTRICTS: &str = include_str!("../data/districts.toml");
 const PRIVILEGES: &str = include_str!("../data/privileges.toml");
 
+/// The reference data in force ([`Reference::builtin`], [`Reference::install`]).
+static REFERENCE: OnceLock<Reference> = OnceLock::new();
+
 /// How a district gives vouchers to first-priority children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,15 +70,30 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// The shipped data (validated by tests, so it never fails at run time).
+    /// The reference data in force: the shipped data (validated by tests, so it never fails at
+    /// run time), unless a program installed its own first ([`Reference::install`]).
     pub fn builtin() -> &'static Reference {
-        static REF: OnceLock<Reference> = OnceLock::new();
-        REF.get_or_init(|| {
-            Reference::from_toml(DISTRICTS, PRIVILEGES).unwrap_or(Reference {
-                districts: Vec::new(),
-                privileges: Vec::new(),
-            })
+        REFERENCE.get_or_init(Reference::shipped)
+    }
+
+    /// The shipped data: Akmola region's districts and the privilege categories.
+    pub fn shipped() -> Reference {
+        Reference::from_toml(DISTRICTS, PRIVILEGES).unwrap_or(Reference {
+            districts: Vec::new(),
+            privileges: Vec::new(),
         })
+    }
+
+    /// Makes `reference` the data in force for the whole process: a deployment beyond Akmola
+    /// region (more regions' districts), or the national-scale dataset (`bench/scale`). Only
+    /// before anything has read the reference data; `Err` gives it back when too late.
+    pub fn install(reference: Reference) -> Result<&'static Reference, Reference> {
+        let mut given = Some(reference);
+        let installed = REFERENCE.get_or_init(|| given.take().unwrap_or_else(Reference::shipped));
+        match given {
+            None => Ok(installed),
+            Some(back) => Err(back),
+        }
     }
 
     pub fn from_toml(districts: &str, privileges: &str) -> Result<Reference, String> {

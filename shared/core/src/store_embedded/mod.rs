@@ -4,6 +4,7 @@
 //! and it checks every commit's conditions before it writes anything.
 
 mod credentials;
+mod import;
 mod outbox;
 mod records;
 
