@@ -31,6 +31,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod cpu;
 mod request;
 
 #[derive(Parser)]
@@ -66,6 +67,19 @@ struct Args {
     /// function: for a quick look at a few.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Run each process at its Lambda memory's share of one core (a cgroup `cpu` quota:
+    /// `MemorySize` / 1,769 MB), as Lambda runs it; moto and the harness stay at full speed.
+    /// The naive function runs at each memory size a function has, and each function is set
+    /// beside the naive one of its size. See [`cpu`].
+    #[arg(long)]
+    lambda_cpu: bool,
+    /// The SAM template the memory sizes are read from (`--lambda-cpu`).
+    #[arg(long, default_value = "infra/template.yaml")]
+    template: PathBuf,
+    /// The quota's period in microseconds (`--lambda-cpu`): the share is enforced over each
+    /// period of this length.
+    #[arg(long, default_value_t = 20_000)]
+    cpu_period_us: u64,
 }
 
 /// What the Runtime API saw of the current cold start.
@@ -278,6 +292,42 @@ async fn main() {
         }
     }
 
+    // At Lambda's CPU share: each run's memory, one cgroup per size, the naive function at
+    // every size a function has.
+    let mut memory: Vec<u32> = vec![256; runs.len()];
+    let mut shares: std::collections::BTreeMap<u32, cpu::Share> = Default::default();
+    if args.lambda_cpu {
+        let (global, by_function) =
+            cpu::template_memory(&args.template).unwrap_or_else(|e| panic!("--lambda-cpu: {e}"));
+        let of = |label: &str| {
+            let name = label.split(['@', ':']).next().unwrap_or(label);
+            by_function.get(name).copied().unwrap_or(global)
+        };
+        memory = runs.iter().map(|(l, _)| of(l)).collect();
+        let sizes: std::collections::BTreeSet<u32> = memory.iter().copied().collect();
+        if let Some(at) = runs.iter().position(|(l, _)| l == "naive") {
+            let dir = runs[at].1.clone();
+            let own = memory[at];
+            for (n, mb) in sizes.iter().filter(|mb| **mb != own).enumerate() {
+                runs.insert(at + 1 + n, (format!("naive@{mb}MB"), dir.clone()));
+                memory.insert(at + 1 + n, *mb);
+            }
+        }
+        for mb in sizes {
+            match cpu::Share::new(mb, args.cpu_period_us) {
+                Ok(share) => {
+                    shares.insert(mb, share);
+                }
+                Err(why) => {
+                    println!(
+                        "cold request at Lambda's CPU share: not measured on this machine ({why})"
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
     let mut init: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut first: Vec<Vec<Duration>> = vec![Vec::new(); runs.len()];
     let mut statuses: Vec<Option<u64>> = vec![None; runs.len()];
@@ -300,7 +350,7 @@ async fn main() {
         }
         for i in order {
             let (label, dir) = &runs[i];
-            let name = label.trim_end_matches("@before");
+            let name = label.split('@').next().unwrap_or(label);
             // A Runtime API of its own per cold start (a new port), so that a stopped
             // function's last request never meets the next one's event.
             let run: Shared = Arc::new(Mutex::new(Run {
@@ -332,7 +382,7 @@ async fn main() {
                     "AWS_LAMBDA_FUNCTION_NAME",
                     name.split(':').next().unwrap_or(name),
                 )
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory[i].to_string())
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
                 .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
                 .env("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start")
@@ -374,6 +424,9 @@ async fn main() {
                         )
                         .env("MAX_RECEIVES", "5");
                 }
+            }
+            if let Some(share) = shares.get(&memory[i]) {
+                share.apply(&mut command);
             }
             let mut child = command.spawn().unwrap();
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -440,28 +493,41 @@ async fn main() {
     let base_init = ms(median(init[0].clone()));
     let base_first = ms(median(first[0].clone()));
     if world.is_some() {
-        let naive = runs
-            .iter()
-            .position(|(l, _)| l == "naive")
-            .map(|i| ms(median(first[i].clone())));
-        println!(
-            "cold request (exec -> init -> the answer to a real request, AWS calls over TLS), \
-             profile {}, median of {} runs each (interleaved):",
-            args.profile, args.runs
-        );
+        // The naive run each function is set beside: the one of its memory size (at a full
+        // core there is one naive run, of the default size, for all).
+        let naive_of = |i: usize| {
+            runs.iter().enumerate().position(|(j, (l, _))| {
+                l.split('@').next() == Some("naive") && (!args.lambda_cpu || memory[j] == memory[i])
+            })
+        };
+        let naive = |i: usize| naive_of(i).map(|j| ms(median(first[j].clone())));
+        if args.lambda_cpu {
+            println!(
+                "cold request at Lambda's CPU share (each process in a cgroup cpu quota of its \
+                 MemorySize / {} MB of one core, period {} us; moto at full speed), \
+                 profile {}, median of {} runs each (interleaved):",
+                cpu::VCPU_MB,
+                args.cpu_period_us,
+                args.profile,
+                args.runs
+            );
+        } else {
+            println!(
+                "cold request (exec -> init -> the answer to a real request, AWS calls over TLS), \
+                 profile {}, median of {} runs each (interleaved):",
+                args.profile, args.runs
+            );
+        }
         // What the cold start itself costs: the cold request less the same request warm.
         let cost = |i: usize| {
             let w = (!warm[i].is_empty()).then(|| ms(median(warm[i].clone())));
             w.map(|w| (w, ms(median(first[i].clone())) - w))
         };
-        let naive_cost = runs
-            .iter()
-            .position(|(l, _)| l == "naive")
-            .and_then(cost)
-            .map(|(_, c)| c);
+        let naive_cost = |i: usize| naive_of(i).and_then(cost).map(|(_, c)| c);
         println!(
-            "{:<29} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
+            "{:<29} {:>4} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
             "function",
+            "MB",
             "init ms",
             "cold ms",
             "x naive",
@@ -474,10 +540,10 @@ async fn main() {
         );
         for (i, (label, dir)) in runs.iter().enumerate() {
             let f_ms = ms(median(first[i].clone()));
-            let vs_naive = naive
+            let vs_naive = naive(i)
                 .map(|n| format!("{:.2}", f_ms / n))
                 .unwrap_or_default();
-            let (warm_ms, cost_ms, cost_x) = match (cost(i), naive_cost) {
+            let (warm_ms, cost_ms, cost_x) = match (cost(i), naive_cost(i)) {
                 (Some((w, c)), Some(n)) => (
                     format!("{w:.2}"),
                     format!("{c:.2}"),
@@ -487,8 +553,9 @@ async fn main() {
                 _ => ("-".into(), "-".into(), "-".into()),
             };
             println!(
-                "{:<29} {:>7.2} {:>8.2} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
+                "{:<29} {:>4} {:>7.2} {:>8.2} {:>7} {:>7} {:>9} {:>7} {:>6} {:>5} {:>7}",
                 label,
+                memory[i],
                 ms(median(init[i].clone())),
                 f_ms,
                 vs_naive,
