@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod files;
+pub mod invariants;
 pub mod keys;
 pub mod seed;
 
@@ -272,6 +273,12 @@ impl Local {
             .route("/v1/dev/outbox", get(get_outbox).fallback(dev_405))
             .route("/v1/dev/login", post(dev_login).fallback(dev_405))
             .route(
+                "/v1/dev/invariants",
+                post(post_invariants)
+                    .fallback(dev_405)
+                    .layer(axum::extract::DefaultBodyLimit::max(invariants::MAX_ASKED)),
+            )
+            .route(
                 "/v1/dev/files/{*key}",
                 get(get_file).put(put_file).fallback(dev_405),
             )
@@ -536,6 +543,28 @@ async fn get_outbox(State(local): State<Local>) -> Response {
         })
         .collect();
     reply(&list)
+}
+
+/// The store's invariants over the children a load run names (`invariants`).
+async fn post_invariants(State(local): State<Local>, req: HttpRequest<AxumBody>) -> Response {
+    let lang = language(req.headers());
+    let result = async {
+        let bytes = to_bytes(req.into_body(), invariants::MAX_ASKED)
+            .await
+            .map_err(|_| HttpError::TooLarge {
+                max: invariants::MAX_ASKED,
+            })?;
+        let asked: invariants::Asked = parse_json(&bytes)?;
+        let service = &local.api.service;
+        Ok::<_, HttpError>(
+            invariants::check(service.store.as_ref(), service.reference(), &asked).await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(report) => reply(&report),
+        Err(f) => fail(&local, f, lang),
+    }
 }
 
 #[derive(Deserialize)]
