@@ -93,10 +93,17 @@ impl Service {
         };
         // The run reads the queue: what it read goes to the district's log before its first
         // offer (each offer names that entry), what it did after its last.
-        // Every run first finishes the district's runs cut off after their start.
-        let tail = self.recover_cut_off_runs(&district.code, now).await?;
-        let started = if capacity > 0 {
-            Some(self.log_run(record.started(), Some(tail)).await?)
+        // Every run first finishes the district's runs cut off after their start; a unit of
+        // the scheduled runs only when it offers (a unit of an age group without places reads
+        // the places and stops, as the scheduled runs always skipped such age groups).
+        let unit = limit != usize::MAX;
+        let started = if capacity > 0 || !unit {
+            let tail = self.recover_cut_off_runs(&district.code, now).await?;
+            if capacity > 0 {
+                Some(self.log_run(record.started(), Some(tail)).await?)
+            } else {
+                None
+            }
         } else {
             None
         };
@@ -450,6 +457,9 @@ impl Service {
         district: Option<&str>,
     ) -> Result<Vec<ScheduledRunView>, Failure> {
         let mut out = Vec::new();
+        // The age groups with free places, one catalogue read a district (the units of the
+        // others would read the places and stop).
+        let mut with_places: std::collections::HashMap<String, Vec<AgeGroup>> = Default::default();
         for part in self.voucher_run_parts(district)? {
             let SweepPart::VoucherRun {
                 district,
@@ -458,6 +468,21 @@ impl Service {
             else {
                 continue;
             };
+            if !with_places.contains_key(&district) {
+                let mut ages = Vec::new();
+                for k in self.store.kindergartens(Some(&district)).await? {
+                    ages.extend(
+                        k.free_places
+                            .iter()
+                            .filter(|(_, n)| **n > 0)
+                            .map(|(a, _)| *a),
+                    );
+                }
+                with_places.insert(district.clone(), ages);
+            }
+            if !with_places[&district].contains(&age_group) {
+                continue;
+            }
             loop {
                 let (view, more) = self.voucher_run_part(&district, age_group).await?;
                 if view.run.free_places > 0 {
