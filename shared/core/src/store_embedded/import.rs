@@ -25,22 +25,7 @@ impl EmbeddedStore {
             if g.apps.contains_key(&app.id) || (live && g.child_lock.contains_key(&app.child_iin)) {
                 continue;
             }
-            if live {
-                g.child_lock.insert(app.child_iin.clone(), app.id.clone());
-                *g.live_by_applicant
-                    .entry(app.applicant_iin.clone())
-                    .or_default() += 1;
-            }
-            g.by_applicant
-                .entry(app.applicant_iin.clone())
-                .or_default()
-                .push(app.id.clone());
-            g.by_child
-                .entry(app.child_iin.clone())
-                .or_default()
-                .push(app.id.clone());
-            g.by_number
-                .insert(app.registration_number.clone(), app.id.clone());
+            g.add_new(&app, live);
             let year = local_date(app.registered_at).year();
             let seq = g.sequences.entry((app.district.clone(), year)).or_default();
             *seq = (*seq).max(app.registration_seq);

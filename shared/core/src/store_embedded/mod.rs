@@ -142,6 +142,29 @@ impl Inner {
             .sum()
     }
 
+    /// A new application's lookups: its number, its applicant's and its child's lists, and
+    /// (when `live`) its child's lock and its applicant's live count.
+    fn add_new(&mut self, app: &Application, live: bool) {
+        if live {
+            self.child_lock
+                .insert(app.child_iin.clone(), app.id.clone());
+            *self
+                .live_by_applicant
+                .entry(app.applicant_iin.clone())
+                .or_default() += 1;
+        }
+        self.by_applicant
+            .entry(app.applicant_iin.clone())
+            .or_default()
+            .push(app.id.clone());
+        self.by_child
+            .entry(app.child_iin.clone())
+            .or_default()
+            .push(app.id.clone());
+        self.by_number
+            .insert(app.registration_number.clone(), app.id.clone());
+    }
+
     fn unindex(&mut self, app: &Application, reference: &Reference) {
         if app.status() == Status::Queued {
             if let Some(q) = self
@@ -251,22 +274,7 @@ impl Commits for EmbeddedStore {
         let reference = self.reference;
         match &old {
             Some(o) => g.unindex(o, reference),
-            None => {
-                g.child_lock.insert(app.child_iin.clone(), app.id.clone());
-                *g.live_by_applicant
-                    .entry(app.applicant_iin.clone())
-                    .or_default() += 1;
-                g.by_applicant
-                    .entry(app.applicant_iin.clone())
-                    .or_default()
-                    .push(app.id.clone());
-                g.by_child
-                    .entry(app.child_iin.clone())
-                    .or_default()
-                    .push(app.id.clone());
-                g.by_number
-                    .insert(app.registration_number.clone(), app.id.clone());
-            }
+            None => g.add_new(app, true),
         }
         g.index(app, reference);
         for e in &change.effects {
